@@ -1,0 +1,58 @@
+#pragma once
+// Immutable server settings, passed by value into the Server and from there to every reactor.
+// Defaults are what a production deployment gets without flags.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engine {
+
+/// Request-size limits; each maps to one canned error response (414, 431, 413).
+struct Limits {
+    std::size_t max_request_line = 8 * 1024;      ///< method + target + version, bytes (414)
+    std::size_t max_header_bytes = 16 * 1024;     ///< whole header section, bytes (431)
+    std::size_t max_header_count = 100;           ///< number of header fields (431)
+    std::uint64_t max_body_bytes = 1ull << 30;    ///< request body, bytes; 0 = unlimited (413)
+};
+
+/// Timeouts, enforced by each reactor's timer wheel (no kernel timeout per connection).
+struct Timeouts {
+    std::chrono::milliseconds header_read{10'000};     ///< first byte .. end of head (slowloris)
+    std::chrono::milliseconds keep_alive_idle{5'000};  ///< idle between keep-alive requests
+    std::chrono::milliseconds graceful_shutdown{30'000};  ///< drain limit on stop()
+};
+
+/// Where to listen. TCP (host/port), a Unix socket path, or inherited descriptors.
+struct ListenConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;
+    std::string uds_path;             ///< non-empty: listen on this Unix socket instead of TCP
+    unsigned uds_permissions = 0;     ///< chmod for the socket file; 0 = leave the umask's choice
+    std::vector<int> inherited_fds;   ///< already-listening sockets (--fd, LISTEN_FDS); used as-is
+    int backlog = 1024;
+};
+
+struct ServerConfig {
+    ListenConfig listen;
+    unsigned threads = 0;              ///< reactors; 0 = one per online CPU
+    bool pin_threads = false;          ///< pin reactor i to CPU (i mod ncpu)
+    unsigned max_connections = 16384;  ///< per reactor; accepted sockets above this are closed
+    bool keep_alive = true;            ///< HTTP/1.1 keep-alive (false: Connection: close on every response)
+    Limits limits;
+    Timeouts timeouts;
+
+    unsigned ring_entries = 2048;          ///< SQ size; the CQ is 4x this
+    unsigned recv_buffer_count = 1024;     ///< provided buffers per reactor (power of two)
+    unsigned recv_buffer_size = 16 * 1024; ///< bytes per provided buffer
+    unsigned send_buffer_count = 256;      ///< registered send buffers per reactor
+    unsigned send_buffer_size = 64 * 1024; ///< bytes per registered send buffer
+    /// Bodies at least this large go out with IORING_OP_SEND_ZC; below it a copying send is cheaper.
+    /// Measured in perf/results/send_zc_threshold.md.
+    std::size_t send_zc_threshold = 64 * 1024;
+    std::string server_header = "uring_granian";  ///< empty: no Server header
+};
+
+} // namespace engine

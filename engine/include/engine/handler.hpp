@@ -1,0 +1,59 @@
+#pragma once
+// The request-handler interface. Callbacks run on reactor threads (several at once, one per
+// reactor), never holding the GIL. A handler answers at once through Exchange::send(), or later
+// from any thread through Server::post() with the exchange's id.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "engine/request.hpp"
+#include "engine/response.hpp"
+
+namespace engine {
+
+/// Names one request/response exchange. Stale ids (the connection closed, or moved on to its
+/// next request) are recognised by the generation and ignored safely.
+struct ExchangeId {
+    std::uint32_t reactor = 0;
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0;
+    friend bool operator==(const ExchangeId &, const ExchangeId &) = default;
+};
+
+/// The reactor-thread view of the exchange being dispatched; valid only during Handler::on_request.
+class Exchange {
+  public:
+    virtual ~Exchange() = default;
+    virtual ExchangeId id() const noexcept = 0;
+    virtual const Request &request() const noexcept = 0;
+    /// Moves the request out (for handing it to another thread); request() is invalid afterwards.
+    virtual std::unique_ptr<Request> take_request() noexcept = 0;
+    /// Sends a response part now (reactor thread only).
+    virtual void send(ResponsePart &&part) = 0;
+};
+
+enum class BodyFlow : std::uint8_t {
+    proceed,  ///< keep reading
+    pause,    ///< stop reading the body until Server::resume_body(id)
+};
+
+class Handler {
+  public:
+    virtual ~Handler() = default;
+    /// A request head is complete. Body bytes follow through on_body().
+    virtual void on_request(Exchange &exchange) = 0;
+    /// Request body bytes, de-chunked and in order; `last` marks the end (data may then be empty).
+    /// `data` is valid only during the call. Requests without a body get no on_body call.
+    virtual BodyFlow on_body(ExchangeId, std::string_view /*data*/, bool /*last*/) { return BodyFlow::proceed; }
+    /// The exchange ended before its response completed (client gone, protocol error, shutdown).
+    /// No further callbacks for this id; later posts for it are dropped and their buffers released.
+    virtual void on_abort(ExchangeId) {}
+    /// A part posted with notify_sent was fully handed to the kernel.
+    virtual void on_sent(ExchangeId) {}
+    /// After each batch of completions on `reactor`: the place to flush queued work to other threads
+    /// with one wake per batch.
+    virtual void on_batch_end(std::uint32_t /*reactor*/) {}
+};
+
+} // namespace engine

@@ -1,0 +1,60 @@
+#pragma once
+// What a handler sends back: a head, then body parts, the last one marked `end`. A single part
+// may carry head, body and end together, which the engine turns into one gathered send.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace engine {
+
+/// Body bytes the engine does not own. It reads [data, data+size) until it calls release(ctx):
+/// exactly once, on the reactor thread, after the kernel is done with the bytes (for zero-copy
+/// sends, after the notification completion), or when the exchange is dropped.
+struct ExternalBuffer {
+    const char *data = nullptr;
+    std::size_t size = 0;
+    void (*release)(void *ctx) noexcept = nullptr;
+    void *ctx = nullptr;
+};
+
+/// A region of an open file, sent zero-copy (file -> pipe -> socket splice). The engine owns `fd`
+/// from the moment the part is handed over and closes it when done.
+struct FileRegion {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+
+struct ResponseHead {
+    std::uint16_t status = 200;
+    /// Header lines, each "Name: value\r\n", already validated by the producer (no CR/LF/NUL inside
+    /// names or values). The engine adds Date, Server, Content-Length or Transfer-Encoding, and
+    /// Connection; a producer must not put those four in here (Content-Length goes in the field below).
+    std::string header_lines;
+    /// Body length if known. nullopt: chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0.
+    std::optional<std::uint64_t> content_length;
+    bool close = false;  ///< ask for Connection: close after this response
+};
+
+using Body = std::variant<std::monostate, std::string, ExternalBuffer, FileRegion>;
+
+struct ResponsePart {
+    std::optional<ResponseHead> head;  ///< set on the first part only
+    Body body;                         ///< may be empty
+    bool end = false;                  ///< this part completes the response
+    bool notify_sent = false;          ///< call Handler::on_sent once this part is fully sent
+};
+
+/// Convenience: a complete response with an owned body.
+inline ResponsePart make_response(std::uint16_t status, std::string header_lines, std::string body) {
+    ResponsePart part;
+    part.head = ResponseHead{status, std::move(header_lines), body.size(), false};
+    part.body = std::move(body);
+    part.end = true;
+    return part;
+}
+
+} // namespace engine

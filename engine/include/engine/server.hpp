@@ -1,0 +1,65 @@
+#pragma once
+// The engine's entry point: N reactor threads, each with its own io_uring, listening sockets
+// and connection table. Thread-safe methods are marked so.
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/handler.hpp"
+
+namespace engine {
+
+/// Raised by Server::start() with a one-line, user-facing reason (io_uring refused, address in use...).
+class StartupError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ReactorStats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_open = 0;
+    std::uint64_t requests = 0;
+};
+
+class Reactor;
+
+class Server {
+  public:
+    Server(ServerConfig config, std::shared_ptr<Handler> handler);
+    ~Server();
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+
+    /// Opens the sockets and rings and starts the reactor threads. Throws StartupError.
+    void start();
+    /// Thread-safe. Queues a response part; dropped (external buffer released) if the exchange is gone.
+    void post(ExchangeId id, ResponsePart &&part);
+    /// Thread-safe. Resumes reading a body paused by BodyFlow::pause.
+    void resume_body(ExchangeId id);
+    /// Thread-safe. Cuts the connection of this exchange (an app failed after its response started).
+    void abort(ExchangeId id);
+    /// Thread-safe, non-blocking. Stops accepting, lets in-flight exchanges finish (up to
+    /// Timeouts::graceful_shutdown), closes idle connections; the threads then exit.
+    void stop();
+    /// Blocks until every reactor thread has exited.
+    void wait();
+
+    unsigned reactor_count() const noexcept;
+    /// The TCP port actually bound (useful with port 0).
+    std::uint16_t bound_port() const noexcept;
+    std::vector<ReactorStats> stats() const;
+    const ServerConfig &config() const noexcept { return config_; }
+
+  private:
+    ServerConfig config_;
+    std::shared_ptr<Handler> handler_;
+    std::vector<std::unique_ptr<Reactor>> reactors_;
+    std::uint16_t bound_port_ = 0;
+    bool started_ = false;
+};
+
+} // namespace engine
