@@ -1,0 +1,332 @@
+"""Every option of the server, declared once.
+
+`Config` is a frozen dataclass; each field carries an `Option` in its metadata (command-line flags, help, how to
+parse a string, choices, bounds). The CLI (cli.py), `serve()` (main.py), the workers' hand-over (supervisor.py) and
+`Config.validate()` are all derived from these declarations, so adding an option is adding one field here.
+Names follow Granian's wherever Granian has the option.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constants import Interfaces, LogLevels, Loops
+
+__all__ = ["Config", "ConfigError", "Option", "options"]
+
+OPTION_KEY = "uring_granian.option"
+
+
+class ConfigError(ValueError):
+    """An option has a bad value; str() is one line naming the option as it is spelled on the command line."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one Config field appears to users."""
+
+    help: str
+    flags: tuple[str, ...] = ()  # empty: derived from the field name (`--field-name`); ("APP",) style: positional
+    parse: Callable[[str], Any] | None = None  # str -> value, for the CLI (argparse calls it; ValueError = bad)
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    minimum: int | None = None  # bounds for int fields, checked by Config.validate()
+    maximum: int | None = None
+
+
+def _option(help: str, **spec: Any) -> dict[str, Option]:
+    """Field metadata declaring how the field appears to users."""
+    return {OPTION_KEY: Option(help=help, **spec)}
+
+
+def _octal(text: str) -> int:
+    """File permissions as chmod writes them: 660, 0660 or 0o660."""
+    return int(text.removeprefix("0o"), 8)
+
+
+def _choices(enum: type[Any]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+@dataclass(frozen=True)
+class Config:
+    app: str | Callable[..., Any] = field(
+        default=None,
+        metadata=_option(
+            "the application to serve, as module:attr (also module:attr.sub; module alone means module:app)",
+            flags=("APP",),
+            metavar="APP",
+        ),
+    )
+    # --- what and where ------------------------------------------------------------------------------------
+    interface: Interfaces = field(
+        default=Interfaces.ASGI, metadata=_option("application interface", choices=_choices(Interfaces))
+    )
+    host: str = field(default="127.0.0.1", metadata=_option("host address to bind to"))
+    port: int = field(default=8000, metadata=_option("port to bind to", parse=int, minimum=0, maximum=65535))
+    uds: str | None = field(
+        default=None, metadata=_option("bind to this Unix domain socket path instead of host:port", metavar="PATH")
+    )
+    uds_permissions: int | None = field(
+        default=None,
+        metadata=_option(
+            "permissions of the Unix socket file, in octal (e.g. 660)",
+            parse=_octal,
+            minimum=0,
+            maximum=0o777,
+            metavar="OCTAL",
+        ),
+    )
+    backlog: int = field(
+        default=1024,
+        metadata=_option(
+            "maximum number of pending connections per listening socket", parse=int, minimum=1, maximum=1 << 20
+        ),
+    )
+    # --- processes and threads -----------------------------------------------------------------------------
+    workers: int = field(default=1, metadata=_option("number of worker processes", parse=int, minimum=1, maximum=1024))
+    threads: int = field(
+        default=1,
+        metadata=_option(
+            "reactor (io_uring) threads per worker",
+            flags=("--runtime-threads", "--threads"),
+            parse=int,
+            minimum=1,
+            maximum=1024,
+        ),
+    )
+    blocking_threads: int | None = field(
+        default=None,
+        metadata=_option(
+            "Python threads running WSGI requests, per worker (default: chosen by the server)",
+            parse=int,
+            minimum=1,
+            maximum=4096,
+        ),
+    )
+    pin_threads: bool = field(default=False, metadata=_option("pin each reactor thread to one CPU"))
+    loop: Loops = field(
+        default=Loops.AUTO,
+        metadata=_option("event loop implementation (auto: uvloop when installed)", choices=_choices(Loops)),
+    )
+    backpressure: int | None = field(
+        default=None,
+        metadata=_option("maximum number of concurrent requests per worker (default: no limit)", parse=int, minimum=1),
+    )
+    # --- application -----------------------------------------------------------------------------------------
+    lifespan: bool = field(default=True, metadata=_option("run the ASGI lifespan protocol (startup/shutdown)"))
+    factory: bool = field(
+        default=False, metadata=_option("APP is a factory: call it without arguments to get the application")
+    )
+    url_path_prefix: str | None = field(
+        default=None, metadata=_option("URL path prefix the app is mounted on (ASGI root_path)", metavar="PREFIX")
+    )
+    # --- logging ---------------------------------------------------------------------------------------------
+    log_level: LogLevels = field(
+        default=LogLevels.INFO, metadata=_option("log level of the uring_granian loggers", choices=_choices(LogLevels))
+    )
+    log_config: str | None = field(
+        default=None,
+        metadata=_option("logging configuration file (JSON, logging.config.dictConfig schema)", metavar="FILE"),
+    )
+    access_log: bool = field(default=False, metadata=_option("log every request to the uring_granian.access logger"))
+    access_log_fmt: str | None = field(
+        default=None,
+        metadata=_option("access log format (Granian's atoms, e.g. %(addr)s %(status)d)", metavar="FORMAT"),
+    )
+    # --- HTTP/1 ----------------------------------------------------------------------------------------------
+    http1_keep_alive: bool = field(default=True, metadata=_option("keep HTTP/1.1 connections alive between requests"))
+    http1_header_read_timeout: int = field(
+        default=30000,
+        metadata=_option(
+            "time allowed to receive a request's head, in milliseconds",
+            parse=int,
+            minimum=1,
+            maximum=3_600_000,
+            metavar="MS",
+        ),
+    )
+    http1_max_request_line: int = field(
+        default=8192,
+        metadata=_option(
+            "maximum request line length, in bytes (414 above)", parse=int, minimum=64, maximum=1 << 20, metavar="BYTES"
+        ),
+    )
+    http1_max_headers_size: int = field(
+        default=16384,
+        metadata=_option(
+            "maximum size of all request headers, in bytes (431 above)",
+            parse=int,
+            minimum=256,
+            maximum=1 << 24,
+            metavar="BYTES",
+        ),
+    )
+    http1_max_headers: int = field(
+        default=100,
+        metadata=_option(
+            "maximum number of request headers (431 above)", parse=int, minimum=1, maximum=10_000, metavar="COUNT"
+        ),
+    )
+    http1_max_body_size: int = field(
+        default=1 << 30,
+        metadata=_option(
+            "maximum request body size, in bytes; 0: no limit (413 above)",
+            parse=int,
+            minimum=0,
+            maximum=1 << 62,
+            metavar="BYTES",
+        ),
+    )
+    # --- worker lifecycle ------------------------------------------------------------------------------------
+    respawn_failed_workers: bool = field(
+        default=False, metadata=_option("start a new worker when one dies (else the server stops)")
+    )
+    workers_kill_timeout: int | None = field(
+        default=None,
+        metadata=_option(
+            "seconds to wait, after the graceful timeout, before killing a worker that has not stopped",
+            parse=int,
+            minimum=1,
+            maximum=1800,
+            metavar="SECONDS",
+        ),
+    )
+    graceful_timeout: int = field(
+        default=30,
+        metadata=_option(
+            "seconds allowed for in-flight requests to finish on stop",
+            parse=int,
+            minimum=0,
+            maximum=86_400,
+            metavar="SECONDS",
+        ),
+    )
+
+    # -----------------------------------------------------------------------------------------------------------
+    @classmethod
+    def from_options(cls, **kwargs: Any) -> Config:
+        """Build from keyword options (field names); strings for enum fields are converted. Unknown → ConfigError."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            if name not in known:
+                raise ConfigError(f"unknown option {name!r}")
+            values[name] = _coerce(known[name], value)
+        if values.get("app") is None:
+            raise ConfigError("an application is required (module:attr, or an ASGI callable)")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Config:
+        return Config.from_options(**{**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Field name -> value (enums as their strings); JSON-safe when app is an import string."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        return cls.from_options(**data)
+
+    def validate(self) -> Config:
+        """Check every value and their combinations; raises ConfigError with one line. Returns self."""
+        for f in dataclasses.fields(self):
+            _check_bounds(f, getattr(self, f.name))
+        if not isinstance(self.app, str) and not callable(self.app):
+            raise ConfigError(f"the application must be an import string or a callable, not {type(self.app).__name__}")
+        if isinstance(self.app, str) and not self.app.strip():
+            raise ConfigError("the application import string is empty")
+        if self.workers > 1 and not isinstance(self.app, str):
+            raise ConfigError(
+                "workers > 1 needs the application as an import string (module:attr) so each worker can import it"
+            )
+        if self.factory and not isinstance(self.app, str):
+            raise ConfigError("factory=True needs the application as an import string (module:factory)")
+        if self.uds is None and self.uds_permissions is not None:
+            raise ConfigError(f"{flag_of('uds_permissions')} needs {flag_of('uds')}")
+        if self.uds is None and not self.host:
+            raise ConfigError(f"{flag_of('host')} must not be empty")
+        if self.port == 0 and self.uds is None and self.workers > 1:
+            raise ConfigError(f"{flag_of('port')} 0 (any free port) cannot be shared by several workers")
+        if self.url_path_prefix is not None and (
+            not self.url_path_prefix.startswith("/") or self.url_path_prefix.endswith("/")
+        ):
+            raise ConfigError(
+                f"{flag_of('url_path_prefix')} must start with '/' and not end with '/' (got {self.url_path_prefix!r})"
+            )
+        if self.log_config is not None and not os.path.isfile(self.log_config):
+            raise ConfigError(f"{flag_of('log_config')}: no such file: {self.log_config}")
+        return self
+
+    @property
+    def bind_description(self) -> str:
+        """Where the server listens, for log lines: 'unix:/path' or 'http://host:port'."""
+        if self.uds is not None:
+            return f"unix:{self.uds}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def options() -> list[tuple[dataclasses.Field[Any], Option]]:
+    """Every Config field with its Option, in declaration order."""
+    return [(f, f.metadata[OPTION_KEY]) for f in dataclasses.fields(Config)]
+
+
+def flag_of(name: str) -> str:
+    """The main command-line spelling of a field (what error messages name)."""
+    for f, opt in options():
+        if f.name == name:
+            return opt.flags[0] if opt.flags else "--" + name.replace("_", "-")
+    raise KeyError(name)
+
+
+def _enum_of(f: dataclasses.Field[Any]) -> type[Any] | None:
+    return {"interface": Interfaces, "loop": Loops, "log_level": LogLevels}.get(f.name)
+
+
+def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
+    enum = _enum_of(f)
+    if enum is None or value is None:
+        return value
+    try:
+        return enum(str(value).lower())
+    except ValueError:
+        allowed = ", ".join(_choices(enum))
+        raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {allowed})") from None
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Interfaces | Loops | LogLevels) else value
+
+
+def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
+    opt: Option = f.metadata[OPTION_KEY]
+    if value is None or f.name == "app":
+        return
+    enum = _enum_of(f)
+    if enum is not None and value not in _choices(enum):
+        raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {', '.join(_choices(enum))})")
+    default = f.default
+    expects_bool = isinstance(default, bool)
+    expects_int = opt.parse is int or opt.parse is _octal
+    if expects_bool and not isinstance(value, bool):
+        raise ConfigError(f"{flag_of(f.name)} must be true or false, not {value!r}")
+    if expects_int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{flag_of(f.name)} must be an integer, not {value!r}")
+        if opt.minimum is not None and value < opt.minimum:
+            raise ConfigError(f"{flag_of(f.name)} must be at least {_show(f, opt.minimum)} (got {_show(f, value)})")
+        if opt.maximum is not None and value > opt.maximum:
+            raise ConfigError(f"{flag_of(f.name)} must be at most {_show(f, opt.maximum)} (got {_show(f, value)})")
+    is_text = isinstance(default, str) or f.name in {"uds", "url_path_prefix", "log_config", "access_log_fmt"}
+    if is_text and not isinstance(value, str):
+        raise ConfigError(f"{flag_of(f.name)} must be a string, not {value!r}")
+
+
+def _show(f: dataclasses.Field[Any], value: int) -> str:
+    opt: Option = f.metadata[OPTION_KEY]
+    return oct(value) if opt.parse is _octal else str(value)

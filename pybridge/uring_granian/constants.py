@@ -1,0 +1,34 @@
+"""Names that options choose between; StrEnums so a value compares equal to its command-line spelling."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Interfaces(StrEnum):
+    ASGI = "asgi"
+    WSGI = "wsgi"
+
+
+class Loops(StrEnum):
+    AUTO = "auto"  # uvloop when installed, else asyncio
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
+class LogLevels(StrEnum):
+    """Granian's spellings; `warn` is accepted as an alias of `warning`, `notset` lets the handlers decide."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    WARN = "warn"
+    INFO = "info"
+    DEBUG = "debug"
+    NOTSET = "notset"
+
+
+# Exit codes of the CLI and of worker processes (sysexits-like, kept small and stable).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # startup failed (bad app, port busy, io_uring refused) or a worker died
+EXIT_USAGE = 2  # bad command line (argparse's own code)

@@ -1,0 +1,93 @@
+"""Settings that cross the bridge to the engine, as plain dataclasses.
+
+They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig and the top of ServerConfig) field for
+field, in the engine's units, so the native side copies them without interpreting options. They are derived from a
+validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads CLI-level names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import Config
+
+__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "TimeoutSettings"]
+
+
+@dataclass(frozen=True)
+class HTTP1Settings:
+    """engine::Limits plus ServerConfig::keep_alive."""
+
+    keep_alive: bool = True
+    max_request_line: int = 8 * 1024  # bytes, 414 above
+    max_header_bytes: int = 16 * 1024  # bytes, 431 above
+    max_header_count: int = 100  # 431 above
+    max_body_bytes: int = 1 << 30  # bytes, 413 above; 0 = unlimited
+
+    @classmethod
+    def from_config(cls, config: Config) -> HTTP1Settings:
+        return cls(
+            keep_alive=config.http1_keep_alive,
+            max_request_line=config.http1_max_request_line,
+            max_header_bytes=config.http1_max_headers_size,
+            max_header_count=config.http1_max_headers,
+            max_body_bytes=config.http1_max_body_size,
+        )
+
+
+@dataclass(frozen=True)
+class TimeoutSettings:
+    """engine::Timeouts, in milliseconds."""
+
+    header_read_ms: int = 30_000
+    graceful_shutdown_ms: int = 30_000
+
+    @classmethod
+    def from_config(cls, config: Config) -> TimeoutSettings:
+        return cls(
+            header_read_ms=config.http1_header_read_timeout,
+            graceful_shutdown_ms=config.graceful_timeout * 1000,
+        )
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """engine::ListenConfig. An empty uds_path means TCP on host:port; uds_permissions 0 leaves the umask's mode."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    uds_path: str = ""
+    uds_permissions: int = 0
+    inherited_fds: tuple[int, ...] = ()
+    backlog: int = 1024
+
+    @classmethod
+    def from_config(cls, config: Config) -> ListenSettings:
+        return cls(
+            host=config.host,
+            port=config.port,
+            uds_path=config.uds or "",
+            uds_permissions=config.uds_permissions or 0,
+            backlog=config.backlog,
+        )
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """engine::ServerConfig: everything one worker's engine needs, in one object passed across the bridge."""
+
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    http1: HTTP1Settings = field(default_factory=HTTP1Settings)
+    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    threads: int = 1
+    pin_threads: bool = False
+
+    @classmethod
+    def from_config(cls, config: Config) -> EngineSettings:
+        return cls(
+            listen=ListenSettings.from_config(config),
+            http1=HTTP1Settings.from_config(config),
+            timeouts=TimeoutSettings.from_config(config),
+            threads=config.threads,
+            pin_threads=config.pin_threads,
+        )

@@ -1,0 +1,420 @@
+"""`--workers N`: N worker processes serving the same address, watched by this (supervisor) process.
+
+Why re-exec (`python -m uring_granian` with the settings in an environment variable) rather than fork: the engine
+and the app's event loop must start in a fresh interpreter (no inherited rings, threads or loop), and a plain child
+process keeps signals simple: each worker gets its own process group, so a terminal's Ctrl-C reaches only the
+supervisor, which forwards exactly one SIGINT. Each worker binds the address itself (the engine sets SO_REUSEPORT).
+
+Lifecycle:
+- start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
+  A worker that fails at startup stops everything with that worker's one-line error (exit 1).
+- a worker dies: with --respawn-failed-workers a new one takes its place, else the server stops with exit 1.
+- SIGINT/SIGTERM: forwarded to every worker (they finish in-flight requests and run lifespan shutdown); after
+  graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
+- SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
+  gracefully, so there are always N workers accepting.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from .config import Config
+from .constants import EXIT_FAILURE, EXIT_OK
+from .logging import configure_logging, logger
+
+__all__ = ["WORKER_ENV", "Supervisor", "WorkerFailedError", "worker_main"]
+
+WORKER_ENV = "URING_GRANIAN_WORKER"  # JSON hand-over: {"config", "sys_path", "ready_fd", "index", "parent"}
+# Used when --workers-kill-timeout is not given: how long after the graceful timeout a worker may still take.
+DEFAULT_KILL_MARGIN_S = 10.0
+# A replacement for a worker that died before it was ready waits this long, so a crashing app is not respawned
+# in a tight loop.
+RESPAWN_BACKOFF_S = 1.0
+_READY = b"ready"
+_ERROR = b"error "
+_PR_SET_NAME = 15
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerFailedError(RuntimeError):
+    """A worker could not start; str() is the worker's own one-line error."""
+
+
+@dataclass
+class Worker:
+    index: int  # slot number 1..N, kept by replacements (log lines and process names)
+    process: subprocess.Popen[bytes]
+    ready_fd: int | None  # read end of the readiness pipe, until EOF
+    started_at: float = field(default_factory=time.monotonic)
+    ready: bool = False
+    stopping: bool = False
+    message: bytes = b""  # what the worker wrote on its readiness pipe
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def exited(self) -> bool:
+        return self.process.returncode is not None
+
+    @property
+    def error(self) -> str:
+        text = self.message.decode("utf-8", "replace")
+        line = next((x for x in text.splitlines() if x.startswith(_ERROR.decode())), "")
+        return line[len(_ERROR) :].strip()
+
+
+class Supervisor:
+    def __init__(self, config: Config) -> None:
+        if not isinstance(config.app, str):
+            raise WorkerFailedError("workers > 1 needs the application as an import string (module:attr)")
+        self.config = config
+        self.workers: list[Worker] = []
+        self.status = EXIT_OK
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._signals: list[int] = []
+        self._stop_signal: int | None = None
+        self._reload_requested = False
+        self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
+
+    # --- public ------------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Start the workers and watch them until a stop signal or a fatal worker death; returns the exit status."""
+        previous = self._install_signal_handlers()
+        try:
+            logger.info("Starting %d workers on %s", self.config.workers, self.config.bind_description)
+            self._start_all()
+            logger.info("Supervisor %d ready; SIGHUP restarts the workers one at a time", os.getpid())
+            while self._stop_signal is None:
+                self._tick(1.0)
+                if self._reload_requested:
+                    self._reload_requested = False
+                    self._rolling_restart()
+                self._handle_deaths()
+        finally:
+            self._stop_all()
+            self._restore_signal_handlers(previous)
+            self._selector.close()
+            self._wake_reader.close()
+            self._wake_writer.close()
+        return self.status
+
+    # --- starting --------------------------------------------------------------------------------------------------
+    def _spawn(self, index: int) -> Worker:
+        ready_read, ready_write = os.pipe()
+        payload = {
+            "config": self.config.to_dict(),
+            "sys_path": [p for p in sys.path if p],
+            "ready_fd": ready_write,
+            "index": index,
+            "parent": os.getpid(),
+        }
+        env = dict(os.environ)
+        env[WORKER_ENV] = json.dumps(payload)
+        # The worker runs `python -m uring_granian`: make sure it finds this very package first.
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "uring_granian"], env=env, pass_fds=(ready_write,), process_group=0
+            )
+        finally:
+            os.close(ready_write)
+        os.set_blocking(ready_read, False)
+        worker = Worker(index=index, process=process, ready_fd=ready_read)
+        self._selector.register(ready_read, selectors.EVENT_READ, worker)
+        self.workers.append(worker)
+        logger.debug("Spawned worker %d (pid %d)", index, process.pid)
+        return worker
+
+    def _start_all(self) -> None:
+        for index in range(1, self.config.workers + 1):
+            self._spawn(index)
+        while self._stop_signal is None and not all(w.ready for w in self.workers):
+            self._tick(0.5)
+            failed = next((w for w in self.workers if w.exited and not w.ready), None)
+            if failed is not None:
+                raise WorkerFailedError(
+                    failed.error
+                    or f"worker {failed.index} exited during startup ({_describe_status(failed.process.returncode)})"
+                )
+        for worker in self.workers:
+            logger.info("Worker %d (pid %d) ready", worker.index, worker.pid)
+
+    def _wait_ready(self, worker: Worker) -> bool:
+        while self._stop_signal is None and not worker.ready and not worker.exited:
+            self._tick(0.5)
+        return worker.ready
+
+    # --- watching ------------------------------------------------------------------------------------------------
+    def _tick(self, timeout: float) -> None:
+        """Wait up to `timeout` for a signal or a readiness message, then handle signals and reap exited workers."""
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:
+                _drain(self._wake_reader)
+            else:
+                self._read_ready_pipe(key.data)
+        self._handle_signals()
+        for worker in self.workers:
+            worker.process.poll()
+
+    def _read_ready_pipe(self, worker: Worker) -> None:
+        assert worker.ready_fd is not None  # registered only while open
+        try:
+            chunk = os.read(worker.ready_fd, 4096)
+        except BlockingIOError:
+            return
+        worker.message += chunk
+        if worker.message.startswith(_READY):
+            worker.ready = True
+        if not chunk:
+            self._close_ready_pipe(worker)
+
+    def _close_ready_pipe(self, worker: Worker) -> None:
+        if worker.ready_fd is not None:
+            self._selector.unregister(worker.ready_fd)
+            os.close(worker.ready_fd)
+            worker.ready_fd = None
+
+    def _handle_deaths(self) -> None:
+        for worker in [w for w in self.workers if w.exited and not w.stopping]:
+            self._forget(worker)
+            status = _describe_status(worker.process.returncode)
+            if not self.config.respawn_failed_workers:
+                logger.error("Worker %d (pid %d) died (%s); stopping", worker.index, worker.pid, status)
+                self.status = EXIT_FAILURE
+                self._stop_signal = signal.SIGTERM
+                return
+            logger.warning("Worker %d (pid %d) died (%s); respawning", worker.index, worker.pid, status)
+            if not worker.ready:
+                time.sleep(RESPAWN_BACKOFF_S)
+            replacement = self._spawn(worker.index)
+            if self._wait_ready(replacement):
+                logger.info("Worker %d (pid %d) ready", replacement.index, replacement.pid)
+
+    def _forget(self, worker: Worker) -> None:
+        self._close_ready_pipe(worker)
+        if worker in self.workers:
+            self.workers.remove(worker)
+
+    # --- restarting and stopping -----------------------------------------------------------------------------
+    def _rolling_restart(self) -> None:
+        logger.info("Restarting %d workers one at a time", len(self.workers))
+        for old in [w for w in self.workers if not w.exited]:
+            replacement = self._spawn(old.index)
+            if not self._wait_ready(replacement):
+                if self._stop_signal is None:
+                    logger.error(
+                        "Replacement for worker %d failed to start (%s); keeping the running workers",
+                        old.index,
+                        replacement.error or _describe_status(replacement.process.returncode),
+                    )
+                    self._stop([replacement], signal.SIGTERM)
+                return
+            logger.info("Worker %d (pid %d) ready, replacing pid %d", replacement.index, replacement.pid, old.pid)
+            self._stop([old], signal.SIGTERM)
+            if self._stop_signal is not None:
+                return
+        logger.info("Rolling restart done")
+
+    def _stop_all(self) -> None:
+        alive = [w for w in self.workers if not w.exited]
+        if alive:
+            logger.info("Stopping %d workers", len(alive))
+        if not self._stop([*self.workers], self._stop_signal or signal.SIGTERM):
+            self.status = EXIT_FAILURE
+
+    def _stop(self, workers: list[Worker], signum: int) -> bool:
+        """Send `signum` to `workers`, wait for them to exit (SIGKILL after the graceful + kill timeouts, or at a
+        second stop signal) and forget them. True when every one of them exited with status 0."""
+        for worker in workers:
+            worker.stopping = True
+            if not worker.exited:
+                _send(worker, signum)
+        kill_margin = self.config.workers_kill_timeout or DEFAULT_KILL_MARGIN_S
+        deadline = time.monotonic() + self.config.graceful_timeout + kill_margin
+        while any(not w.exited for w in workers):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._extra_stop_signals > 0:
+                for worker in workers:
+                    if not worker.exited:
+                        logger.warning("Killing worker %d (pid %d)", worker.index, worker.pid)
+                        _send(worker, signal.SIGKILL)
+                        worker.process.wait()
+                break
+            self._tick(min(remaining, 0.2))
+        clean = True
+        for worker in workers:
+            if worker.process.returncode != 0:
+                clean = False
+                logger.warning(
+                    "Worker %d (pid %d) stopped with %s",
+                    worker.index,
+                    worker.pid,
+                    _describe_status(worker.process.returncode),
+                )
+            self._forget(worker)
+        return clean
+
+    # --- signals ---------------------------------------------------------------------------------------------------
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, None)
+        previous: dict[int, Any] = {"wakeup_fd": signal.set_wakeup_fd(self._wake_writer.fileno())}
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _restore_signal_handlers(self, previous: dict[int, Any]) -> None:
+        signal.set_wakeup_fd(previous.pop("wakeup_fd"))
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals.append(signum)  # handled by _tick, outside the signal handler
+
+    def _handle_signals(self) -> None:
+        while self._signals:
+            signum = self._signals.pop(0)
+            if signum in (signal.SIGINT, signal.SIGTERM):
+                if self._stop_signal is None:
+                    logger.info("Received %s; stopping gracefully", signal.Signals(signum).name)
+                    self._stop_signal = signum
+                else:
+                    self._extra_stop_signals += 1
+            elif signum == signal.SIGHUP and self._stop_signal is None:
+                self._reload_requested = True
+
+
+def _send(worker: Worker, signum: int) -> None:
+    try:
+        worker.process.send_signal(signum)
+    except ProcessLookupError:
+        pass
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _describe_status(returncode: int | None) -> str:
+    if returncode is None:
+        return "running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+# --- the worker side ---------------------------------------------------------------------------------------------
+class _ReadyChannel:
+    """The write end of the readiness pipe: one message, then closed."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+        os.set_inheritable(fd, False)  # the app's own subprocesses must not hold it open
+
+    def notify(self) -> None:
+        self._send(_READY + b"\n")
+
+    def fail(self, message: str) -> None:
+        self._send(_ERROR + " ".join(message.split()).encode("utf-8", "replace") + b"\n")
+
+    def _send(self, data: bytes) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.write(self._fd, data)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def worker_main() -> int:
+    """Body of a worker process (see `Supervisor._spawn`); returns its exit status."""
+    payload = json.loads(os.environ.pop(WORKER_ENV))
+    ready = _ReadyChannel(payload["ready_fd"])
+    _die_with_parent(payload["parent"])
+    parent_path: list[str] = payload["sys_path"]
+    sys.path[:] = parent_path + [p for p in sys.path if p not in parent_path]
+    config = Config.from_dict(payload["config"]).replace(workers=1)
+    _set_process_name(f"ug-worker-{payload['index']}")
+    # SIGHUP means "restart" to the supervisor only; a stray one must not kill a worker mid-request.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    from .importer import AppImportError, load_app
+    from .main import ONE_LINE_ERRORS
+
+    try:
+        configure_logging(config)
+        app = load_app(str(config.app), config.factory)
+        from .server import run_worker
+
+        return _run_worker(run_worker, config, app, ready)
+    except (AppImportError, *ONE_LINE_ERRORS) as exc:
+        ready.fail(str(exc))
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the supervisor as one line
+        logger.exception("Worker failed")
+        ready.fail(f"{type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
+
+
+def _run_worker(run_worker: Any, config: Config, app: Any, ready: _ReadyChannel) -> int:
+    import inspect
+
+    if "on_ready" in inspect.signature(run_worker).parameters:
+        return int(run_worker(config, app, on_ready=ready.notify))
+    # Without a readiness callback from the server, "ready" can only mean "about to start": rolling restarts are
+    # then not strictly free of failed requests.
+    ready.notify()
+    return int(run_worker(config, app))
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    # A worker must not outlive a supervisor that was SIGKILLed: ask the kernel for SIGTERM when the parent dies,
+    # then check the parent did not die before the request was made.
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        sys.exit(EXIT_FAILURE)
+
+
+def _set_process_name(name: str) -> None:
+    """The name `ps -o comm` and `top` show (15 bytes at most)."""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
