@@ -1,0 +1,301 @@
+"""Command lines of perf/bench (side-by-side runs, soak) and perf/profile."""
+
+import argparse
+import datetime
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import loadgen, procstat, report, runner
+from .scenarios import FILE_SIZES, SCENARIOS, SOAK
+from .servers import PERF, SERVERS, default_uring_python, default_uring_serve
+
+RAW_RESULTS = PERF / "results" / "raw"
+
+EPILOG = f"""scenarios:
+{chr(10).join(f'  {name:14} {scenario.description} [{", ".join(scenario.servers)}]'
+              for name, scenario in SCENARIOS.items())}
+
+soak mode:
+  perf/bench soak --minutes N [--servers ...]   RSS every second while each server serves 4 MB responses
+                                                ({", ".join(SOAK.servers)}); plotted to soak-rss.png
+
+Results go to perf/results/raw/<UTC stamp>/ (git-ignored): one JSON per run, summary.json, summary.md, PNGs.
+"""
+
+
+def _common_options(parser):
+    parser.add_argument("--servers", help="comma-separated server names (default: each scenario's list); "
+                                          f"known: {', '.join(SERVERS)}")
+    parser.add_argument("--out", type=Path, help="result directory (default perf/results/raw/<UTC stamp>)")
+    parser.add_argument("--uring-serve", default=str(default_uring_serve()), help="uring-serve binary [%(default)s]")
+    parser.add_argument("--uring-python", default=str(default_uring_python()),
+                        help="python with uring_granian installed [%(default)s]")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots (no matplotlib needed)")
+
+
+def bench_parser():
+    parser = argparse.ArgumentParser(
+        prog="perf/bench", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Side-by-side HTTP benchmark: server tree pinned to CPU 0, load generator on CPU 1; "
+                    "measures req/s, latency, errors, server CPU time per request, context switches, syscalls "
+                    "and RSS.")
+    parser.add_argument("--scenario", default="hello,static-50k",
+                        help="comma-separated scenario names, or 'all' [%(default)s]")
+    parser.add_argument("--duration", type=int, default=10, help="timed window in seconds [%(default)s]")
+    parser.add_argument("--warmup", type=int, default=3, help="warmup seconds, perf stat counts here [%(default)s]")
+    parser.add_argument("--connections", type=int, help="override each scenario's connection count")
+    parser.add_argument("--sweep", help="comma-separated connection counts to run every scenario at")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per server; the table shows the median run")
+    parser.add_argument("--no-perf-stat", action="store_true", help="do not attach perf stat during warmup")
+    parser.add_argument("--list", action="store_true", help="list scenarios and servers with availability")
+    parser.add_argument("--setup-peers", action="store_true",
+                        help="create perf/.venv-peers (perf/envs/peers.txt) and perf/.venv-granian175, then exit")
+    parser.add_argument("--peers-python", help="X.Y or a path: interpreter for perf/.venv-peers "
+                                               "(default: the one .venv uses, else 3.12)")
+    _common_options(parser)
+    return parser
+
+
+def soak_parser():
+    parser = argparse.ArgumentParser(prog="perf/bench soak",
+                                     description="RSS over time while each server serves 4 MB responses.")
+    parser.add_argument("--minutes", type=float, default=5.0, help="load time per server [%(default)s]")
+    parser.add_argument("--connections", type=int, default=SOAK.connections, help="[%(default)s]")
+    _common_options(parser)
+    return parser
+
+
+def _split(text):
+    return [item.strip() for item in text.split(",") if item.strip()] if text else []
+
+
+def _raise_file_limit():
+    # 1,024 connections need more descriptors than the usual soft limit; children inherit the raise.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+
+def _out_dir(options):
+    out = options.out or RAW_RESULTS / datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _check_tools(names):
+    missing = [name for name in names if not shutil.which(name)]
+    if missing:
+        raise SystemExit(f"perf/bench: missing {', '.join(missing)} (apt-get install wrk nghttp2-client util-linux)")
+
+
+def _pick_servers(options, default_names):
+    names = _split(options.servers) or default_names
+    unknown = [name for name in names if name not in SERVERS]
+    if unknown:
+        raise SystemExit(f"perf/bench: unknown server(s) {', '.join(unknown)}; known: {', '.join(SERVERS)}")
+    return [SERVERS[name] for name in names]
+
+
+def _list(options, static_root):
+    ctx = runner.make_context(0, static_root, options)
+    for server in SERVERS.values():
+        reason = server.missing(ctx)
+        print(f"{server.name:18} {server.role:8} kinds={','.join(server.commands):28} "
+              f"{'ready' if reason is None else 'SKIP: ' + reason}")
+    for name, scenario in SCENARIOS.items():
+        print(f"{name:18} {scenario.kind:7} {scenario.tool:7} c={scenario.connections:<5} {scenario.description}")
+
+
+def run_bench(options):
+    _raise_file_limit()
+    static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", FILE_SIZES)
+    if options.list:
+        _list(options, static_root)
+        return 0
+    _check_tools(["taskset", "wrk", "h2load"])
+    names = list(SCENARIOS) if options.scenario == "all" else _split(options.scenario)
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"perf/bench: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    out = _out_dir(options)
+    metadata = report.machine_metadata()
+    runs, skipped, versions = [], [], {}
+    for name in names:
+        scenario = SCENARIOS[name]
+        connection_counts = ([int(count) for count in _split(options.sweep)] or scenario.sweep
+                             or [options.connections or scenario.connections])
+        for server in _pick_servers(options, scenario.servers):
+            ctx = runner.make_context(runner.free_port(), static_root, options)
+            if scenario.kind not in server.commands:
+                print(f"skip {name} / {server.name}: no {scenario.kind} configuration for this server", flush=True)
+                continue
+            reason = server.missing(ctx)
+            if reason:
+                print(f"skip {name} / {server.name}: {reason}", flush=True)
+                skipped.append({"scenario": name, "server": server.name, "reason": reason})
+                continue
+            versions.setdefault(server.name, server.version(ctx))
+            for connections in connection_counts:
+                for repeat in range(options.repeat):
+                    ctx = runner.make_context(runner.free_port(), static_root, options)
+                    label = f"{name} / {server.name} / c={connections}" + (
+                        f" / #{repeat + 1}" if options.repeat > 1 else "")
+                    print(f"run  {label} ...", end=" ", flush=True)
+                    try:
+                        result = runner.measure(server, scenario, ctx, connections, options.duration,
+                                                options.warmup, not options.no_perf_stat)
+                        print(f"{result['rps']:,.0f} req/s, {result['cpu_us_per_request']:.2f} µs CPU/req, "
+                              f"core {result['server_cpu_share'] * 100:.0f}% busy"
+                              + (" (client-limited)" if result["client_limited"] else ""), flush=True)
+                    except Exception as error:  # one failing server must not lose the other rows
+                        result = {"scenario": name, "server": server.name, "role": server.role,
+                                  "connections": connections, "error": f"{error}",
+                                  "traceback": traceback.format_exc()}
+                        print(f"FAILED: {str(error).splitlines()[0]}", flush=True)
+                    result["version"] = versions[server.name]
+                    result["meta"] = metadata
+                    runs.append(result)
+                    suffix = f"-r{repeat + 1}" if options.repeat > 1 else ""
+                    report.write_json(out / f"{name}-{server.name}-c{connections}{suffix}.json", result)
+                    shutil.rmtree(ctx.workdir, ignore_errors=True)
+    return _finish(out, runs, skipped, metadata, versions, options)
+
+
+def _finish(out, runs, skipped, metadata, versions, options):
+    summary = {"meta": metadata, "versions": versions, "skipped": skipped,
+               "runs": [{key: value for key, value in run.items() if key != "meta"} for run in runs]}
+    report.write_json(out / "summary.json", summary)
+    markdown = report.markdown_table(runs, skipped, metadata, versions)
+    (out / "summary.md").write_text(markdown + "\n")
+    if not options.no_plots and any("error" not in run for run in runs):
+        try:
+            from . import plots
+            for path in plots.scenario_bars(runs, out):
+                print(f"plot {path}")
+        except ImportError as error:
+            print(f"no plots: {error} (apt-get install python3-matplotlib, or run with /usr/bin/python3)")
+    print()
+    print(markdown)
+    print(f"results: {out}")
+    return 1 if any("error" in run for run in runs) else 0
+
+
+def run_soak(options):
+    _raise_file_limit()
+    _check_tools(["taskset", "h2load"])
+    out = _out_dir(options)
+    static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", {})
+    metadata = report.machine_metadata()
+    seconds = max(1, round(options.minutes * 60))
+    soaks = []
+    for server in _pick_servers(options, SOAK.servers):
+        ctx = runner.make_context(runner.free_port(), static_root, options)
+        reason = server.missing(ctx)
+        if reason or "soak" not in server.commands:
+            print(f"skip soak / {server.name}: {reason or 'no soak configuration'}", flush=True)
+            continue
+        record = {"server": server.name, "version": server.version(ctx), "seconds": seconds,
+                  "connections": options.connections}
+        print(f"soak {server.name} for {seconds} s ...", end=" ", flush=True)
+        try:
+            with runner.running_server(server, "soak", ctx, SOAK.path) as process:
+                record["command"] = process.argv
+                runner.prime(SOAK, ctx.port)
+                with procstat.RssSampler(process.pid) as rss:
+                    load, command = loadgen.run("h2load", f"http://127.0.0.1:{ctx.port}{SOAK.path}",
+                                                options.connections, seconds, log_path=ctx.workdir / "h2load.log")
+                record.update({"load_command": command, "requests": load["requests"], "rps": load["rps"],
+                               "errors": load["errors"], "rss_samples": rss.samples,
+                               "rss_kib": {"first": rss.samples[0][1], "peak": rss.peak_kib, "final": rss.final_kib}})
+            growth = (record["rss_kib"]["final"] - record["rss_kib"]["first"]) / 1024
+            print(f"{load['requests']:,} responses, RSS {record['rss_kib']['first'] / 1024:.0f} -> "
+                  f"{record['rss_kib']['final'] / 1024:.0f} MiB ({growth:+.0f})", flush=True)
+        except Exception as error:  # keep the other servers' curves
+            record["error"] = str(error)
+            print(f"FAILED: {str(error).splitlines()[0]}", flush=True)
+        soaks.append(record)
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
+        time.sleep(1)
+    report.write_json(out / "soak.json", {"meta": metadata, "minutes": options.minutes, "soaks": soaks})
+    if not options.no_plots:
+        try:
+            from . import plots
+            print("plot", plots.soak_rss([soak for soak in soaks if "rss_samples" in soak], out / "soak-rss.png",
+                                         options.minutes))
+        except ImportError as error:
+            print(f"no plots: {error}")
+    print(f"results: {out}")
+    return 0
+
+
+def bench_main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        return run_soak(soak_parser().parse_args(argv[1:]))
+    options = bench_parser().parse_args(argv)
+    if options.setup_peers:
+        from .peers import setup_peers
+        setup_peers(options.peers_python)
+        return 0
+    return run_bench(options)
+
+
+FLAMEGRAPH_TOOLS = ["flamegraph.pl", "stackcollapse-perf.pl", "inferno-flamegraph", "flamegraph"]
+
+
+def profile_main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="perf/profile",
+        description="`perf record -g -e cpu-clock` of one server under one scenario's load, then "
+                    "`perf report --stdio`. (This VM exposes only software counters, hence cpu-clock.)")
+    parser.add_argument("scenario", choices=list(SCENARIOS))
+    parser.add_argument("server", choices=list(SERVERS))
+    parser.add_argument("--duration", type=int, default=10, help="seconds recorded under load [%(default)s]")
+    parser.add_argument("--connections", type=int)
+    parser.add_argument("--lines", type=int, default=60, help="report lines printed [%(default)s]")
+    _common_options(parser)
+    options = parser.parse_args(argv)
+    _raise_file_limit()
+    _check_tools(["taskset", "wrk", "h2load", "perf"])
+    scenario, server = SCENARIOS[options.scenario], SERVERS[options.server]
+    if scenario.kind not in server.commands:
+        raise SystemExit(f"perf/profile: {server.name} has no {scenario.kind} configuration")
+    out = _out_dir(options)
+    static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", FILE_SIZES)
+    ctx = runner.make_context(runner.free_port(), static_root, options)
+    reason = server.missing(ctx)
+    if reason:
+        raise SystemExit(f"perf/profile: cannot run {server.name}: {reason}")
+    data = out / f"{scenario.name}-{server.name}.perf.data"
+    connections = options.connections or scenario.connections
+    with runner.running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/") \
+            as process:
+        runner.prime(scenario, ctx.port)
+        pids = ",".join(str(pid) for pid in procstat.process_tree(process.pid))
+        record = subprocess.Popen(["taskset", "-c", loadgen.CLIENT_CPU, "perf", "record", "-g", "-e", "cpu-clock",
+                                   "-o", str(data), "-p", pids], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(0.3)
+        load, _ = loadgen.run(scenario.tool, f"http://127.0.0.1:{ctx.port}{scenario.path}", connections,
+                              options.duration, scenario.lua_script, ctx.workdir / "h2load.log")
+        record.send_signal(2)  # SIGINT: perf record writes its file and exits
+        record.communicate(timeout=60)
+    report_path = out / f"{scenario.name}-{server.name}.report.txt"
+    with open(report_path, "w") as report_file:
+        subprocess.run(["perf", "report", "--stdio", "--no-children", "--percent-limit", "0.5", "-i", str(data)],
+                       stdout=report_file, stderr=subprocess.DEVNULL, check=False)
+    shutil.rmtree(ctx.workdir, ignore_errors=True)
+    lines = report_path.read_text(errors="replace").splitlines()
+    print("\n".join(lines[:options.lines]))
+    print(f"\n{load['rps']:,.0f} req/s while recording; full report: {report_path}; data: {data}")
+    tool = next((name for name in FLAMEGRAPH_TOOLS if shutil.which(name)), None)
+    if tool:
+        print(f"flame graph tool found ({tool}): perf script -i {data} | stackcollapse-perf.pl | flamegraph.pl")
+    else:
+        print("no flame graph: Debian 12 packages no FlameGraph/inferno tool, so this gives the perf report only")
+    return 0

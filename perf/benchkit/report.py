@@ -1,0 +1,136 @@
+"""Run metadata, JSON files and the Markdown table with ratios against the best peer."""
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+
+from .servers import REPO, PEER
+
+
+def _first_line(command):
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = (completed.stdout + completed.stderr).strip().splitlines()
+    return lines[0] if lines else None
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def machine_metadata():
+    commit = _first_line(["git", "-C", str(REPO), "rev-parse", "HEAD"])
+    dirty = _first_line(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(),
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "os": _first_line(["cat", "/etc/debian_version"]),
+        "git_commit": commit,
+        "git_dirty": bool(dirty),
+        "bench_python": platform.python_version(),
+        "tools": {"wrk": _first_line(["wrk", "-v"]), "h2load": _first_line(["h2load", "--version"]),
+                  "perf": _first_line(["perf", "--version"])},
+        "pinning": "server tree on CPU 0 (taskset -c 0), load generator on CPU 1 (taskset -c 1)",
+    }
+
+
+def write_json(path, data):
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def representative_runs(runs):
+    """With --repeat, one run per (scenario, connections, server): the one with the median CPU/request."""
+    groups = {}
+    for run in runs:
+        if "error" in run or run.get("skipped"):
+            continue
+        groups.setdefault((run["scenario"], run["connections"], run["server"]), []).append(run)
+    chosen = []
+    for group in groups.values():
+        group.sort(key=lambda run: run["cpu_us_per_request"] or 0)
+        chosen.append(group[(len(group) - 1) // 2])
+    return chosen
+
+
+def _fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if isinstance(value, float) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _latency_ms(run, key):
+    value = run["latency_us"].get(key)
+    return _fmt(value / 1000, 2) if value is not None else "–"
+
+
+def _ratio(value, best):
+    if value is None or not best:
+        return "–"
+    return f"{value / best:.2f}x"
+
+
+def markdown_table(runs, skipped, metadata, versions):
+    lines = [f"Run of {metadata['date']} on {metadata['cpu_model']} ({metadata['cpus']} CPUs), kernel "
+             f"{metadata['kernel']}, Debian {metadata['os']}, commit {str(metadata['git_commit'])[:12]}"
+             f"{' (dirty tree)' if metadata['git_dirty'] else ''}. {metadata['pinning']}.", ""]
+    lines += ["CPU/req is server utime+stime over the timed window (every process of the server tree, from /proc) "
+              "divided by responses; *client-limited* means the server core was busy less than 90% of the window, "
+              "so req/s shows the client's limit rather than the server's. Ratios are against the best peer "
+              "(lowest CPU/req, highest req/s) in the same scenario and concurrency.", ""]
+    chosen = representative_runs(runs)
+    order = {}
+    for run in runs:
+        order.setdefault((run["scenario"], run["connections"]), len(order))
+    for key in sorted({(run["scenario"], run["connections"]) for run in chosen}, key=lambda k: order[k]):
+        rows = [run for run in chosen if (run["scenario"], run["connections"]) == key]
+        peers = [run for run in rows if run["role"] == PEER]
+        best_cpu = min((run["cpu_us_per_request"] for run in peers if run["cpu_us_per_request"]), default=None)
+        best_rps = max((run["rps"] for run in peers), default=None)
+        lines += [f"### {key[0]}, {key[1]} connections ({rows[0]['tool']}, {rows[0]['duration_s']} s)", "",
+                  "| server | req/s | p50 ms | p99 ms | max ms | errors | CPU µs/req | CPU/req vs best peer | "
+                  "req/s vs best peer | server core busy | ctx sw/req (vol+invol) | syscalls/req | "
+                  "RSS peak/final MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for run in rows:
+            errors = run["errors"]["non_2xx"] + run["errors"]["socket"]
+            switches = run["context_switches_per_request"]
+            busy = f"{run['server_cpu_share'] * 100:.0f}%" + (" client-limited" if run["client_limited"] else "")
+            lines.append(
+                f"| {run['server']} | {_fmt(run['rps'], 0)} | {_latency_ms(run, 'p50')} | {_latency_ms(run, 'p99')} | "
+                f"{_latency_ms(run, 'max')} | {errors} | {_fmt(run['cpu_us_per_request'], 2)} | "
+                f"{_ratio(run['cpu_us_per_request'], best_cpu)} | {_ratio(run['rps'], best_rps)} | {busy} | "
+                f"{_fmt((switches['voluntary'] or 0) + (switches['nonvoluntary'] or 0), 3)} | "
+                f"{_fmt(run.get('syscalls_per_request'), 2)} | "
+                f"{run['rss_kib']['peak'] / 1024:.1f}/{run['rss_kib']['final'] / 1024:.1f} |")
+        lines.append("")
+    failed = [run for run in runs if "error" in run]
+    if failed or skipped:
+        lines += ["### Not measured", ""]
+        lines += [f"- {item['scenario']} / {item['server']}: skipped, {item['reason']}" for item in skipped]
+        lines += [f"- {run['scenario']} / {run['server']}: failed, {run['error'].splitlines()[0]}" for run in failed]
+        lines.append("")
+    if versions:
+        lines += ["### Versions", ""] + [f"- {name}: {version}" for name, version in sorted(versions.items())]
+        lines += [f"- {tool}: {version}" for tool, version in metadata["tools"].items()] + [""]
+    if runs:
+        lines += ["### Commands", ""]
+        seen = set()
+        for run in runs:
+            if "command" in run and (run["scenario"], run["server"]) not in seen:
+                seen.add((run["scenario"], run["server"]))
+                lines.append(f"- {run['scenario']} / {run['server']}: `{' '.join(run['command'])}`; load: "
+                             f"`{' '.join(run.get('load_command', []))}`")
+        lines.append("")
+    return "\n".join(lines)

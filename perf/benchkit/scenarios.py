@@ -1,0 +1,60 @@
+"""The named scenarios: which kind of server, which URL, which load tool, which servers by default."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .servers import CONF
+
+FILE_SIZES = {"static-50k.bin": 50 * 1024, "static-4m.bin": 4 * 1024 * 1024}
+HELLO_LENGTH = len(b"Hello, World!")
+ENGINE_SERVERS = ["uring-serve", "nginx"]
+STATIC_SERVERS = ["uring-serve", "nginx", "uring_granian", "granian"]
+ASGI_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
+WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
+SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
+
+
+@dataclass
+class Scenario:
+    name: str
+    kind: str  # engine | static | asgi | wsgi | soak
+    path: str
+    tool: str  # wrk | h2load
+    connections: int
+    servers: list
+    description: str
+    body_length: int = None  # expected response body length, checked by the primer
+    post_body_length: int = 0  # > 0: POST this many bytes (wrk through perf/conf/post_64k.lua)
+    sweep: list = field(default_factory=list)
+
+    @property
+    def lua_script(self):
+        return Path(CONF / "post_64k.lua") if self.post_body_length else None
+
+
+SCENARIOS = {
+    scenario.name: scenario
+    for scenario in [
+        Scenario("hello", "engine", "/", "wrk", 64, ENGINE_SERVERS,
+                 "engine hello: uring-serve vs nginx `return 200`", HELLO_LENGTH),
+        Scenario("static-50k", "static", "/static/static-50k.bin", "wrk", 64, STATIC_SERVERS,
+                 "a 50 KiB static file: uring-serve --root vs nginx sendfile, ASGI pathsend vs Granian static",
+                 FILE_SIZES["static-50k.bin"]),
+        Scenario("static-4m", "static", "/static/static-4m.bin", "h2load", 16, STATIC_SERVERS,
+                 "a 4 MiB static file (h2load --h1)", FILE_SIZES["static-4m.bin"]),
+        Scenario("asgi-hello", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello world", HELLO_LENGTH),
+        Scenario("asgi-json", "asgi", "/json", "wrk", 64, ASGI_SERVERS, "ASGI 10 KiB JSON body"),
+        Scenario("asgi-4mb", "asgi", "/4mb", "h2load", 16, ASGI_SERVERS, "ASGI 4 MB body (h2load --h1)",
+                 4 * 1000 * 1000),
+        Scenario("asgi-stream", "asgi", "/stream", "wrk", 64, ASGI_SERVERS,
+                 "ASGI streaming: 16 chunks of 4 KiB, chunked encoding", 16 * 4096),
+        Scenario("asgi-echo-64k", "asgi", "/echo", "wrk", 64, ASGI_SERVERS, "ASGI 64 KiB POST body echoed",
+                 64 * 1024, post_body_length=64 * 1024),
+        Scenario("wsgi-hello", "wsgi", "/", "wrk", 64, WSGI_SERVERS, "WSGI hello world", HELLO_LENGTH),
+        Scenario("sweep", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello over 1..1024 connections",
+                 HELLO_LENGTH, sweep=SWEEP_CONNECTIONS),
+    ]
+}
+
+SOAK = Scenario("soak", "soak", "/4mb", "h2load", 16, ["uring_granian", "granian", "uvicorn", "granian-1.7"],
+                "Quart app returning a 4 MB string, RSS sampled every second", 4 * 1000 * 1000)

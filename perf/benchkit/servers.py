@@ -1,0 +1,226 @@
+"""The servers perf/bench can start: command lines per scenario kind, availability and versions.
+
+Kinds: engine (fixed hello), static (files under /static/), asgi, wsgi, soak (the Quart 4 MB app).
+Every server is started under `taskset -c 0`, in its own session so the whole tree can be stopped, with the
+same app files (perf/apps) and the same static root, so only the server differs between rows.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PERF = REPO / "perf"
+APPS = PERF / "apps"
+CONF = PERF / "conf"
+PEERS_VENV = PERF / ".venv-peers"
+GRANIAN_17_VENV = PERF / ".venv-granian175"
+HOST = "127.0.0.1"
+
+PROJECT = "project"
+PEER = "peer"
+
+
+@dataclass
+class Context:
+    """What a command line needs: where to listen, where files are, which binaries to use."""
+    port: int
+    workdir: Path  # a fresh temporary directory per server start
+    static_root: Path  # holds static/<files>; the URL is /static/<file> on every server
+    uring_serve: Path
+    uring_python: Path
+
+
+@dataclass
+class Server:
+    name: str
+    role: str  # PROJECT or PEER: ratios are taken against the best PEER
+    commands: dict  # kind -> function(Context) -> argv
+    missing: object  # function(Context) -> reason it cannot run, or None
+    version: object  # function(Context) -> version string
+    env: dict = field(default_factory=dict)
+
+
+def default_uring_serve():
+    """$URING_SERVE, else build/uring-serve (what scripts/build makes), else build-perf/uring-serve."""
+    if os.environ.get("URING_SERVE"):
+        return Path(os.environ["URING_SERVE"])
+    for candidate in (REPO / "build" / "uring-serve", REPO / "build-perf" / "uring-serve"):
+        if candidate.exists():
+            return candidate
+    return REPO / "build" / "uring-serve"
+
+
+def default_uring_python():
+    return REPO / ".venv" / "bin" / "python"
+
+
+def _run_text(command):
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"unknown ({error})"
+    return (completed.stdout + completed.stderr).strip()
+
+
+def _python_reports(python, distribution):
+    """'<distribution version> (Python X.Y.Z)' as seen by that interpreter."""
+    code = ("import importlib.metadata as m, sys\n"
+            f"try: v = m.version({distribution!r})\n"
+            "except Exception: v = getattr(__import__(" + repr(distribution.replace("-", "_")) +
+            "), '__version__', 'unknown')\n"
+            "print(v, '(Python ' + sys.version.split()[0] + ')')")
+    return _run_text([str(python), "-c", code])
+
+
+def _missing_file(path, hint):
+    return None if Path(path).exists() else f"{path} not found ({hint})"
+
+
+def _missing_peer(executable):
+    return _missing_file(PEERS_VENV / "bin" / executable, "run `perf/bench --setup-peers`")
+
+
+def _missing_uring_python(ctx):
+    if not ctx.uring_python.exists():
+        return f"{ctx.uring_python} not found (run scripts/build, or pass --uring-python)"
+    probe = subprocess.run([str(ctx.uring_python), "-c", "import uring_granian.__main__"], capture_output=True,
+                           text=True, timeout=60)
+    if probe.returncode != 0:
+        last_line = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        return f"{ctx.uring_python} cannot import uring_granian ({last_line})"
+    return None
+
+
+def _peer(executable):
+    return str(PEERS_VENV / "bin" / executable)
+
+
+def _listen(ctx):
+    return ["--host", HOST, "--port", str(ctx.port)]
+
+
+def _bind(ctx):
+    return f"{HOST}:{ctx.port}"
+
+
+def _nginx_command(ctx):
+    template = (CONF / "nginx.conf.in").read_text()
+    conf = ctx.workdir / "nginx.conf"
+    conf.write_text(template.format(prefix=ctx.workdir, port=ctx.port, root=ctx.static_root))
+    return ["nginx", "-p", str(ctx.workdir), "-e", str(ctx.workdir / "error.log"), "-c", str(conf)]
+
+
+def _uring_granian(interface, app, *extra):
+    def command(ctx):
+        return [str(ctx.uring_python), "-m", "uring_granian", "--interface", interface, *_listen(ctx),
+                "--workers", "1", "--threads", "1", *extra, app]
+    return command
+
+
+def _granian(interface, app, *extra):
+    # One worker and one runtime thread: the configuration issue 3 compares against.
+    def command(ctx):
+        return [_peer("granian"), "--interface", interface, *_listen(ctx), "--workers", "1",
+                "--runtime-threads", "1", "--no-ws", "--log-level", "warning", *extra, app]
+    return command
+
+
+def _granian_static(ctx):
+    return _granian("asgi", "asgi_app:app", "--static-path-route", "/static", "--static-path-mount",
+                    str(ctx.static_root / "static"))(ctx)
+
+
+def _uvicorn(loop, http, app):
+    def command(ctx):
+        return [_peer("uvicorn"), *_listen(ctx), "--loop", loop, "--http", http, "--no-access-log",
+                "--log-level", "warning", app]
+    return command
+
+
+def _uwsgi_command(ctx):
+    # --http11-socket speaks HTTP/1.1 with keep-alive natively (no router process in front).
+    return ["uwsgi", "--plugin", "python3", "--http11-socket", _bind(ctx), "--chdir", str(APPS),
+            "--module", "wsgi_app:app", "--processes", "1", "--threads", "1", "--master", "--disable-logging",
+            "--need-app", "--die-on-term", "--so-keepalive", "--listen", "1024"]
+
+
+def _gunicorn(worker_class, *extra):
+    def command(ctx):
+        return [_peer("gunicorn"), "-b", _bind(ctx), "-w", "1", "-k", worker_class, "--keep-alive", "75",
+                "--log-level", "warning", *extra, "wsgi_app:app"]
+    return command
+
+
+def _granian_17(ctx):
+    return [str(GRANIAN_17_VENV / "bin" / "granian"), "--interface", "asgi", *_listen(ctx), "--workers", "1",
+            "--threads", "1", "--task-impl", "rust", "--no-ws", "--log-level", "warning", "quart_app:app"]
+
+
+def _uring_serve_version(ctx):
+    commit = _run_text(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    return f"{ctx.uring_serve} at {commit}"
+
+
+SERVERS = {
+    server.name: server
+    for server in [
+        Server("uring-serve", PROJECT, {
+            "engine": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1"],
+            "static": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1",
+                                   "--root", str(ctx.static_root)],
+        }, lambda ctx: _missing_file(ctx.uring_serve, "build it: cmake --build build-perf --target uring-serve"),
+            _uring_serve_version),
+        Server("nginx", PEER, {"engine": _nginx_command, "static": _nginx_command},
+               lambda ctx: None if shutil.which("nginx") else "nginx not installed (apt-get install nginx-light)",
+               lambda ctx: _run_text(["nginx", "-v"])),
+        Server("uring_granian", PROJECT, {
+            "asgi": _uring_granian("asgi", "asgi_app:app"),
+            "static": _uring_granian("asgi", "asgi_app:app"),
+            "wsgi": _uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
+            "soak": _uring_granian("asgi", "quart_app:app"),
+        }, _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
+        Server("granian", PEER, {
+            "asgi": _granian("asgi", "asgi_app:app"),
+            "static": _granian_static,
+            "wsgi": _granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
+            "soak": _granian("asgi", "quart_app:app"),
+        }, lambda ctx: _missing_peer("granian"), lambda ctx: _python_reports(_peer("python"), "granian")),
+        Server("uvicorn", PEER, {
+            "asgi": _uvicorn("uvloop", "httptools", "asgi_app:app"),
+            "soak": _uvicorn("uvloop", "httptools", "quart_app:app"),
+        }, lambda ctx: _missing_peer("uvicorn"), lambda ctx: _python_reports(_peer("python"), "uvicorn")),
+        Server("uvicorn-h11", PEER, {"asgi": _uvicorn("asyncio", "h11", "asgi_app:app")},
+               lambda ctx: _missing_peer("uvicorn"), lambda ctx: _python_reports(_peer("python"), "uvicorn")),
+        Server("hypercorn", PEER, {
+            "asgi": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
+        }, lambda ctx: _missing_peer("hypercorn"), lambda ctx: _python_reports(_peer("python"), "hypercorn")),
+        Server("gunicorn-sync", PEER, {"wsgi": _gunicorn("sync")},
+               lambda ctx: _missing_peer("gunicorn"), lambda ctx: _python_reports(_peer("python"), "gunicorn")),
+        Server("gunicorn-gthread", PEER, {"wsgi": _gunicorn("gthread", "--threads", "8")},
+               lambda ctx: _missing_peer("gunicorn"), lambda ctx: _python_reports(_peer("python"), "gunicorn")),
+        Server("uwsgi", PEER, {"wsgi": _uwsgi_command},
+               lambda ctx: None if shutil.which("uwsgi") and Path("/usr/lib/uwsgi/plugins/python3_plugin.so").exists()
+               else "uwsgi or its python3 plugin not installed (apt-get install uwsgi uwsgi-plugin-python3)",
+               lambda ctx: "uWSGI " + _run_text(["uwsgi", "--version"]) + " (Debian python3 plugin)"),
+        Server("granian-1.7", PEER, {"soak": _granian_17},
+               lambda ctx: _missing_file(GRANIAN_17_VENV / "bin" / "granian", "run `perf/bench --setup-peers`"),
+               lambda ctx: _python_reports(GRANIAN_17_VENV / "bin" / "python", "granian") + " --task-impl rust"),
+    ]
+}
+
+
+def server_environment(ctx):
+    """Environment for every server: apps importable by module name, static root for the ASGI app."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(APPS)
+    env["PERF_STATIC_ROOT"] = str(ctx.static_root / "static")
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def this_python():
+    return sys.version.split()[0]
