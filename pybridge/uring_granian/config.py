@@ -43,7 +43,7 @@ def _option(help: str, **spec: Any) -> dict[str, Option]:
     return {OPTION_KEY: Option(help=help, **spec)}
 
 
-def _octal(text: str) -> int:
+def octal(text: str) -> int:
     """File permissions as chmod writes them: 660, 0660 or 0o660."""
     return int(text.removeprefix("0o"), 8)
 
@@ -75,7 +75,7 @@ class Config:
         default=None,
         metadata=_option(
             "permissions of the Unix socket file, in octal (e.g. 660)",
-            parse=_octal,
+            parse=octal,
             minimum=0,
             maximum=0o777,
             metavar="OCTAL",
@@ -312,7 +312,7 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
         raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {', '.join(_choices(enum))})")
     default = f.default
     expects_bool = isinstance(default, bool)
-    expects_int = opt.parse is int or opt.parse is _octal
+    expects_int = opt.parse is int or opt.parse is octal
     if expects_bool and not isinstance(value, bool):
         raise ConfigError(f"{flag_of(f.name)} must be true or false, not {value!r}")
     if expects_int:
@@ -329,4 +329,4 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
 
 def _show(f: dataclasses.Field[Any], value: int) -> str:
     opt: Option = f.metadata[OPTION_KEY]
-    return oct(value) if opt.parse is _octal else str(value)
+    return oct(value) if opt.parse is octal else str(value)

@@ -1,0 +1,242 @@
+"""Config declared once: every option round-trips from the command line, bad values are one-line usage errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from uring_granian import Config, ConfigError
+from uring_granian.cli import build_parser, main, parse_config
+from uring_granian.config import options
+from uring_granian.constants import Interfaces, LogLevels, Loops
+from uring_granian.http import EngineSettings
+
+# One non-default command-line value per option, and the Config value it must become. A new Config field without
+# an entry here fails test_every_option_has_a_round_trip_case.
+NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
+    "app": (["pkg.mod:attr.sub"], "pkg.mod:attr.sub"),
+    "interface": (["--interface", "wsgi"], Interfaces.WSGI),
+    "host": (["--host", "0.0.0.0"], "0.0.0.0"),
+    "port": (["--port", "9123"], 9123),
+    "uds": (["--uds", "/tmp/ug.sock"], "/tmp/ug.sock"),
+    "uds_permissions": (["--uds", "/tmp/ug.sock", "--uds-permissions", "660"], 0o660),
+    "backlog": (["--backlog", "77"], 77),
+    "workers": (["--workers", "3"], 3),
+    "threads": (["--runtime-threads", "4"], 4),
+    "blocking_threads": (["--blocking-threads", "5"], 5),
+    "pin_threads": (["--pin-threads"], True),
+    "loop": (["--loop", "asyncio"], Loops.ASYNCIO),
+    "backpressure": (["--backpressure", "64"], 64),
+    "lifespan": (["--no-lifespan"], False),
+    "factory": (["--factory"], True),
+    "url_path_prefix": (["--url-path-prefix", "/api"], "/api"),
+    "log_level": (["--log-level", "debug"], LogLevels.DEBUG),
+    "log_config": (["--log-config", "LOG_CONFIG"], "LOG_CONFIG"),
+    "access_log": (["--access-log"], True),
+    "access_log_fmt": (["--access-log-fmt", "%(addr)s %(status)d"], "%(addr)s %(status)d"),
+    "http1_keep_alive": (["--no-http1-keep-alive"], False),
+    "http1_header_read_timeout": (["--http1-header-read-timeout", "2500"], 2500),
+    "http1_max_request_line": (["--http1-max-request-line", "4096"], 4096),
+    "http1_max_headers_size": (["--http1-max-headers-size", "8192"], 8192),
+    "http1_max_headers": (["--http1-max-headers", "50"], 50),
+    "http1_max_body_size": (["--http1-max-body-size", "0"], 0),
+    "respawn_failed_workers": (["--respawn-failed-workers"], True),
+    "workers_kill_timeout": (["--workers-kill-timeout", "7"], 7),
+    "graceful_timeout": (["--graceful-timeout", "3"], 3),
+}
+
+
+@pytest.fixture
+def log_config_file(tmp_path: Path) -> str:
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps({"version": 1}))
+    return str(path)
+
+
+def _substitute(args: list[str], log_config_file: str) -> list[str]:
+    return [log_config_file if a == "LOG_CONFIG" else a for a in args]
+
+
+def test_every_option_has_a_round_trip_case() -> None:
+    assert {f.name for f, _ in options()} == set(NON_DEFAULT_ARGS)
+
+
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT_ARGS))
+def test_option_round_trips_from_the_command_line(name: str, log_config_file: str) -> None:
+    args, expected = NON_DEFAULT_ARGS[name]
+    args = _substitute(args, log_config_file)
+    if expected == "LOG_CONFIG":
+        expected = log_config_file
+    argv = args if name == "app" else [*args, "m:app"]
+    config = parse_config(argv)
+    default = dataclasses.fields(Config)[[f.name for f in dataclasses.fields(Config)].index(name)].default
+    assert expected != default, "the case must use a non-default value"
+    assert getattr(config, name) == expected
+    assert type(getattr(config, name)) is type(expected)
+
+
+def test_all_options_at_once_round_trip_through_to_dict(log_config_file: str) -> None:
+    argv: list[str] = []
+    for name, (args, _) in NON_DEFAULT_ARGS.items():
+        if name not in ("app", "uds"):
+            argv += _substitute(args, log_config_file)
+    config = parse_config([*argv, "pkg.mod:attr.sub"])
+    assert Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert config.port == 9123 and config.uds == "/tmp/ug.sock" and config.threads == 4
+
+
+def test_defaults_match_granian_and_the_contract() -> None:
+    config = parse_config(["m:app"])
+    assert config == Config(app="m:app")
+    assert (config.interface, config.host, config.port, config.workers, config.threads) == (
+        "asgi",
+        "127.0.0.1",
+        8000,
+        1,
+        1,
+    )
+    assert config.lifespan is True and config.http1_keep_alive is True and config.access_log is False
+    assert config.http1_header_read_timeout == 30000 and config.graceful_timeout == 30
+
+
+def test_threads_alias_and_granian_spelling_are_the_same_option() -> None:
+    assert parse_config(["--threads", "3", "m:app"]).threads == 3
+    assert parse_config(["--runtime-threads", "2", "m:app"]).threads == 2
+
+
+def test_engine_settings_carry_the_http1_options() -> None:
+    config = parse_config(
+        ["--http1-max-headers", "7", "--http1-max-body-size", "10", "--http1-header-read-timeout", "900", "m:app"]
+    )
+    settings = EngineSettings.from_config(config)
+    assert settings.http1.max_header_count == 7
+    assert settings.http1.max_body_bytes == 10
+    assert settings.timeouts.header_read_ms == 900
+    assert settings.timeouts.graceful_shutdown_ms == 30_000
+    assert settings.listen.port == 8000 and settings.listen.uds_path == ""
+
+
+BAD_ARGS = [
+    (["--port", "x", "m:app"], "argument --port: invalid int value: 'x'"),
+    (["--port", "70000", "m:app"], "--port must be at most 65535 (got 70000)"),
+    (["--workers", "0", "m:app"], "--workers must be at least 1 (got 0)"),
+    (["--threads", "-1", "m:app"], "--runtime-threads must be at least 1 (got -1)"),
+    (["--interface", "rsgi", "m:app"], "argument --interface: invalid choice: 'rsgi'"),
+    (["--loop", "trio", "m:app"], "argument --loop: invalid choice: 'trio'"),
+    (["--uds", "/tmp/s", "--uds-permissions", "999", "m:app"], "argument --uds-permissions: invalid octal value"),
+    (["--uds-permissions", "600", "m:app"], "--uds-permissions needs --uds"),
+    (["--url-path-prefix", "api", "m:app"], "--url-path-prefix must start with '/'"),
+    (["--log-config", "/nonexistent/log.json", "m:app"], "--log-config: no such file: /nonexistent/log.json"),
+    (["--http1-max-headers", "0", "m:app"], "--http1-max-headers must be at least 1 (got 0)"),
+    (["--workers-kill-timeout", "0", "m:app"], "--workers-kill-timeout must be at least 1 (got 0)"),
+    (["--bogus", "m:app"], "unrecognized arguments: --bogus"),
+    (["--work", "2", "m:app"], "unrecognized arguments: --work"),  # no abbreviations: they break when options grow
+    ([], "the following arguments are required: APP"),
+    (["--port", "0", "--workers", "2", "m:app"], "--port 0 (any free port) cannot be shared by several workers"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_ARGS)
+def test_bad_values_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc_info:
+        main(argv)
+    assert exc_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("uring-granian: error: ")
+    assert message in err
+
+
+def test_bad_option_exit_code_and_line_from_a_real_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uring_granian", "--port", "nope", "m:app"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "uring-granian: error: argument --port: invalid int value: 'nope' (see uring-granian --help)"
+    ]
+
+
+def test_help_lists_every_flag_and_exits_0() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uring_granian", "--help"], check=False, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    for action in build_parser()._actions:
+        for flag in action.option_strings:
+            assert flag in proc.stdout
+    for granian_name in (
+        "--runtime-threads",
+        "--blocking-threads",
+        "--no-lifespan",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        "--http1-header-read-timeout",
+        "--access-log-fmt",
+    ):
+        assert granian_name in proc.stdout
+
+
+def test_version() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uring_granian", "--version"], check=False, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip().startswith("uring-granian 0.")
+
+
+def test_import_is_cheap_and_does_not_load_the_server() -> None:
+    code = (
+        "import sys, uring_granian\n"
+        "assert not any(m in sys.modules for m in ('uring_granian.server', 'uring_granian._native',"
+        " 'uring_granian.supervisor', 'asyncio')), sorted(m for m in sys.modules if 'uring' in m)\n"
+        "print(uring_granian.__version__, uring_granian.Config.__name__, callable(uring_granian.serve))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[1:] == ["Config", "True"]
+
+
+def test_from_options_rejects_unknown_names_and_bad_choices() -> None:
+    with pytest.raises(ConfigError, match="unknown option 'prot'"):
+        Config.from_options(app="m:app", prot=80)
+    with pytest.raises(ConfigError, match=r"--interface: invalid choice 'rsgi' \(choose from asgi, wsgi\)"):
+        Config.from_options(app="m:app", interface="rsgi")
+    with pytest.raises(ConfigError, match="an application is required"):
+        Config.from_options(port=80)
+
+
+def test_validate_checks_types_of_python_callers() -> None:
+    with pytest.raises(ConfigError, match="--port must be an integer, not '80'"):
+        Config.from_options(app="m:app", port="80").validate()
+    with pytest.raises(ConfigError, match="--access-log must be true or false, not 1"):
+        Config.from_options(app="m:app", access_log=1).validate()
+    with pytest.raises(ConfigError, match="--workers must be an integer, not True"):
+        Config.from_options(app="m:app", workers=True).validate()
+
+
+def test_app_object_with_several_workers_is_a_clear_error() -> None:
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("never called")
+
+    assert Config.from_options(app=app).validate().app is app
+    with pytest.raises(ConfigError, match=r"workers > 1 needs the application as an import string \(module:attr\)"):
+        Config.from_options(app=app, workers=2).validate()
+
+
+def test_serve_validates_before_starting_anything() -> None:
+    from uring_granian import serve
+
+    with pytest.raises(ConfigError, match="--backlog must be at least 1"):
+        serve("m:app", backlog=0)
+    with pytest.raises(ConfigError, match="unknown option 'wokers'"):
+        serve("m:app", wokers=2)
