@@ -9,6 +9,7 @@ from .config import Config, ConfigError
 from .constants import EXIT_OK
 from .importer import AppImportError, load_app
 from .logging import configure_logging
+from .supervisor import Supervisor, WorkerFailedError
 
 __all__ = ["ONE_LINE_ERRORS", "run", "serve"]
 
@@ -23,7 +24,12 @@ def _startup_error_types() -> tuple[type[BaseException], ...]:
 
 
 # Errors whose str() is the whole story: the CLI prints them as one line and exits 1.
-ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (AppImportError, ConfigError, *_startup_error_types())
+ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (
+    AppImportError,
+    ConfigError,
+    WorkerFailedError,
+    *_startup_error_types(),
+)
 
 
 def serve(app: str | Callable[..., Any], **options: Any) -> None:
@@ -42,8 +48,6 @@ def run(config: Config) -> int:
     """Run a validated Config to the end; returns the exit status."""
     configure_logging(config)
     if config.workers > 1:
-        from .supervisor import Supervisor
-
         return Supervisor(config).run()
     app = load_app(config.app, config.factory) if isinstance(config.app, str) else config.app
     from .server import run_worker

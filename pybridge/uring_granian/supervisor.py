@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import json
+import logging
 import os
 import selectors
 import signal
@@ -97,9 +98,17 @@ class Supervisor:
         """Start the workers and watch them until a stop signal or a fatal worker death; returns the exit status."""
         previous = self._install_signal_handlers()
         try:
-            logger.info("Starting %d workers on %s", self.config.workers, self.config.bind_description)
-            self._start_all()
-            logger.info("Supervisor %d ready; SIGHUP restarts the workers one at a time", os.getpid())
+            try:
+                self._start_all()
+            except BaseException:
+                self._stop_all(quiet=True)  # the failing worker's error is the whole story
+                raise
+            logger.info(
+                "Supervisor %d ready: %d workers on %s (SIGHUP restarts them one at a time)",
+                os.getpid(),
+                len(self.workers),
+                self.config.bind_description,
+            )
             while self._stop_signal is None:
                 self._tick(1.0)
                 if self._reload_requested:
@@ -232,14 +241,14 @@ class Supervisor:
                 return
         logger.info("Rolling restart done")
 
-    def _stop_all(self) -> None:
+    def _stop_all(self, quiet: bool = False) -> None:
         alive = [w for w in self.workers if not w.exited]
-        if alive:
+        if alive and not quiet:
             logger.info("Stopping %d workers", len(alive))
-        if not self._stop([*self.workers], self._stop_signal or signal.SIGTERM):
+        if not self._stop([*self.workers], self._stop_signal or signal.SIGTERM, quiet):
             self.status = EXIT_FAILURE
 
-    def _stop(self, workers: list[Worker], signum: int) -> bool:
+    def _stop(self, workers: list[Worker], signum: int, quiet: bool = False) -> bool:
         """Send `signum` to `workers`, wait for them to exit (SIGKILL after the graceful + kill timeouts, or at a
         second stop signal) and forget them. True when every one of them exited with status 0."""
         for worker in workers:
@@ -262,7 +271,8 @@ class Supervisor:
         for worker in workers:
             if worker.process.returncode != 0:
                 clean = False
-                logger.warning(
+                logger.log(
+                    logging.DEBUG if quiet else logging.WARNING,
                     "Worker %d (pid %d) stopped with %s",
                     worker.index,
                     worker.pid,

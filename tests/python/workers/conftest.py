@@ -1,0 +1,57 @@
+"""Fixtures for the worker tests (helpers live in worker_processes.py, importable by the tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from worker_processes import HERE, RunningServer, free_port
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+    """start_server(*cli_args) -> a RunningServer whose supervisor has reported all workers ready."""
+    started: list[tuple[RunningServer, set[int]]] = []
+
+    def start(*args: str, app: str = "pid_app:app", wait_ready: bool = True) -> RunningServer:
+        markers = tmp_path / f"markers-{len(started)}"
+        markers.mkdir()
+        log_path = tmp_path / f"server-{len(started)}.log"
+        port = free_port()
+        env = {**os.environ, "UG_TEST_MARKERS": str(markers)}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "uring_granian", "--port", str(port), "--graceful-timeout", "10", *args, app],
+                cwd=HERE,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = RunningServer(process, port, log_path, markers)
+        started.append((server, set()))
+        if wait_ready:
+            server.wait_for_log(f"Supervisor {process.pid} ready")
+        started[-1] = (server, server.worker_pids())
+        return server
+
+    yield start
+
+    for server, pids in started:
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                server.process.wait(30)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
+        for pid in pids | server.worker_pids():  # only processes this test started
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -1,0 +1,34 @@
+"""ASGI app for the worker tests: answers with its worker's PID; lifespan events leave marker files.
+
+UG_TEST_MARKERS names the directory for the markers (startup-<pid>, shutdown-<pid>, slow-<pid>).
+GET /slow?SECONDS sleeps that long (default 0.2 s) before answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+MARKERS = Path(os.environ.get("UG_TEST_MARKERS", "."))
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                (MARKERS / f"startup-{os.getpid()}").touch()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                (MARKERS / f"shutdown-{os.getpid()}").touch()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["path"] == "/slow":
+        (MARKERS / f"slow-{os.getpid()}").touch()  # the request is in flight
+        await asyncio.sleep(float(scope["query_string"] or b"0.2"))
+    body = str(os.getpid()).encode()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
