@@ -68,6 +68,17 @@ void TimerWheel::collect_due(std::uint64_t now_ms, TimerNode &due) noexcept {
 }
 
 std::optional<std::uint64_t> TimerWheel::next_deadline_hint() const noexcept {
+    const std::optional<std::uint64_t> earliest = earliest_deadline();
+    if (!earliest) return std::nullopt;
+    // Rounded up to the end of its tick, so every deadline in that tick fires in one wake-up
+    // instead of one wake-up per millisecond that happens to hold a deadline.
+    const std::uint64_t remainder = *earliest % tick_ms_;
+    if (remainder == 0) return earliest;
+    const std::uint64_t to_tick_end = tick_ms_ - remainder;
+    return *earliest > UINT64_MAX - to_tick_end ? UINT64_MAX : *earliest + to_tick_end;
+}
+
+std::optional<std::uint64_t> TimerWheel::earliest_deadline() const noexcept {
     if (size_ == 0) return std::nullopt;
     std::optional<std::uint64_t> earliest;
     for (std::uint64_t step = 0; step <= slot_mask_; ++step) {
@@ -79,7 +90,8 @@ std::optional<std::uint64_t> TimerWheel::next_deadline_hint() const noexcept {
             // Deadlines of earlier ticks only sit in the current slot (see schedule()).
             due_this_revolution = due_this_revolution || node->deadline_ms / tick_ms_ <= tick;
         }
-        // Every node in a later slot has a later tick than one due in this revolution here.
+        // Every node in a later slot has a later tick than one due in this revolution here, so
+        // the search stops at the first such slot; only far-future timers force a full scan.
         if (due_this_revolution) return earliest;
     }
     return earliest;

@@ -44,9 +44,13 @@ class TimerWheel {
     /// callback must not call expire(). Returns how many fired.
     template <class F> std::size_t expire(std::uint64_t now_ms, F &&on_expire);
 
-    /// When the reactor should next call expire(): the earliest deadline if it falls in the wheel's
-    /// next revolution, otherwise the earliest deadline found by a full scan; nullopt if empty.
+    /// When the reactor should next call expire(): the earliest deadline rounded up to the end of
+    /// its tick (so one wake-up serves a whole tick; timers fire at most one tick late), or nullopt
+    /// if nothing is armed. Cheap when a deadline lies within the next revolution; otherwise it
+    /// walks every slot once.
     std::optional<std::uint64_t> next_deadline_hint() const noexcept;
+    /// The exact earliest armed deadline, or nullopt.
+    std::optional<std::uint64_t> earliest_deadline() const noexcept;
     std::size_t size() const noexcept { return size_; }
 
   private:

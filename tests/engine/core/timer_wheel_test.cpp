@@ -55,6 +55,7 @@ TEST_CASE("timer wheel basics") {
     SUBCASE("a deadline in the past fires on the next expire") {
         wheel.schedule(a, 10);
         CHECK(wheel.next_deadline_hint() == 10u);
+        CHECK(wheel.next_deadline_hint() <= 1000u);
         CHECK(expire_owners(wheel, 1000) == std::vector<std::uint32_t>{1});
     }
     SUBCASE("cancel is idempotent and keeps the count") {
@@ -81,11 +82,22 @@ TEST_CASE("timer wheel basics") {
     SUBCASE("next_deadline_hint") {
         wheel.schedule(a, 1075);
         wheel.schedule(b, 1033);
-        CHECK(wheel.next_deadline_hint() == 1033u);
-        expire_owners(wheel, 1040);
-        CHECK(wheel.next_deadline_hint() == 1075u);
+        // Rounded up to the end of the tick: one wake-up per tick at most.
+        CHECK(wheel.earliest_deadline() == 1033u);
+        CHECK(wheel.next_deadline_hint() == 1040u);
+        CHECK(expire_owners(wheel, 1040) == std::vector<std::uint32_t>{2});
+        CHECK(wheel.earliest_deadline() == 1075u);
+        CHECK(wheel.next_deadline_hint() == 1080u);
+        wheel.schedule(b, 1070);  // a tick boundary needs no rounding
+        CHECK(wheel.next_deadline_hint() == 1070u);
         wheel.cancel(a);
+        wheel.cancel(b);
         CHECK_FALSE(wheel.next_deadline_hint().has_value());
+        CHECK_FALSE(wheel.earliest_deadline().has_value());
+    }
+    SUBCASE("a hint near the end of time does not overflow") {
+        wheel.schedule(a, UINT64_MAX - 3);
+        CHECK(wheel.next_deadline_hint() == UINT64_MAX);
     }
 }
 
@@ -97,9 +109,11 @@ TEST_CASE("timer wheel far-future deadlines") {
     wheel.schedule(very_far, 1'000'000'007);
     wheel.schedule(soon, 5);
 
-    CHECK(wheel.next_deadline_hint() == 5u);
+    CHECK(wheel.earliest_deadline() == 5u);
+    CHECK(wheel.next_deadline_hint() == 10u);
     CHECK(expire_owners(wheel, 5) == std::vector<std::uint32_t>{1});
-    CHECK(wheel.next_deadline_hint() == 1005u);  // found only by a full scan
+    CHECK(wheel.earliest_deadline() == 1005u);  // found only by a full scan
+    CHECK(wheel.next_deadline_hint() == 1010u);
 
     SUBCASE("stepping tick by tick passes the slot several times without firing early") {
         std::vector<std::uint32_t> fired;
@@ -113,7 +127,8 @@ TEST_CASE("timer wheel far-future deadlines") {
     SUBCASE("a long stall fires what is due and keeps the rest") {
         CHECK(expire_owners(wheel, 50'000) == std::vector<std::uint32_t>{2});
         CHECK(wheel.size() == 1);
-        CHECK(wheel.next_deadline_hint() == 1'000'000'007u);
+        CHECK(wheel.earliest_deadline() == 1'000'000'007u);
+        CHECK(wheel.next_deadline_hint() == 1'000'000'010u);
         CHECK(expire_owners(wheel, 1'000'000'006).empty());
         CHECK(expire_owners(wheel, 1'000'000'007) == std::vector<std::uint32_t>{3});
     }
@@ -201,7 +216,7 @@ TEST_CASE("timer wheel degenerate geometry") {
         TimerNode a{.owner = 1}, b{.owner = 2};
         wheel.schedule(b, 9);
         wheel.schedule(a, 3);
-        CHECK(wheel.next_deadline_hint() == 3u);
+        CHECK(wheel.next_deadline_hint() == 3u);  // 1 ms ticks: exact
         CHECK(expire_owners(wheel, 3) == std::vector<std::uint32_t>{1});
         CHECK(expire_owners(wheel, 9) == std::vector<std::uint32_t>{2});
     }

@@ -199,6 +199,11 @@ TEST_CASE("response head details") {
         CHECK(from_owned == expected("HTTP/1.1 201 Created", "Content-Length: 7\r\nConnection: close\r\n",
                                      "Location: /x\r\n"));
     }
+    SUBCASE("a bare 100 Continue") {
+        std::string out;
+        write_response_head(out, make_head(100, std::nullopt), http11, true, {}, {});
+        CHECK(out == "HTTP/1.1 100 Continue\r\n\r\n");
+    }
     SUBCASE("unregistered statuses get a class phrase") {
         std::string out;
         write_response_head(out, make_head(299, 0), http11, true, {}, {});
