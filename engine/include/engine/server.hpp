@@ -25,7 +25,9 @@ struct ReactorStats {
     std::uint64_t requests = 0;
 };
 
+namespace core {
 class Reactor;
+}
 
 class Server {
   public:
@@ -57,7 +59,7 @@ class Server {
   private:
     ServerConfig config_;
     std::shared_ptr<Handler> handler_;
-    std::vector<std::unique_ptr<Reactor>> reactors_;
+    std::vector<std::unique_ptr<core::Reactor>> reactors_;
     std::uint16_t bound_port_ = 0;
     bool started_ = false;
 };

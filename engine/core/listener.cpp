@@ -1,0 +1,172 @@
+#include "core/listener.hpp"
+
+#include "engine/server.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace engine::core {
+
+namespace {
+
+std::string endpoint_text(const ListenConfig &config, std::uint16_t port) {
+    if (config.host.find(':') != std::string::npos) return fmt::format("http://[{}]:{}", config.host, port);
+    return fmt::format("http://{}:{}", config.host, port);
+}
+
+[[noreturn]] void fail_bind(const std::string &where, int err) {
+    if (err == EADDRINUSE) throw StartupError(fmt::format("address {} is already in use", where));
+    if (err == EACCES)
+        throw StartupError(fmt::format("permission denied binding {} (ports below 1024 need privileges)", where));
+    if (err == EADDRNOTAVAIL) throw StartupError(fmt::format("address {} is not available on this host", where));
+    throw StartupError(fmt::format("cannot listen on {}: {}", where, std::strerror(err)));
+}
+
+addrinfo *resolve(const ListenConfig &config) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo *result = nullptr;
+    const std::string port = std::to_string(config.port);
+    const int rc = getaddrinfo(config.host.empty() ? nullptr : config.host.c_str(), port.c_str(), &hints, &result);
+    if (rc != 0) throw StartupError(fmt::format("cannot resolve host \"{}\": {}", config.host, gai_strerror(rc)));
+    return result;
+}
+
+int open_tcp(const addrinfo &address, std::uint16_t port, int backlog, const std::string &where) {
+    const int fd = ::socket(address.ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw StartupError(fmt::format("cannot create a socket for {}: {}", where, std::strerror(errno)));
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // One socket per reactor on the same port: the kernel hashes each new connection to one of them.
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // Accepted sockets inherit TCP_NODELAY: responses go out when the send is issued, no Nagle wait.
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address.ai_addr, address.ai_addrlen);
+    if (storage.ss_family == AF_INET) reinterpret_cast<sockaddr_in &>(storage).sin_port = htons(port);
+    if (storage.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6 &>(storage).sin6_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&storage), address.ai_addrlen) < 0 || ::listen(fd, backlog) < 0) {
+        const int err = errno;
+        ::close(fd);
+        fail_bind(where, err);
+    }
+    return fd;
+}
+
+std::uint16_t local_port(int fd) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &length) < 0) return 0;
+    if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in &>(storage).sin_port);
+    if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6 &>(storage).sin6_port);
+    return 0;
+}
+
+ListenSocket open_unix(const ListenConfig &config) {
+    const std::string where = "unix:" + config.uds_path;
+    sockaddr_un address{};
+    if (config.uds_path.size() >= sizeof address.sun_path)
+        throw StartupError(fmt::format("unix socket path is too long ({} bytes, at most {}): {}",
+                                       config.uds_path.size(), sizeof address.sun_path - 1, config.uds_path));
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, config.uds_path.c_str(), config.uds_path.size() + 1);
+    // A stale socket file from a previous run would make bind fail; remove it, but never a regular file.
+    struct stat info {};
+    if (::lstat(config.uds_path.c_str(), &info) == 0) {
+        if (!S_ISSOCK(info.st_mode))
+            throw StartupError(fmt::format("{} exists and is not a socket; refusing to replace it", config.uds_path));
+        ::unlink(config.uds_path.c_str());
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw StartupError(fmt::format("cannot create a unix socket: {}", std::strerror(errno)));
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) < 0 || ::listen(fd, config.backlog) < 0) {
+        const int err = errno;
+        ::close(fd);
+        fail_bind(where, err);
+    }
+    if (config.uds_permissions != 0 && ::chmod(config.uds_path.c_str(), config.uds_permissions) < 0) {
+        const int err = errno;
+        ::close(fd);
+        throw StartupError(fmt::format("cannot chmod {:o} {}: {}", config.uds_permissions, config.uds_path,
+                                       std::strerror(err)));
+    }
+    return ListenSocket{fd, true, true, where};
+}
+
+ListenSocket adopt_inherited(int fd) {
+    int accepting = 0;
+    socklen_t length = sizeof accepting;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) < 0 || !accepting)
+        throw StartupError(fmt::format("inherited file descriptor {} is not a listening socket", fd));
+    sockaddr_storage storage{};
+    socklen_t address_length = sizeof storage;
+    ::getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &address_length);
+    return ListenSocket{fd, true, storage.ss_family == AF_UNIX, fmt::format("fd:{}", fd)};
+}
+
+} // namespace
+
+std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config, unsigned reactors,
+                                                       std::uint16_t &bound_port) {
+    std::vector<std::vector<ListenSocket>> sockets(reactors);
+    bound_port = 0;
+    if (!config.inherited_fds.empty()) {
+        for (int fd : config.inherited_fds) {
+            const ListenSocket shared = adopt_inherited(fd);
+            for (auto &list : sockets) list.push_back(shared);
+        }
+        return sockets;
+    }
+    if (!config.uds_path.empty()) {
+        const ListenSocket shared = open_unix(config);
+        for (auto &list : sockets) list.push_back(shared);
+        return sockets;
+    }
+    addrinfo *addresses = resolve(config);
+    try {
+        std::uint16_t port = config.port;
+        for (unsigned i = 0; i < reactors; ++i) {
+            const std::string where = endpoint_text(config, port);
+            const int fd = open_tcp(*addresses, port, config.backlog, where);
+            // With port 0 the first bind picks a port; the other reactors join that one.
+            if (port == 0) port = local_port(fd);
+            sockets[i].push_back(ListenSocket{fd, true, false, endpoint_text(config, port)});
+        }
+        bound_port = port;
+    } catch (...) {
+        freeaddrinfo(addresses);
+        close_listeners(sockets, config);
+        throw;
+    }
+    freeaddrinfo(addresses);
+    return sockets;
+}
+
+void close_listeners(std::vector<std::vector<ListenSocket>> &sockets, const ListenConfig &config) {
+    std::set<int> closed;
+    bool had_unix = false;
+    for (auto &list : sockets) {
+        for (ListenSocket &socket : list) {
+            if (socket.fd >= 0 && socket.owned && closed.insert(socket.fd).second) ::close(socket.fd);
+            had_unix = had_unix || (socket.is_unix && config.inherited_fds.empty());
+            socket.fd = -1;
+        }
+    }
+    sockets.clear();
+    if (had_unix && !config.uds_path.empty()) ::unlink(config.uds_path.c_str());
+}
+
+} // namespace engine::core

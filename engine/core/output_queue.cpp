@@ -1,0 +1,180 @@
+#include "core/output_queue.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace engine::core {
+
+void OutputQueue::append_copy(std::string_view bytes) {
+    if (bytes.empty()) return;
+    queued_bytes_ += bytes.size();
+    // Fill the tail staging buffer first. Appending past the part an in-flight send covers is safe:
+    // pooled buffers never move, and the kernel reads only the iovec range it was given.
+    if (!segments_.empty()) {
+        OutputSegment &tail = segments_.back();
+        if (tail.kind == OutputSegment::Kind::pooled && !tail.notify_sent) {
+            const std::size_t room = pool_->buffer_size() - tail.pooled_used;
+            if (bytes.size() <= room) {
+                std::memcpy(pool_->data(tail.pool_index) + tail.pooled_used, bytes.data(), bytes.size());
+                tail.pooled_used += bytes.size();
+                tail.size += bytes.size();
+                return;
+            }
+        }
+    }
+    if (bytes.size() <= pool_->buffer_size()) {
+        const std::uint16_t index = pool_->acquire();
+        if (index != SendBufferPool::no_buffer) {
+            OutputSegment &segment = segments_.emplace_back();
+            segment.kind = OutputSegment::Kind::pooled;
+            segment.pool_index = index;
+            std::memcpy(pool_->data(index), bytes.data(), bytes.size());
+            segment.pooled_used = bytes.size();
+            segment.data = pool_->data(index);
+            segment.size = bytes.size();
+            return;
+        }
+    }
+    queued_bytes_ -= bytes.size();  // append_owned counts it again
+    append_owned(std::string(bytes));
+}
+
+void OutputQueue::append_owned(std::string &&bytes) {
+    if (bytes.empty()) return;
+    queued_bytes_ += bytes.size();
+    OutputSegment &segment = segments_.emplace_back();
+    segment.kind = OutputSegment::Kind::owned;
+    segment.owned = std::move(bytes);
+    segment.data = segment.owned.data();
+    segment.size = segment.owned.size();
+}
+
+void OutputQueue::append_external(const ExternalBuffer &buffer) {
+    if (buffer.size == 0) {
+        if (buffer.release) buffer.release(buffer.ctx);
+        return;
+    }
+    queued_bytes_ += buffer.size;
+    OutputSegment &segment = segments_.emplace_back();
+    segment.kind = OutputSegment::Kind::external;
+    segment.external = buffer;
+    segment.data = buffer.data;
+    segment.size = buffer.size;
+}
+
+void OutputQueue::append_file(const FileRegion &region) {
+    if (region.length == 0) {
+        if (region.fd >= 0) ::close(region.fd);
+        return;
+    }
+    queued_bytes_ += region.length;
+    OutputSegment &segment = segments_.emplace_back();
+    segment.kind = OutputSegment::Kind::file;
+    segment.file = region;
+    segment.size = region.length;
+}
+
+bool OutputQueue::notify_when_sent(ExchangeId id) {
+    if (segments_.empty()) return false;
+    OutputSegment &tail = segments_.back();
+    if (tail.notify_sent) {
+        // One notification per segment: add an empty marker segment to carry the next one.
+        OutputSegment &marker = segments_.emplace_back();
+        marker.kind = OutputSegment::Kind::owned;
+        marker.notify_sent = true;
+        marker.notify_id = id;
+        return true;
+    }
+    tail.notify_sent = true;
+    tail.notify_id = id;
+    return true;
+}
+
+std::size_t OutputQueue::gather(iovec *vectors, std::size_t max_vectors, std::size_t &total) const noexcept {
+    std::size_t count = 0;
+    total = 0;
+    for (const OutputSegment &segment : segments_) {
+        if (count == max_vectors || segment.kind == OutputSegment::Kind::file) break;
+        if (segment.size == 0) continue;
+        vectors[count++] = iovec{const_cast<char *>(segment.data), segment.size};
+        total += segment.size;
+    }
+    return count;
+}
+
+void OutputQueue::pop_front(bool hold, std::vector<ExchangeId> &sent) {
+    OutputSegment &segment = segments_.front();
+    if (segment.notify_sent) sent.push_back(segment.notify_id);
+    if (hold && segment.kind != OutputSegment::Kind::file) {
+        held_.push_back(std::move(segment));
+        // A moved std::string may keep its bytes in place (heap) or not (SSO). Zero-copy sends only
+        // matter for large bodies, which are never SSO, so the held copy still owns those bytes.
+    } else {
+        release(segment);
+    }
+    segments_.pop_front();
+}
+
+void OutputQueue::consume(std::size_t bytes, bool hold_for_zero_copy, std::vector<ExchangeId> &sent) {
+    queued_bytes_ -= bytes;
+    while (!segments_.empty()) {
+        OutputSegment &segment = segments_.front();
+        if (segment.kind == OutputSegment::Kind::file) break;
+        if (bytes < segment.size) {
+            segment.data += bytes;
+            segment.size -= bytes;
+            return;
+        }
+        bytes -= segment.size;
+        segment.size = 0;
+        pop_front(hold_for_zero_copy, sent);
+    }
+    // Markers (empty segments) that are now at the front carry notifications due now.
+    while (!segments_.empty() && segments_.front().kind != OutputSegment::Kind::file && segments_.front().size == 0 &&
+           segments_.front().notify_sent)
+        pop_front(hold_for_zero_copy, sent);
+}
+
+void OutputQueue::consume_file(std::size_t bytes, std::vector<ExchangeId> &sent) {
+    OutputSegment &segment = segments_.front();
+    queued_bytes_ -= bytes;
+    segment.file.offset += bytes;
+    segment.file.length -= bytes;
+    segment.size = segment.file.length;
+    if (segment.file.length == 0) pop_front(false, sent);
+}
+
+void OutputQueue::release_held() noexcept {
+    for (OutputSegment &segment : held_) release(segment);
+    held_.clear();
+}
+
+void OutputQueue::release(OutputSegment &segment) noexcept {
+    switch (segment.kind) {
+    case OutputSegment::Kind::pooled:
+        pool_->release(segment.pool_index);
+        segment.pool_index = SendBufferPool::no_buffer;
+        break;
+    case OutputSegment::Kind::owned:
+        std::string().swap(segment.owned);
+        break;
+    case OutputSegment::Kind::external:
+        if (segment.external.release) segment.external.release(segment.external.ctx);
+        segment.external = {};
+        break;
+    case OutputSegment::Kind::file:
+        if (segment.file.fd >= 0) ::close(segment.file.fd);
+        segment.file.fd = -1;
+        break;
+    }
+}
+
+void OutputQueue::clear() noexcept {
+    for (OutputSegment &segment : segments_) release(segment);
+    segments_.clear();
+    release_held();
+    queued_bytes_ = 0;
+}
+
+} // namespace engine::core

@@ -1,0 +1,110 @@
+#include "engine/server.hpp"
+
+#include "core/listener.hpp"
+#include "core/reactor.hpp"
+#include "engine/log.hpp"
+
+#include <unistd.h>
+
+#include <future>
+
+namespace engine {
+
+namespace {
+
+void release_part(ResponsePart &part) noexcept {
+    if (auto *external = std::get_if<ExternalBuffer>(&part.body)) {
+        if (external->release) external->release(external->ctx);
+    } else if (auto *file = std::get_if<FileRegion>(&part.body)) {
+        if (file->fd >= 0) ::close(file->fd);
+    }
+}
+
+} // namespace
+
+Server::Server(ServerConfig config, std::shared_ptr<Handler> handler)
+    : config_(std::move(config)), handler_(std::move(handler)) {}
+
+Server::~Server() {
+    if (started_) {
+        stop();
+        wait();
+    }
+    reactors_.clear();
+}
+
+void Server::start() {
+    if (started_) throw StartupError("server already started");
+    unsigned count = config_.threads;
+    if (count == 0) {
+        const long online = sysconf(_SC_NPROCESSORS_ONLN);
+        count = online > 0 ? static_cast<unsigned>(online) : 1u;
+    }
+    auto listeners = core::open_listeners(config_.listen, count, bound_port_);
+
+    std::vector<std::promise<std::string>> ready(count);
+    std::string failure;
+    for (unsigned i = 0; i < count; ++i) {
+        reactors_.push_back(std::make_unique<core::Reactor>(i, config_, *handler_, std::move(listeners[i])));
+        reactors_.back()->start(ready[i]);
+        std::string error = ready[i].get_future().get();
+        if (!error.empty()) {
+            failure = std::move(error);
+            break;
+        }
+    }
+    if (!failure.empty()) {
+        for (auto &reactor : reactors_) reactor->inbox().post(core::Command{core::Command::Kind::stop, {}, {}});
+        for (auto &reactor : reactors_) reactor->join();
+        std::vector<std::vector<core::ListenSocket>> sockets;
+        for (auto &reactor : reactors_) sockets.push_back(std::move(reactor->listeners()));
+        for (unsigned i = static_cast<unsigned>(reactors_.size()); i < count; ++i) sockets.push_back(std::move(listeners[i]));
+        core::close_listeners(sockets, config_.listen);
+        reactors_.clear();
+        throw StartupError(failure);
+    }
+    started_ = true;
+}
+
+void Server::post(ExchangeId id, ResponsePart &&part) {
+    if (id.reactor >= reactors_.size()) {
+        release_part(part);
+        return;
+    }
+    reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::response_part, id, std::move(part)});
+}
+
+void Server::resume_body(ExchangeId id) {
+    if (id.reactor < reactors_.size())
+        reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::resume_body, id, {}});
+}
+
+void Server::abort(ExchangeId id) {
+    if (id.reactor < reactors_.size())
+        reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::abort, id, {}});
+}
+
+void Server::stop() {
+    for (auto &reactor : reactors_) reactor->inbox().post(core::Command{core::Command::Kind::stop, {}, {}});
+}
+
+void Server::wait() {
+    for (auto &reactor : reactors_) reactor->join();
+    if (!started_) return;
+    std::vector<std::vector<core::ListenSocket>> sockets;
+    for (auto &reactor : reactors_) sockets.push_back(std::move(reactor->listeners()));
+    core::close_listeners(sockets, config_.listen);
+    started_ = false;
+}
+
+unsigned Server::reactor_count() const noexcept { return static_cast<unsigned>(reactors_.size()); }
+
+std::uint16_t Server::bound_port() const noexcept { return bound_port_; }
+
+std::vector<ReactorStats> Server::stats() const {
+    std::vector<ReactorStats> result;
+    for (const auto &reactor : reactors_) result.push_back(reactor->stats());
+    return result;
+}
+
+} // namespace engine

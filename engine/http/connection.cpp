@@ -1,0 +1,497 @@
+#include "http/connection.hpp"
+
+#include "core/inbox.hpp"
+#include "core/reactor.hpp"
+#include "engine/log.hpp"
+#include "http/canned_errors.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <type_traits>
+
+namespace engine::http {
+
+namespace {
+
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// How long a closing connection keeps reading (and discarding) after its last response, so
+// the client sees that response instead of a reset caused by unread input (lingering close).
+constexpr std::uint64_t lingering_ms = 2'000;
+
+CannedError canned_for(ParseError error) noexcept {
+    switch (error) {
+    case ParseError::uri_too_long: return CannedError::uri_too_long;
+    case ParseError::header_fields_too_large: return CannedError::header_fields_too_large;
+    case ParseError::payload_too_large: return CannedError::payload_too_large;
+    case ParseError::not_implemented: return CannedError::not_implemented;
+    default: return CannedError::bad_request;
+    }
+}
+
+Endpoint endpoint_of(const sockaddr_storage &storage) {
+    Endpoint endpoint;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (storage.ss_family == AF_INET) {
+        const auto &address = reinterpret_cast<const sockaddr_in &>(storage);
+        inet_ntop(AF_INET, &address.sin_addr, text, sizeof text);
+        endpoint.family = Endpoint::Family::inet;
+        endpoint.port = ntohs(address.sin_port);
+    } else if (storage.ss_family == AF_INET6) {
+        const auto &address = reinterpret_cast<const sockaddr_in6 &>(storage);
+        inet_ntop(AF_INET6, &address.sin6_addr, text, sizeof text);
+        endpoint.family = Endpoint::Family::inet6;
+        endpoint.port = ntohs(address.sin6_port);
+    } else if (storage.ss_family == AF_UNIX) {
+        const auto &address = reinterpret_cast<const sockaddr_un &>(storage);
+        endpoint.family = Endpoint::Family::unix_path;
+        endpoint.host = address.sun_path;
+        return endpoint;
+    }
+    endpoint.host = text;
+    return endpoint;
+}
+
+std::size_t body_size(const Body &body) noexcept {
+    return std::visit(
+        [](const auto &value) -> std::size_t {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::string>) return value.size();
+            else if constexpr (std::is_same_v<T, ExternalBuffer>) return value.size;
+            else if constexpr (std::is_same_v<T, FileRegion>) return value.length;
+            else return 0;
+        },
+        body);
+}
+
+} // namespace
+
+Connection::Connection(core::Reactor &reactor, std::uint32_t slot)
+    : output(reactor.send_buffers()), reactor_(reactor), slot_(slot) {
+    timer.owner = slot;
+}
+
+Connection::~Connection() {
+    if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
+    if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
+}
+
+void Connection::open(int fd, std::uint32_t generation, bool is_unix) {
+    fd_ = fd;
+    generation_ = generation;
+    flags_ = CONN_F_IN_USE | (is_unix ? CONN_F_IS_UNIX : 0u);
+    parser_.emplace(reactor_.config().limits);
+    output_state_ = OutputState::idle;
+    input_state_ = InputState::head;
+    pending_ops = 0;
+    zero_copy_notifications = 0;
+    pipe_bytes = 0;
+    arm_timer(TimerKind::header_read);
+}
+
+void Connection::release() {
+    reactor_.timers().cancel(timer);
+    timer_kind_ = TimerKind::none;
+    output.clear();
+    request_.reset();
+    parser_.reset();
+    std::string().swap(stash_);
+    if (pipe_bytes > 0 && pipe_fds[0] >= 0) {
+        // A pipe with leftover bytes cannot be reused for the next connection.
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        pipe_fds[0] = pipe_fds[1] = -1;
+        pipe_bytes = 0;
+    }
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    flags_ = 0;
+    peer_ = {};
+    local_ = {};
+}
+
+ExchangeId Connection::id() const noexcept {
+    return ExchangeId{reactor_.index(), slot_, exchange_generation_};
+}
+
+bool Connection::server_keep_alive() const noexcept {
+    return reactor_.config().keep_alive && !reactor_.draining() && !has(CONN_F_CLOSE_AFTER_OUTPUT);
+}
+
+void Connection::arm_timer(TimerKind kind) {
+    const auto &timeouts = reactor_.config().timeouts;
+    std::uint64_t delay_ms = 0;
+    switch (kind) {
+    case TimerKind::none:
+        reactor_.timers().cancel(timer);
+        timer_kind_ = kind;
+        return;
+    case TimerKind::header_read: delay_ms = static_cast<std::uint64_t>(timeouts.header_read.count()); break;
+    case TimerKind::keep_alive_idle: delay_ms = static_cast<std::uint64_t>(timeouts.keep_alive_idle.count()); break;
+    case TimerKind::lingering: delay_ms = lingering_ms; break;
+    case TimerKind::shutdown: delay_ms = static_cast<std::uint64_t>(timeouts.graceful_shutdown.count()); break;
+    }
+    timer_kind_ = kind;
+    reactor_.timers().schedule(timer, reactor_.now_ms() + delay_ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+void Connection::on_data(std::string_view data) {
+    if (has(CONN_F_LINGERING | CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT)) return;  // discard
+    if (!stash_.empty() || has(CONN_F_IN_INPUT)) {
+        stash(data);
+        resume_input();
+        return;
+    }
+    process_input(data);
+}
+
+void Connection::stash(std::string_view data) {
+    stash_.append(data);
+    // Bound what a client can make us buffer while we wait: stop reading and let TCP push back.
+    if (stash_.size() > 4 * static_cast<std::size_t>(reactor_.config().recv_buffer_size) &&
+        !has(CONN_F_STOP_READING)) {
+        set(CONN_F_STOP_READING);
+        reactor_.stop_reading(*this);
+    }
+}
+
+void Connection::resume_input() {
+    if (has(CONN_F_IN_INPUT | CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (!stash_.empty()) {
+        std::string pending = std::move(stash_);
+        stash_.clear();
+        process_input(pending);
+    }
+    if (has(CONN_F_STOP_READING) && stash_.empty() && !has(CONN_F_TEARDOWN)) {
+        clear(CONN_F_STOP_READING);
+        reactor_.start_reading(*this);
+    }
+}
+
+void Connection::process_input(std::string_view data) {
+    set(CONN_F_IN_INPUT);
+    while (!has(CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT | CONN_F_LINGERING)) {
+        // Pipelined bytes wait until the current response is complete; a paused body waits too.
+        if (input_state_ == InputState::complete || has(CONN_F_READ_PAUSED)) {
+            if (!data.empty()) stash(data);
+            break;
+        }
+        if (input_state_ == InputState::head && timer_kind_ == TimerKind::keep_alive_idle && !data.empty())
+            arm_timer(TimerKind::header_read);  // the first byte of the next request starts the head clock
+        const RequestParser::Result result = parser_->feed(data, *this);
+        data.remove_prefix(result.consumed);
+        if (result.status == RequestParser::Status::need_more) break;
+        if (result.status == RequestParser::Status::error) {
+            fail_request(parser_->error());
+            break;
+        }
+        if (result.status == RequestParser::Status::head_complete) dispatch();
+        else on_message_complete();
+    }
+    clear(CONN_F_IN_INPUT);
+}
+
+void Connection::dispatch() {
+    request_ = parser_->take_request();
+    exchange_generation_ = reactor_.next_exchange_generation();
+    facts_ = RequestFacts{request_->http_minor, request_->is_head, request_->keep_alive};
+    request_has_body_ = request_->has_body();
+    expects_continue_ = request_->expect_continue && request_has_body_ && request_->http_minor >= 1;
+    flags_ = (flags_ | CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER) & ~CONN_F_CONTINUE_SENT;
+    output_state_ = OutputState::awaiting_head;
+    input_state_ = InputState::body;  // until message_complete, even for an empty body
+    body_remaining_.reset();
+    arm_timer(TimerKind::none);
+    fill_endpoints();
+    request_->peer = peer_;
+    request_->local = local_;
+    reactor_.count_request();
+
+    reactor_.handler().on_request(*this);
+
+    // The client waits for an interim 100 before sending the body; send it unless the handler
+    // already answered (then the body is not wanted and the connection closes after the response).
+    if (expects_continue_ && output_state_ == OutputState::awaiting_head && input_state_ == InputState::body &&
+        !has(CONN_F_CONTINUE_SENT)) {
+        set(CONN_F_CONTINUE_SENT);
+        output.append_copy(continue_response);
+        reactor_.want_send(*this);
+    }
+}
+
+void Connection::on_body_data(std::string_view data) {
+    if (!has(CONN_F_BODY_TO_HANDLER) || data.empty()) return;
+    if (reactor_.handler().on_body(id(), data, false) == BodyFlow::pause) set(CONN_F_READ_PAUSED);
+}
+
+void Connection::on_message_complete() {
+    if (request_has_body_ && has(CONN_F_BODY_TO_HANDLER)) reactor_.handler().on_body(id(), {}, true);
+    clear(CONN_F_BODY_TO_HANDLER);
+    if (output_state_ == OutputState::idle) {
+        // A message completed with no exchange: nothing was dispatched (cannot happen with a sane
+        // parser), treat as protocol error.
+        fail_request(ParseError::bad_request);
+        return;
+    }
+    input_state_ = InputState::complete;
+    if (output_state_ == OutputState::done) finish_exchange();
+}
+
+void Connection::fail_request(ParseError error) {
+    log(LogLevel::debug, "connection {}: rejecting request: {}", slot_, parser_->error_reason());
+    const bool response_started = has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::awaiting_head;
+    if (has(CONN_F_EXCHANGE_ACTIVE)) abort_exchange();
+    if (response_started) {
+        reactor_.teardown(*this);
+        return;
+    }
+    head_scratch_.clear();
+    write_canned_error(head_scratch_, canned_for(error), reactor_.date(), reactor_.config().server_header, false);
+    output.append_copy(head_scratch_);
+    close_after_output();
+}
+
+void Connection::abort_exchange() {
+    if (!has(CONN_F_EXCHANGE_ACTIVE)) return;
+    clear(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER);
+    output_state_ = OutputState::idle;
+    request_.reset();
+    reactor_.handler().on_abort(id());
+}
+
+void Connection::on_peer_closed() {
+    if (has(CONN_F_TEARDOWN)) return;
+    if (has(CONN_F_LINGERING)) {
+        reactor_.teardown(*this);
+        return;
+    }
+    // A response that is complete but still leaving may finish; anything unanswered is aborted.
+    if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::done) {
+        abort_exchange();
+        reactor_.teardown(*this);
+        return;
+    }
+    if (output.empty() && !has(CONN_F_SEND_IN_FLIGHT)) {
+        reactor_.teardown(*this);
+        return;
+    }
+    set(CONN_F_CLOSE_AFTER_OUTPUT);
+}
+
+void Connection::on_send_error() {
+    abort_exchange();
+    reactor_.teardown(*this);
+}
+
+void Connection::on_timeout() {
+    switch (timer_kind_) {
+    case TimerKind::header_read:
+        if (parser_ && parser_->in_message()) {
+            // Slowloris: a head that never completes. Say why, then close.
+            head_scratch_.clear();
+            write_canned_error(head_scratch_, CannedError::request_timeout, reactor_.date(),
+                               reactor_.config().server_header, false);
+            output.append_copy(head_scratch_);
+            timer_kind_ = TimerKind::none;
+            close_after_output();
+            return;
+        }
+        reactor_.teardown(*this);
+        return;
+    case TimerKind::keep_alive_idle:
+    case TimerKind::lingering:
+    case TimerKind::shutdown:
+        timer_kind_ = TimerKind::none;
+        abort_exchange();
+        reactor_.teardown(*this);
+        return;
+    case TimerKind::none: return;
+    }
+}
+
+void Connection::begin_drain() {
+    if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    const bool idle = !has(CONN_F_EXCHANGE_ACTIVE) && output.empty() && !has(CONN_F_SEND_IN_FLIGHT) &&
+                      !(parser_ && parser_->in_message()) && stash_.empty();
+    if (idle) {
+        reactor_.teardown(*this);
+        return;
+    }
+    arm_timer(TimerKind::shutdown);
+    // Heads written from now on say Connection: close (server_keep_alive() sees draining()).
+    if (!has(CONN_F_EXCHANGE_ACTIVE) && !(parser_ && parser_->in_message())) close_after_output();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+void Connection::drop_part(ResponsePart &part) noexcept {
+    if (auto *external = std::get_if<ExternalBuffer>(&part.body)) {
+        if (external->release) external->release(external->ctx);
+    } else if (auto *file = std::get_if<FileRegion>(&part.body)) {
+        if (file->fd >= 0) ::close(file->fd);
+    }
+    part.body = std::monostate{};
+}
+
+void Connection::queue_body(Body &body, std::size_t size) {
+    if (auto *owned = std::get_if<std::string>(&body)) {
+        if (owned->size() <= 4096) output.append_copy(*owned);
+        else output.append_owned(std::move(*owned));
+    } else if (auto *external = std::get_if<ExternalBuffer>(&body)) {
+        ExternalBuffer piece = *external;
+        piece.size = size;
+        output.append_external(piece);
+    } else if (auto *file = std::get_if<FileRegion>(&body)) {
+        FileRegion region = *file;
+        region.length = size;
+        output.append_file(region);
+    }
+    body = std::monostate{};
+}
+
+void Connection::send(ResponsePart &&part) {
+    if (!has(CONN_F_EXCHANGE_ACTIVE) || has(CONN_F_TEARDOWN)) {
+        drop_part(part);
+        return;
+    }
+    if (part.head) {
+        if (output_state_ != OutputState::awaiting_head) {
+            log(LogLevel::error, "connection {}: a second response head for one request; cutting the connection",
+                slot_);
+            drop_part(part);
+            abort_exchange();
+            reactor_.teardown(*this);
+            return;
+        }
+        head_scratch_.clear();
+        framing_ = write_response_head(head_scratch_, *part.head, facts_, server_keep_alive(), reactor_.date(),
+                                       reactor_.config().server_header);
+        output.append_copy(head_scratch_);
+        if (!framing_.keep_alive) set(CONN_F_CLOSE_AFTER_OUTPUT);
+        body_remaining_ = part.head->content_length;
+        output_state_ = OutputState::body;
+        // An answer before the body was asked for: the body is not wanted. Without the interim 100
+        // the client may never send it, so the connection cannot be reused.
+        if (expects_continue_ && !has(CONN_F_CONTINUE_SENT) && input_state_ == InputState::body)
+            set(CONN_F_CLOSE_AFTER_OUTPUT);
+    } else if (output_state_ != OutputState::body) {
+        log(LogLevel::error, "connection {}: response body before its head; cutting the connection", slot_);
+        drop_part(part);
+        abort_exchange();
+        reactor_.teardown(*this);
+        return;
+    }
+
+    std::size_t size = body_size(part.body);
+    if (!framing_.body_allowed) {
+        drop_part(part);
+        size = 0;
+    } else if (body_remaining_ && size > *body_remaining_) {
+        log(LogLevel::error, "connection {}: response body exceeds its Content-Length; cutting the connection",
+            slot_);
+        drop_part(part);
+        abort_exchange();
+        reactor_.teardown(*this);
+        return;
+    }
+    if (size > 0) {
+        if (body_remaining_) *body_remaining_ -= size;
+        if (framing_.chunked) {
+            head_scratch_.clear();
+            write_chunk_prefix(head_scratch_, size);
+            output.append_copy(head_scratch_);
+        }
+        queue_body(part.body, size);
+        if (framing_.chunked) output.append_copy(chunk_suffix);
+    } else {
+        drop_part(part);
+    }
+    if (part.notify_sent && !output.notify_when_sent(id())) reactor_.defer_sent_notification(id());
+    if (part.end) {
+        if (framing_.chunked && framing_.body_allowed) output.append_copy(last_chunk);
+        // Fewer bytes than the declared Content-Length: the client would wait for the rest.
+        // Closing after the output makes the truncation visible instead of hanging.
+        if (body_remaining_ && *body_remaining_ > 0 && framing_.body_allowed) {
+            log(LogLevel::error, "connection {}: response ended {} bytes short of its Content-Length", slot_,
+                *body_remaining_);
+            set(CONN_F_CLOSE_AFTER_OUTPUT);
+        }
+        output_state_ = OutputState::done;
+        clear(CONN_F_BODY_TO_HANDLER);
+        if (input_state_ == InputState::complete) finish_exchange();
+        else if (input_state_ == InputState::body) clear(CONN_F_READ_PAUSED);  // discard the rest of the body
+    }
+    reactor_.want_send(*this);
+}
+
+void Connection::finish_exchange() {
+    clear(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER | CONN_F_READ_PAUSED);
+    request_.reset();
+    output_state_ = OutputState::idle;
+    input_state_ = InputState::head;
+    parser_->next_message();
+    if (has(CONN_F_CLOSE_AFTER_OUTPUT) || !facts_.client_keep_alive || !server_keep_alive()) {
+        close_after_output();
+        return;
+    }
+    arm_timer(TimerKind::keep_alive_idle);
+    if (!has(CONN_F_IN_INPUT)) resume_input();
+}
+
+void Connection::close_after_output() {
+    set(CONN_F_CLOSE_AFTER_OUTPUT);
+    std::string().swap(stash_);
+    reactor_.want_send(*this);  // the reactor calls on_output_drained() when nothing is left
+}
+
+void Connection::on_output_drained() {
+    if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) {
+        // Half-close, then keep reading until the client closes (or a short timeout), so the
+        // response is not destroyed by a reset caused by unread input.
+        ::shutdown(fd_, SHUT_WR);
+        set(CONN_F_LINGERING);
+        arm_timer(TimerKind::lingering);
+        if (!has(CONN_F_RECV_ARMED)) {
+            clear(CONN_F_STOP_READING);
+            reactor_.start_reading(*this);
+        }
+    }
+}
+
+void Connection::on_command(core::Command &command) {
+    switch (command.kind) {
+    case core::Command::Kind::response_part: send(std::move(command.part)); break;
+    case core::Command::Kind::resume_body:
+        if (has(CONN_F_READ_PAUSED)) {
+            clear(CONN_F_READ_PAUSED);
+            resume_input();
+        }
+        break;
+    case core::Command::Kind::abort:
+        abort_exchange();
+        reactor_.teardown(*this);
+        break;
+    case core::Command::Kind::stop: break;
+    }
+}
+
+void Connection::fill_endpoints() {
+    if (has(CONN_F_ENDPOINTS_KNOWN)) return;
+    set(CONN_F_ENDPOINTS_KNOWN);
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) peer_ = endpoint_of(storage);
+    length = sizeof storage;
+    storage = {};
+    if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) local_ = endpoint_of(storage);
+}
+
+} // namespace engine::http

@@ -1,0 +1,242 @@
+// uring-serve: the engine on its own. Answers "Hello, World!", echoes request bodies (--echo), or
+// serves a directory (--root) zero-copy. Stopped gracefully by SIGINT/SIGTERM.
+
+#include "engine/log.hpp"
+#include "engine/server.hpp"
+#include "files/static_files.hpp"
+#include "http/response_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: uring-serve [options]
+
+  --host HOST                 address to bind (default 127.0.0.1; "::" for IPv6)
+  --port PORT                 TCP port (default 8000; 0 picks a free one)
+  --threads N                 reactor threads (default: one per CPU)
+  --uds PATH                  listen on a Unix domain socket instead of TCP
+  --root DIR                  serve files from DIR (zero-copy); default answers "Hello, World!"
+  --echo                      answer each request with its own body
+  --pin                       pin reactor i to CPU i
+  --backlog N                 listen backlog (default 1024)
+  --header-read-timeout S     seconds to receive a request head (default 10)
+  --keep-alive-timeout S      idle seconds between keep-alive requests (default 5)
+  --graceful-timeout S        seconds in-flight requests get on shutdown (default 30)
+  --max-body-size BYTES       request body limit, 413 above it (default 1 GiB)
+  --max-header-size BYTES     header section limit, 431 above it (default 16384)
+  --max-headers N             header count limit, 431 above it (default 100)
+  --max-request-line BYTES    request line limit, 414 above it (default 8192)
+  --max-connections N         connections per reactor (default 16384)
+  --log-level LEVEL           debug, info, warning or error (default info)
+  --help                      this text
+)";
+
+[[noreturn]] void fail_usage(const std::string &message) {
+    std::fprintf(stderr, "uring-serve: error: %s (see --help)\n", message.c_str());
+    std::exit(2);
+}
+
+template <class T> T parse_number(std::string_view option, std::string_view text, T minimum, T maximum) {
+    T value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value < minimum || value > maximum)
+        fail_usage(fmt::format("{} expects a number from {} to {}, got \"{}\"", option, minimum, maximum, text));
+    return value;
+}
+
+struct Options {
+    engine::ServerConfig server;
+    std::string root;
+    bool echo = false;
+};
+
+Options parse_options(int argc, char **argv) {
+    Options options;
+    engine::ServerConfig &config = options.server;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view option = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) fail_usage(fmt::format("{} needs a value", option));
+            return argv[++i];
+        };
+        auto seconds = [&](std::string_view text) {
+            return std::chrono::milliseconds(parse_number<std::uint64_t>(option, text, 1, 86400) * 1000);
+        };
+        if (option == "--help" || option == "-h") {
+            std::fputs(usage.data(), stdout);
+            std::exit(0);
+        } else if (option == "--host") config.listen.host = value();
+        else if (option == "--port") config.listen.port = parse_number<std::uint16_t>(option, value(), 0, 65535);
+        else if (option == "--threads") config.threads = parse_number<unsigned>(option, value(), 1, 1024);
+        else if (option == "--uds") config.listen.uds_path = value();
+        else if (option == "--root") options.root = value();
+        else if (option == "--echo") options.echo = true;
+        else if (option == "--pin") config.pin_threads = true;
+        else if (option == "--backlog") config.listen.backlog = parse_number<int>(option, value(), 1, 1 << 20);
+        else if (option == "--header-read-timeout") config.timeouts.header_read = seconds(value());
+        else if (option == "--keep-alive-timeout") config.timeouts.keep_alive_idle = seconds(value());
+        else if (option == "--graceful-timeout") config.timeouts.graceful_shutdown = seconds(value());
+        else if (option == "--max-body-size")
+            config.limits.max_body_bytes = parse_number<std::uint64_t>(option, value(), 0, UINT64_MAX);
+        else if (option == "--max-header-size")
+            config.limits.max_header_bytes = parse_number<std::size_t>(option, value(), 256, 1 << 24);
+        else if (option == "--max-headers")
+            config.limits.max_header_count = parse_number<std::size_t>(option, value(), 1, 10000);
+        else if (option == "--max-request-line")
+            config.limits.max_request_line = parse_number<std::size_t>(option, value(), 64, 1 << 24);
+        else if (option == "--max-connections")
+            config.max_connections = parse_number<unsigned>(option, value(), 1, 1 << 22);
+        else if (option == "--log-level") {
+            const std::string_view level = value();
+            if (level == "debug") engine::set_log_level(engine::LogLevel::debug);
+            else if (level == "info") engine::set_log_level(engine::LogLevel::info);
+            else if (level == "warning") engine::set_log_level(engine::LogLevel::warning);
+            else if (level == "error") engine::set_log_level(engine::LogLevel::error);
+            else fail_usage(fmt::format("unknown log level \"{}\"", level));
+        } else fail_usage(fmt::format("unknown option \"{}\"", option));
+    }
+    if (options.echo && !options.root.empty()) fail_usage("--echo and --root exclude each other");
+    return options;
+}
+
+// The fixed body is static: sent without a copy and never released.
+constexpr std::string_view hello_body = "Hello, World!";
+
+class HelloHandler final : public engine::Handler {
+  public:
+    void on_request(engine::Exchange &exchange) override {
+        engine::ResponsePart part;
+        part.head = engine::ResponseHead{200, std::string(hello_header_lines), hello_body.size(), false};
+        part.body = engine::ExternalBuffer{hello_body.data(), hello_body.size(), nullptr, nullptr};
+        part.end = true;
+        exchange.send(std::move(part));
+    }
+
+  private:
+    static constexpr std::string_view hello_header_lines = "Content-Type: text/plain\r\n";
+};
+
+/// Collects each request body and answers with it once complete. State is per reactor, so no lock.
+class EchoHandler final : public engine::Handler {
+  public:
+    explicit EchoHandler(unsigned reactors) : bodies_(reactors) {}
+    void attach(engine::Server &server) { server_ = &server; }
+
+    void on_request(engine::Exchange &exchange) override {
+        if (!exchange.request().has_body()) {
+            exchange.send(response({}));
+            return;
+        }
+        bodies_[exchange.id().reactor][key(exchange.id())];
+    }
+    engine::BodyFlow on_body(engine::ExchangeId id, std::string_view data, bool last) override {
+        auto &pending = bodies_[id.reactor];
+        auto found = pending.find(key(id));
+        if (found == pending.end()) return engine::BodyFlow::proceed;
+        found->second.append(data);
+        if (last) {
+            server_->post(id, response(std::move(found->second)));
+            pending.erase(found);
+        }
+        return engine::BodyFlow::proceed;
+    }
+    void on_abort(engine::ExchangeId id) override { bodies_[id.reactor].erase(key(id)); }
+
+  private:
+    static std::uint64_t key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
+    static engine::ResponsePart response(std::string body) {
+        return engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(body));
+    }
+    engine::Server *server_ = nullptr;
+    std::vector<std::unordered_map<std::uint64_t, std::string>> bodies_;
+};
+
+class FilesHandler final : public engine::Handler {
+  public:
+    explicit FilesHandler(std::string root) : files_(engine::files::StaticFilesOptions{std::move(root)}) {}
+
+    void on_request(engine::Exchange &exchange) override {
+        engine::files::FileAnswer answer = files_.answer(exchange.request(), exchange.request().path);
+        if (answer.is_error) {
+            std::string body(engine::http::reason_phrase(answer.status));
+            body += '\n';
+            answer.head.header_lines += "Content-Type: text/plain; charset=utf-8\r\n";
+            exchange.send(engine::make_response(answer.status, std::move(answer.head.header_lines), std::move(body)));
+            return;
+        }
+        engine::ResponsePart part;
+        part.head = std::move(answer.head);
+        if (answer.region.fd >= 0) part.body = answer.region;
+        part.end = true;
+        exchange.send(std::move(part));
+    }
+
+  private:
+    engine::files::StaticFiles files_;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+    Options options = parse_options(argc, argv);
+
+    // Signals are taken synchronously by the main thread; reactor threads inherit the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::shared_ptr<engine::Handler> handler;
+    EchoHandler *echo = nullptr;
+    try {
+        if (!options.root.empty()) {
+            handler = std::make_shared<FilesHandler>(options.root);
+        } else if (options.echo) {
+            const unsigned reactors = options.server.threads ? options.server.threads : 1024;
+            auto echo_handler = std::make_shared<EchoHandler>(reactors);
+            echo = echo_handler.get();
+            handler = echo_handler;
+        } else {
+            handler = std::make_shared<HelloHandler>();
+        }
+    } catch (const std::exception &failure) {
+        std::fprintf(stderr, "uring-serve: error: %s\n", failure.what());
+        return 1;
+    }
+
+    engine::Server server(options.server, handler);
+    if (echo) echo->attach(server);
+    try {
+        server.start();
+    } catch (const std::exception &failure) {
+        std::fprintf(stderr, "uring-serve: error: %s\n", failure.what());
+        return 1;
+    }
+    const auto &listen = options.server.listen;
+    const std::string where =
+        !listen.uds_path.empty() ? "unix:" + listen.uds_path
+        : listen.host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", listen.host, server.bound_port())
+                                                     : fmt::format("http://{}:{}", listen.host, server.bound_port());
+    std::fprintf(stderr, "uring-serve: listening on %s (%u threads)\n", where.c_str(), server.reactor_count());
+    std::fflush(stderr);
+
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    engine::log(engine::LogLevel::info, "received {}, finishing in-flight requests", strsignal(received));
+    server.stop();
+    server.wait();
+    return 0;
+}
