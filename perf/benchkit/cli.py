@@ -151,7 +151,9 @@ def run_bench(options):
                                                 options.warmup, not options.no_perf_stat)
                         print(f"{result['rps']:,.0f} req/s, {result['cpu_us_per_request']:.2f} µs CPU/req, "
                               f"core {result['server_cpu_share'] * 100:.0f}% busy"
-                              + (" (client-limited)" if result["client_limited"] else ""), flush=True)
+                              + (" (client-limited)" if result["client_limited"] else "")
+                              + (f" NOISY: others used {result['foreign_share_on_server_core'] * 100:.0f}% of core 0"
+                                 if result["noisy"] else ""), flush=True)
                     except Exception as error:  # one failing server must not lose the other rows
                         result = {"scenario": name, "server": server.name, "role": server.role,
                                   "connections": connections, "error": f"{error}",

@@ -12,8 +12,10 @@ PYENV_VERSIONS = Path("/root/.pyenv/versions")
 
 def pyenv_python(minor):
     """The newest pyenv CPython X.Y, or None."""
-    candidates = sorted(glob.glob(str(PYENV_VERSIONS / f"{minor}.*" / "bin" / "python")),
-                        key=lambda path: [int(part) for part in Path(path).parents[1].name.split(".") if part.isdigit()])
+    def version_key(path):
+        return [int(part) for part in Path(path).parents[1].name.split(".") if part.isdigit()]
+
+    candidates = sorted(glob.glob(str(PYENV_VERSIONS / f"{minor}.*" / "bin" / "python")), key=version_key)
     return Path(candidates[-1]) if candidates else None
 
 

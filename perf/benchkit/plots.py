@@ -33,8 +33,7 @@ def scenario_bars(runs, out_dir):
         figure, (cpu_axes, rps_axes) = pyplot.subplots(1, 2, figsize=(10, 3.8))
         cpu_axes.bar(names, [run["cpu_us_per_request"] or 0 for run in rows], color=[colors[n] for n in names])
         cpu_axes.set_title("server CPU µs per request (lower is better)")
-        rps_axes.bar(names, [run["rps"] for run in rows], color=[colors[n] for n in names],
-                     hatch=None)
+        rps_axes.bar(names, [run["rps"] for run in rows], color=[colors[n] for n in names])
         for index, run in enumerate(rows):
             if run["client_limited"]:
                 rps_axes.annotate("client-limited", (index, run["rps"]), ha="center", va="bottom", fontsize=7)

@@ -121,6 +121,31 @@ def rss_kib(pids):
     return total
 
 
+def cpu_busy_ticks():
+    """{cpu index: (busy ticks, total ticks)} from /proc/stat, to see who else used the benchmark's cores."""
+    usage = {}
+    with open("/proc/stat") as stat_file:
+        for line in stat_file:
+            name, *values = line.split()
+            if not name.startswith("cpu") or name == "cpu":
+                continue
+            ticks = [int(value) for value in values[:8]]  # user nice system idle iowait irq softirq steal
+            usage[int(name[3:])] = (sum(ticks) - ticks[3] - ticks[4], sum(ticks))
+    return usage
+
+
+def cpu_busy_share(before, after, cpu):
+    """Share of `cpu` that was busy between two cpu_busy_ticks() snapshots."""
+    busy = after[cpu][0] - before[cpu][0]
+    total = after[cpu][1] - before[cpu][1]
+    return busy / total if total else 0.0
+
+
+def load_average():
+    with open("/proc/loadavg") as loadavg:
+        return [float(value) for value in loadavg.read().split()[:3]]
+
+
 def pin_tree(root_pid, cpus):
     """Pin every thread of every process of the tree to `cpus` (threads started later inherit it)."""
     for pid in process_tree(root_pid):

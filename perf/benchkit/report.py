@@ -87,8 +87,9 @@ def markdown_table(runs, skipped, metadata, versions):
              f"{' (dirty tree)' if metadata['git_dirty'] else ''}. {metadata['pinning']}.", ""]
     lines += ["CPU/req is server utime+stime over the timed window (every process of the server tree, from /proc) "
               "divided by responses; *client-limited* means the server core was busy less than 90% of the window, "
-              "so req/s shows the client's limit rather than the server's. Ratios are against the best peer "
-              "(lowest CPU/req, highest req/s) in the same scenario and concurrency.", ""]
+              "so req/s shows the client's limit rather than the server's; *noisy* means other processes used more "
+              "than 5% of the server core during the window. Ratios are against the best peer (lowest CPU/req, "
+              "highest req/s) in the same scenario and concurrency.", ""]
     chosen = representative_runs(runs)
     order = {}
     for run in runs:
@@ -107,6 +108,8 @@ def markdown_table(runs, skipped, metadata, versions):
             errors = run["errors"]["non_2xx"] + run["errors"]["socket"]
             switches = run["context_switches_per_request"]
             busy = f"{run['server_cpu_share'] * 100:.0f}%" + (" client-limited" if run["client_limited"] else "")
+            if run.get("noisy"):
+                busy += f", noisy: others used {run['foreign_share_on_server_core'] * 100:.0f}% of core 0"
             lines.append(
                 f"| {run['server']} | {_fmt(run['rps'], 0)} | {_latency_ms(run, 'p50')} | {_latency_ms(run, 'p99')} | "
                 f"{_latency_ms(run, 'max')} | {errors} | {_fmt(run['cpu_us_per_request'], 2)} | "

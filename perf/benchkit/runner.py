@@ -26,6 +26,9 @@ from .servers import APPS, HOST, Context, server_environment
 SERVER_CPU = "0"
 # Below this share of one core the server was waiting for the client, not the other way round.
 CLIENT_LIMITED_SHARE = 0.90
+# Other work (builds, tests of other sessions) on the server core above this share makes a run noisy:
+# req/s and latency suffer first; CPU/request less so, but caches and time slices are shared.
+NOISY_FOREIGN_SHARE = 0.05
 READY_TIMEOUT_SECONDS = 30
 PRIMER_REQUESTS = 20
 
@@ -202,10 +205,13 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
             cpu_before = procstat.cpu_ticks(pids)
             threads_before = procstat.thread_cpu_ticks(pids)
             switches_before = procstat.context_switches(pids)
+            cores_before = procstat.cpu_busy_ticks()
+            load_average = procstat.load_average()
             started = time.monotonic()
             load, load_command = loadgen.run(scenario.tool, url, connections, duration, scenario.lua_script,
                                              ctx.workdir / "h2load.log")
             wall = time.monotonic() - started
+            cores_after = procstat.cpu_busy_ticks()
             pids = procstat.process_tree(proc.pid)
             cpu_after = procstat.cpu_ticks(pids)
             threads_after = procstat.thread_cpu_ticks(pids)
@@ -218,6 +224,8 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
     share = cpu_us / 1e6 / wall if wall else 0.0
     voluntary = switches_after[0] - switches_before[0]
     nonvoluntary = switches_after[1] - switches_before[1]
+    server_core_busy = procstat.cpu_busy_share(cores_before, cores_after, int(SERVER_CPU))
+    foreign = max(0.0, server_core_busy - share)
     busiest = sorted(((name, ticks - threads_before.get(name, 0)) for name, ticks in threads_after.items()),
                      key=lambda item: -item[1])[:6]
     result.update({
@@ -230,6 +238,12 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
         "server_cpu_us": cpu_us,
         "server_cpu_share": round(share, 4),
         "client_limited": share < CLIENT_LIMITED_SHARE,
+        "server_core_busy_share": round(server_core_busy, 4),
+        "client_core_busy_share": round(
+            procstat.cpu_busy_share(cores_before, cores_after, int(loadgen.CLIENT_CPU)), 4),
+        "foreign_share_on_server_core": round(foreign, 4),
+        "noisy": foreign > NOISY_FOREIGN_SHARE,
+        "load_average_before": load_average,
         "cpu_us_per_request": cpu_us / requests if requests else None,
         "context_switches_per_request": {
             "voluntary": voluntary / requests if requests else None,
@@ -246,5 +260,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
 def make_context(port, static_root, options):
     workdir = Path(tempfile.mkdtemp(prefix="uring-bench-"))
     workdir.chmod(0o755)
-    return Context(port=port, workdir=workdir, static_root=Path(static_root), uring_serve=Path(options.uring_serve),
-                   uring_python=Path(options.uring_python))
+    # Absolute paths (servers start in perf/apps), but no resolve(): a venv's python must stay the venv's.
+    return Context(port=port, workdir=workdir, static_root=Path(static_root),
+                   uring_serve=Path(os.path.abspath(options.uring_serve)),
+                   uring_python=Path(os.path.abspath(options.uring_python)))
