@@ -1,6 +1,7 @@
 """ASGI app for the worker tests: answers with its worker's PID; lifespan events leave marker files.
 
-UG_TEST_MARKERS names the directory for the markers (startup-<pid>, shutdown-<pid>, slow-<pid>).
+UG_TEST_MARKERS names the directory for the markers (startup-<pid>, shutdown-<pid>, slow-<pid>); the value of an
+x-request-id header is appended to received-<pid> when the request reaches the app.
 GET /slow?SECONDS sleeps that long (default 0.2 s) before answering.
 """
 
@@ -25,6 +26,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 (MARKERS / f"shutdown-{os.getpid()}").touch()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    request_id = dict(scope["headers"]).get(b"x-request-id")
+    if request_id is not None:
+        with (MARKERS / f"received-{os.getpid()}").open("ab") as received:
+            received.write(request_id + b"\n")
     if scope["path"] == "/slow":
         (MARKERS / f"slow-{os.getpid()}").touch()  # the request is in flight
         await asyncio.sleep(float(scope["query_string"] or b"0.2"))
