@@ -1,6 +1,7 @@
 """`perf/bench --setup-peers`: the peers' virtual environments, from PyPI at pinned versions."""
 
 import glob
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,9 +20,9 @@ def pyenv_python(minor):
     return Path(candidates[-1]) if candidates else None
 
 
-def project_python_version():
-    """X.Y of the project's default .venv, so peers run on the same interpreter as uring_granian."""
-    config = REPO / ".venv" / "pyvenv.cfg"
+def venv_python_version(venv_dir):
+    """X.Y of the interpreter a virtual environment was made with, or None."""
+    config = Path(venv_dir) / "pyvenv.cfg"
     if config.exists():
         for line in config.read_text().splitlines():
             key, _, value = line.partition("=")
@@ -30,7 +31,16 @@ def project_python_version():
     return None
 
 
+def _python_minor(python):
+    completed = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, check=True)
+    return completed.stdout.strip()
+
+
 def _make_venv(path, python, requirements):
+    if (path / "bin" / "python").exists() and venv_python_version(path) != _python_minor(python):
+        print(f"{path} was made with Python {venv_python_version(path)}; making it again with {python}")
+        shutil.rmtree(path)
     if not (path / "bin" / "python").exists():
         print(f"creating {path} with {python}", flush=True)
         subprocess.run([str(python), "-m", "venv", str(path)], check=True)
@@ -43,7 +53,8 @@ def _make_venv(path, python, requirements):
 
 
 def setup_peers(peers_python=None):
-    minor = peers_python or project_python_version() or "3.12"
+    # Peers run on the interpreter of the project's default .venv, so only the server differs.
+    minor = peers_python or venv_python_version(REPO / ".venv") or "3.12"
     python = Path(minor) if "/" in minor else pyenv_python(minor)
     if python is None:
         raise SystemExit(f"no CPython {minor} under {PYENV_VERSIONS}; pass --peers-python PATH")
