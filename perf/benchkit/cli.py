@@ -2,6 +2,7 @@
 
 import argparse
 import datetime
+import os
 import resource
 import shutil
 import subprocess
@@ -93,6 +94,13 @@ def _check_tools(names):
         raise SystemExit(f"perf/bench: missing {', '.join(missing)} (apt-get install wrk nghttp2-client util-linux)")
 
 
+def _warn_if_busy():
+    one_minute = procstat.load_average()[0]
+    if one_minute > 1.5:
+        print(f"warning: load average {one_minute:.1f} on {os.cpu_count()} CPUs; other work shares the cores, "
+              "so expect rows marked noisy", flush=True)
+
+
 def _pick_servers(options, default_names):
     names = _split(options.servers) or default_names
     unknown = [name for name in names if name not in SERVERS]
@@ -124,6 +132,7 @@ def run_bench(options):
         raise SystemExit(f"perf/bench: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     out = _out_dir(options)
     metadata = report.machine_metadata()
+    _warn_if_busy()
     runs, skipped, versions = [], [], {}
     for name in names:
         scenario = SCENARIOS[name]
@@ -287,14 +296,18 @@ def profile_main(argv=None):
                               options.duration, scenario.lua_script, ctx.workdir / "h2load.log")
         record.send_signal(2)  # SIGINT: perf record writes its file and exits
         record.communicate(timeout=60)
-    report_path = out / f"{scenario.name}-{server.name}.report.txt"
-    with open(report_path, "w") as report_file:
-        subprocess.run(["perf", "report", "--stdio", "--no-children", "--percent-limit", "0.5", "-i", str(data)],
-                       stdout=report_file, stderr=subprocess.DEVNULL, check=False)
+    # A flat profile to read at a glance, and the call graphs in a file beside it.
+    flat_path = out / f"{scenario.name}-{server.name}.flat.txt"
+    graph_path = out / f"{scenario.name}-{server.name}.callgraph.txt"
+    for path, extra in ((flat_path, ["-g", "none", "--sort", "comm,dso,symbol"]), (graph_path, [])):
+        with open(path, "w") as report_file:
+            subprocess.run(["perf", "report", "--stdio", "--no-children", "--percent-limit", "0.5", *extra,
+                            "-i", str(data)], stdout=report_file, stderr=subprocess.DEVNULL, check=False)
     shutil.rmtree(ctx.workdir, ignore_errors=True)
-    lines = report_path.read_text(errors="replace").splitlines()
+    lines = [line for line in flat_path.read_text(errors="replace").splitlines() if line.strip()]
     print("\n".join(lines[:options.lines]))
-    print(f"\n{load['rps']:,.0f} req/s while recording; full report: {report_path}; data: {data}")
+    print(f"\n{load['rps']:,.0f} req/s while recording; flat profile: {flat_path}; call graphs: {graph_path}; "
+          f"data: {data}")
     tool = next((name for name in FLAMEGRAPH_TOOLS if shutil.which(name)), None)
     if tool:
         print(f"flame graph tool found ({tool}): perf script -i {data} | stackcollapse-perf.pl | flamegraph.pl")

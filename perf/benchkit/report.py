@@ -40,6 +40,7 @@ def machine_metadata():
         "bench_python": platform.python_version(),
         "tools": {"wrk": _first_line(["wrk", "-v"]), "h2load": _first_line(["h2load", "--version"]),
                   "perf": _first_line(["perf", "--version"])},
+        "load_average": [float(value) for value in open("/proc/loadavg").read().split()[:3]],
         "pinning": "server tree on CPU 0 (taskset -c 0), load generator on CPU 1 (taskset -c 1)",
     }
 
