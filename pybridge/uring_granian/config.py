@@ -81,6 +81,16 @@ class Config:
             metavar="OCTAL",
         ),
     )
+    fd: int | None = field(
+        default=None,
+        metadata=_option(
+            "serve on this already-listening socket descriptor, inherited from the parent process"
+            " (host, port and uds then only describe it)",
+            parse=int,
+            minimum=0,
+            metavar="FD",
+        ),
+    )
     backlog: int = field(
         default=1024,
         metadata=_option(

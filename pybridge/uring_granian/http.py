@@ -63,6 +63,9 @@ class ListenSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> ListenSettings:
+        if config.fd is not None:
+            # An inherited socket is used as it is: nothing to bind, chmod or unlink here.
+            return cls(host=config.host, port=config.port, inherited_fds=(config.fd,), backlog=config.backlog)
         return cls(
             host=config.host,
             port=config.port,

@@ -17,6 +17,7 @@ Lifecycle:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -25,6 +26,7 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -92,6 +94,8 @@ class Supervisor:
         self._stop_signal: int | None = None
         self._reload_requested = False
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
+        self._shared_socket: socket.socket | None = None  # a Unix socket bound here once, inherited by every worker
+        self._worker_config = config
 
     # --- public ------------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -99,6 +103,7 @@ class Supervisor:
         previous = self._install_signal_handlers()
         try:
             try:
+                self._bind_shared_socket()
                 self._start_all()
             except BaseException:
                 self._stop_all(quiet=True)  # the failing worker's error is the whole story
@@ -121,13 +126,44 @@ class Supervisor:
             self._selector.close()
             self._wake_reader.close()
             self._wake_writer.close()
+            self._close_shared_socket()
         return self.status
 
     # --- starting --------------------------------------------------------------------------------------------------
+    def _bind_shared_socket(self) -> None:
+        """--uds with several workers: bind here once and let every worker inherit the socket.
+
+        Unlike TCP (SO_REUSEPORT), a Unix socket path can be bound by one socket only; a worker binding it itself
+        would unlink its sibling's socket. Inheriting one listening socket also survives rolling restarts intact.
+        """
+        if self.config.uds is None or self.config.fd is not None:
+            return
+        path = self.config.uds
+        _remove_stale_unix_socket(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            if self.config.uds_permissions is not None:
+                os.chmod(path, self.config.uds_permissions)
+            sock.listen(self.config.backlog)
+        except OSError as exc:
+            sock.close()
+            raise _startup_error(f"cannot listen on unix:{path}: {exc.strerror}") from exc
+        self._shared_socket = sock
+        self._worker_config = self.config.replace(fd=sock.fileno())
+
+    def _close_shared_socket(self) -> None:
+        if self._shared_socket is not None and self.config.uds is not None:
+            self._shared_socket.close()
+            self._shared_socket = None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.config.uds)
+
     def _spawn(self, index: int) -> Worker:
         ready_read, ready_write = os.pipe()
+        inherited = (ready_write,) if self._worker_config.fd is None else (ready_write, self._worker_config.fd)
         payload = {
-            "config": self.config.to_dict(),
+            "config": self._worker_config.to_dict(),
             "sys_path": [p for p in sys.path if p],
             "ready_fd": ready_write,
             "index": index,
@@ -140,7 +176,7 @@ class Supervisor:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "uring_granian"], env=env, pass_fds=(ready_write,), process_group=0
+                [sys.executable, "-m", "uring_granian"], env=env, pass_fds=inherited, process_group=0
             )
         finally:
             os.close(ready_write)
@@ -310,6 +346,29 @@ class Supervisor:
                     self._extra_stop_signals += 1
             elif signum == signal.SIGHUP and self._stop_signal is None:
                 self._reload_requested = True
+
+
+def _remove_stale_unix_socket(path: str) -> None:
+    """Unlink a socket file left by a server that is gone; a live one means the address is in use."""
+    if not os.path.exists(path):
+        return
+    if not stat.S_ISSOCK(os.stat(path).st_mode):
+        raise _startup_error(f"cannot listen on unix:{path}: the path exists and is not a socket")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            os.unlink(path)  # nobody listens: stale
+            return
+    raise _startup_error(f"cannot listen on unix:{path}: address already in use")
+
+
+def _startup_error(message: str) -> Exception:
+    try:
+        from .errors import StartupError
+    except ImportError:  # a checkout without the bridge's errors.py
+        return WorkerFailedError(message)
+    return StartupError(message)
 
 
 def _send(worker: Worker, signum: int) -> None:

@@ -24,6 +24,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "port": (["--port", "9123"], 9123),
     "uds": (["--uds", "/tmp/ug.sock"], "/tmp/ug.sock"),
     "uds_permissions": (["--uds", "/tmp/ug.sock", "--uds-permissions", "660"], 0o660),
+    "fd": (["--fd", "3"], 3),
     "backlog": (["--backlog", "77"], 77),
     "workers": (["--workers", "3"], 3),
     "threads": (["--runtime-threads", "4"], 4),
@@ -117,7 +118,9 @@ def test_engine_settings_carry_the_http1_options() -> None:
     assert settings.http1.max_body_bytes == 10
     assert settings.timeouts.header_read_ms == 900
     assert settings.timeouts.graceful_shutdown_ms == 30_000
-    assert settings.listen.port == 8000 and settings.listen.uds_path == ""
+    assert settings.listen.port == 8000 and settings.listen.uds_path == "" and settings.listen.inherited_fds == ()
+    inherited = EngineSettings.from_config(parse_config(["--uds", "/tmp/s", "--fd", "5", "m:app"])).listen
+    assert inherited.inherited_fds == (5,) and inherited.uds_path == ""  # nothing to bind: the socket is given
 
 
 BAD_ARGS = [

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from worker_processes import HERE, RunningServer, free_port
 
 

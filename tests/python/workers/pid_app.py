@@ -2,13 +2,15 @@
 
 UG_TEST_MARKERS names the directory for the markers (startup-<pid>, shutdown-<pid>, slow-<pid>); the value of an
 x-request-id header is appended to received-<pid> when the request reaches the app.
-GET /slow?SECONDS sleeps that long (default 0.2 s) before answering.
+GET /slow?SECONDS sleeps that long (default 0.2 s) before answering; GET /block?SECONDS blocks the worker's event loop
+(a synchronous sleep: the worker cannot react to signals meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if request_id is not None:
         with (MARKERS / f"received-{os.getpid()}").open("ab") as received:
             received.write(request_id + b"\n")
+    if scope["path"] == "/block":
+        (MARKERS / f"block-{os.getpid()}").touch()
+        time.sleep(float(scope["query_string"] or b"30"))  # noqa: ASYNC251 - blocking the loop is the point
     if scope["path"] == "/slow":
         (MARKERS / f"slow-{os.getpid()}").touch()  # the request is in flight
         await asyncio.sleep(float(scope["query_string"] or b"0.2"))

@@ -16,16 +16,17 @@ import itertools
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-
 from worker_processes import HERE, RunningServer, wait_until
 
 pytest.importorskip("uring_granian.server", reason="the bridge (server.py and the native module) is not built")
@@ -58,6 +59,22 @@ def test_two_workers_serve_from_two_pids(start_server: Callable[..., RunningServ
     assert pids_answering(server, workers) == workers
     with httpx.Client(timeout=10) as client:  # keep-alive: one connection, one worker
         assert len({pid_of(client.get(server.url("/"))) for _ in range(20)}) == 1
+
+
+def test_unix_socket_is_shared_by_the_workers(start_server: Callable[..., RunningServer], tmp_path: Path) -> None:
+    path = tmp_path / "ug.sock"
+    server = start_server("--workers", "2", "--uds", str(path), "--uds-permissions", "660")
+    workers = server.worker_pids()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o660
+    seen: set[int] = set()
+    for _ in range(400):
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(path)), timeout=10) as client:
+            seen.add(pid_of(client.get("http://localhost/")))
+        if seen == workers:
+            break
+    assert seen == workers
+    assert server.stop() == 0
+    assert not path.exists()
 
 
 def test_dead_worker_is_respawned(start_server: Callable[..., RunningServer]) -> None:
@@ -118,6 +135,31 @@ def test_stop_signal_finishes_in_flight_requests_and_runs_lifespan_shutdown(
     assert response.status_code == 200 and int(response.text) in workers
     assert {p.name for p in server.markers.glob("shutdown-*")} == {f"shutdown-{pid}" for pid in workers}
     assert server.worker_pids() == set()
+
+
+def test_worker_that_cannot_stop_is_killed_after_graceful_and_kill_timeouts(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server("--workers", "2", "--graceful-timeout", "1", "--workers-kill-timeout", "1")
+    blocker = threading.Thread(target=lambda: _ignore_errors(lambda: httpx.get(server.url("/block?60"), timeout=90)))
+    blocker.daemon = True
+    blocker.start()
+    (marker,) = wait_until(lambda: list(server.markers.glob("block-*")), 10, "the blocking request to reach the app")
+    stuck = int(marker.name.removeprefix("block-"))
+    started = time.monotonic()
+    status = server.stop(signal.SIGTERM, timeout=30)
+    elapsed = time.monotonic() - started
+    assert status == 1, server.log  # a worker had to be killed: not a clean stop
+    assert 2.0 <= elapsed < 10.0, elapsed  # graceful 1 s + kill timeout 1 s, then SIGKILL
+    assert "Killing worker" in server.log and f"(pid {stuck})" in server.log
+    assert server.worker_pids() == set()
+
+
+def _ignore_errors(call: Callable[[], object]) -> None:
+    try:
+        call()
+    except httpx.HTTPError:
+        pass
 
 
 class RequestLoop(threading.Thread):
