@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import Config, ConfigError, Option, options
+from .config import HELP_GROUPS, Config, ConfigError, Option, options
 from .constants import EXIT_FAILURE, EXIT_USAGE
 
 __all__ = ["PROG", "build_parser", "main", "parse_config"]
@@ -32,12 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    group_of: dict[str, argparse._ArgumentGroup] = {}
+    for title, names in HELP_GROUPS.items():
+        group = parser.add_argument_group(title)
+        group_of.update(dict.fromkeys(names, group))
     for f, opt in options():
-        _add_option(parser, f, opt)
+        _add_option(group_of.get(f.name, parser), f, opt)
     return parser
 
 
-def _add_option(parser: argparse.ArgumentParser, f: dataclasses.Field[Any], opt: Option) -> None:
+def _add_option(parser: argparse._ActionsContainer, f: dataclasses.Field[Any], opt: Option) -> None:
     flags = opt.flags or ("--" + f.name.replace("_", "-"),)
     help_text = opt.help.replace("%", "%%")  # argparse expands %(...)s in help
     if f.default is not None and not flags[0].isupper():

@@ -281,6 +281,24 @@ class Config:
         return f"http://{host}:{self.port}"
 
 
+# Sections of `--help`, in order; every option except the positional app belongs to exactly one.
+HELP_GROUPS: dict[str, tuple[str, ...]] = {
+    "listening": ("interface", "host", "port", "uds", "uds_permissions", "fd", "backlog"),
+    "processes and threads": ("workers", "threads", "blocking_threads", "pin_threads", "loop", "backpressure"),
+    "application": ("lifespan", "factory", "url_path_prefix"),
+    "logging": ("log_level", "log_config", "access_log", "access_log_fmt"),
+    "HTTP/1": (
+        "http1_keep_alive",
+        "http1_header_read_timeout",
+        "http1_max_request_line",
+        "http1_max_headers_size",
+        "http1_max_headers",
+        "http1_max_body_size",
+    ),
+    "worker lifecycle": ("respawn_failed_workers", "workers_kill_timeout", "graceful_timeout"),
+}
+
+
 def options() -> list[tuple[dataclasses.Field[Any], Option]]:
     """Every Config field with its Option, in declaration order."""
     return [(f, f.metadata[OPTION_KEY]) for f in dataclasses.fields(Config)]

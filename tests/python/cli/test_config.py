@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from uring_granian import Config, ConfigError
 from uring_granian.cli import build_parser, main, parse_config
-from uring_granian.config import options
+from uring_granian.config import HELP_GROUPS, options
 from uring_granian.constants import Interfaces, LogLevels, Loops
 from uring_granian.http import EngineSettings
 
@@ -64,6 +64,11 @@ def _substitute(args: list[str], log_config_file: str) -> list[str]:
 
 def test_every_option_has_a_round_trip_case() -> None:
     assert {f.name for f, _ in options()} == set(NON_DEFAULT_ARGS)
+
+
+def test_every_option_is_in_one_help_section() -> None:
+    grouped = [name for names in HELP_GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(f.name for f, _ in options() if f.name != "app")
 
 
 @pytest.mark.parametrize("name", sorted(NON_DEFAULT_ARGS))
