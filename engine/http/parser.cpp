@@ -21,6 +21,15 @@ bool equals_ignoring_case(std::string_view text, std::string_view lowercase) noe
     return true;
 }
 
+// Branch-free over local pointers: names mix cases unpredictably, and stores through std::string would
+// make the compiler reload its bounds every byte (this loop was the wrapper's hottest spot).
+void lowercase_ascii_in_place(char *begin, char *const end) noexcept {
+    for (; begin != end; ++begin) {
+        const auto c = static_cast<unsigned char>(*begin);
+        *begin = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
+    }
+}
+
 std::string_view trim_whitespace(std::string_view text) noexcept {
     while (!text.empty() && is_optional_whitespace(text.front())) text.remove_prefix(1);
     while (!text.empty() && is_optional_whitespace(text.back())) text.remove_suffix(1);
@@ -104,6 +113,7 @@ struct ParserState {
     llhttp_t llhttp{};
     Limits limits;
     std::unique_ptr<Request> request;
+    bool request_written = false; // false while `request` is as constructed
     BodySink *sink = nullptr;
 
     const char *chunk_base = nullptr;
@@ -294,7 +304,9 @@ void ParserState::store_head_bytes(std::size_t consumed) {
     if (message_start == no_position) return; // only blank lines so far
     const std::uint64_t from = std::max(message_start, chunk_position);
     const std::uint64_t to = chunk_position + consumed;
-    if (to > from) request->storage.append(chunk_base + (from - chunk_position), to - from);
+    if (to <= from) return;
+    request->storage.append(chunk_base + (from - chunk_position), to - from);
+    request_written = true;
 }
 
 // A head still arriving is held to the limits now, so a client trickling an endless head is stopped at
@@ -319,6 +331,7 @@ bool ParserState::check_limits_of_partial_head() noexcept {
 // (only now, since storage may have reallocated while growing).
 bool ParserState::finish_head() noexcept {
     Request &req = *request;
+    request_written = true;
     std::string &storage = req.storage;
     if (message_start == no_position || request_line_end == no_position)
         return reject(ParseError::bad_request, "incomplete request line");
@@ -357,7 +370,7 @@ bool ParserState::finish_head() noexcept {
         // requires a 400 (proxies disagree on where such a name ends).
         if (is_optional_whitespace(storage[span.name_end - 1]))
             return reject(ParseError::bad_request, "whitespace between header name and colon");
-        for (std::uint32_t i = span.name_begin; i < span.name_end; ++i) storage[i] = to_lower_ascii(storage[i]);
+        lowercase_ascii_in_place(storage.data() + span.name_begin, storage.data() + span.name_end);
         const std::string_view name = all.substr(span.name_begin, span.name_end - span.name_begin);
         const std::string_view value =
             trim_whitespace(all.substr(span.value_begin, span.value_end - span.value_begin));
@@ -408,14 +421,18 @@ void ParserState::reset_for_next_message() noexcept {
         llhttp_resume_after_upgrade(&llhttp);
         resume_after_upgrade = false;
     }
-    // Keep the storage and header capacity of a request that was not taken: no allocation next time.
-    std::string storage = std::move(request->storage);
-    std::vector<Header> headers = std::move(request->headers);
-    storage.clear();
-    headers.clear();
-    *request = Request{};
-    request->storage = std::move(storage);
-    request->headers = std::move(headers);
+    // A request fresh from take_request() needs nothing; one that was used keeps its storage and header
+    // capacity, so the next request on the connection allocates nothing.
+    if (request_written) {
+        std::string storage = std::move(request->storage);
+        std::vector<Header> headers = std::move(request->headers);
+        storage.clear();
+        headers.clear();
+        *request = Request{};
+        request->storage = std::move(storage);
+        request->headers = std::move(headers);
+        request_written = false;
+    }
 
     message_start = no_position;
     version_end = 0;
@@ -488,6 +505,7 @@ engine::Request &RequestParser::request() noexcept { return *impl_->request; }
 std::unique_ptr<engine::Request> RequestParser::take_request() {
     auto taken = std::move(impl_->request);
     impl_->request = std::make_unique<Request>();
+    impl_->request_written = false;
     return taken;
 }
 
