@@ -209,6 +209,7 @@ int on_header_value(llhttp_t *parser, const char *at, std::size_t length) {
     self.last_header_span = ParserState::HeaderSpanKind::value;
     if (self.phase != ParserState::Phase::head) return count_trailer_bytes(self, length, false);
 
+    if (self.header_spans.empty()) return self.fail(ParseError::bad_request, "header value without a name");
     auto &span = self.header_spans.back();
     const std::uint32_t offset = self.storage_offset(at);
     if (starts_value) {

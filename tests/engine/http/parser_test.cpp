@@ -386,6 +386,16 @@ TEST_CASE("parser: upgrade requests") {
             CHECK(outcome.messages[1].request->path == "/next");
         }
     }
+    SUBCASE("CONNECT is not flagged as an upgrade, and parsing goes on after it") {
+        const Outcome outcome = parse_stream("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" +
+                                             std::string(next_get));
+        REQUIRE(outcome.error == ParseError::none);
+        REQUIRE(outcome.messages.size() == 2);
+        CHECK(outcome.messages[0].request->method == "CONNECT");
+        CHECK(outcome.messages[0].request->target == "example.com:443");
+        CHECK(!outcome.messages[0].request->upgrade);
+        CHECK(outcome.messages[1].request->path == "/next");
+    }
     SUBCASE("Upgrade without Connection: upgrade is an ordinary request") {
         const Message m = parse_one("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n");
         CHECK(!m.request->upgrade);
