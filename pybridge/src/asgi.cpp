@@ -1,0 +1,71 @@
+// The ASGI interface of the native module: the server (engine + dispatch) and the per-request exchange whose
+// bound receive/send the app gets. Both types hold Python references that can lead back to themselves (an
+// exchange's pending future -> the task -> the coroutine -> receive/send -> the exchange), so both implement
+// GC traversal: a cycle through them is always collectable, even though finish() normally breaks it first.
+
+#include <pybind11/pybind11.h>
+
+#include "asgi_exchange.hpp"
+#include "asgi_server.hpp"
+
+namespace py = pybind11;
+
+namespace bridge {
+
+namespace {
+
+/// tp_traverse/tp_clear for a pybind11 class whose C++ type has traverse(visit, arg) and clear().
+template <typename T> void enable_gc(PyHeapTypeObject *heap_type) {
+    PyTypeObject *type = &heap_type->ht_type;
+    type->tp_flags |= Py_TPFLAGS_HAVE_GC;
+    type->tp_traverse = [](PyObject *self, visitproc visit, void *arg) -> int {
+        Py_VISIT(Py_TYPE(self));  // heap types are referenced by their instances
+        if (!py::detail::is_holder_constructed(self)) return 0;
+        return py::cast<T &>(py::handle(self)).traverse(visit, arg);
+    };
+    type->tp_clear = [](PyObject *self) -> int {
+        if (py::detail::is_holder_constructed(self)) py::cast<T &>(py::handle(self)).clear();
+        return 0;
+    };
+}
+
+} // namespace
+
+void register_asgi(py::module_ &m) {
+    py::class_<AsgiExchange>(m, "AsgiExchange", py::custom_type_setup(enable_gc<AsgiExchange>),
+                             "One request of an ASGI app: its bound receive and send are the app's callables.")
+        .def("receive", &AsgiExchange::receive, "ASGI receive(): an awaitable of the next event.")
+        .def("send", &AsgiExchange::send, py::arg("message"), "ASGI send(message): an awaitable.")
+        .def("app_returned", &AsgiExchange::app_returned,
+             "The app returned: answer what it left unanswered; returns a message to log, or None.")
+        .def("app_failed", &AsgiExchange::app_failed, py::arg("error"),
+             "The app raised: answer 500 or cut the connection; returns whether to log the error.")
+        .def_property_readonly("disconnected", &AsgiExchange::disconnected)
+        .def_property_readonly("finished", &AsgiExchange::finished);
+
+    py::class_<AsgiServer>(m, "AsgiServer", py::custom_type_setup(enable_gc<AsgiServer>),
+                           "The engine serving one ASGI app, fed to the asyncio loop through an eventfd.")
+        .def(py::init([](py::handle engine_settings, py::object app, py::object loop, py::object runner,
+                         py::object state, py::object logger, std::string root_path, std::size_t max_concurrency,
+                         bool eager_tasks) {
+                 AsgiCallables callables{std::move(app), std::move(loop), std::move(runner), std::move(state),
+                                         std::move(logger)};
+                 AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks};
+                 return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
+             }),
+             py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),
+             py::arg("logger"), py::kw_only(), py::arg("root_path") = "", py::arg("max_concurrency") = 0,
+             py::arg("eager_tasks") = false)
+        .def("start", &AsgiServer::start, "Listen and start the reactors (raises StartupError).")
+        .def("stop", &AsgiServer::stop, "Stop accepting; in-flight requests finish. Does not block.")
+        .def("wait", &AsgiServer::wait, "Block (without the GIL) until the reactors have exited.")
+        .def("drain", [](py::handle self) { py::cast<AsgiServer &>(self).drain(self); },
+             "The loop's reader callback on wake_fd.")
+        .def("close", &AsgiServer::close, "After wait(): end what is left and drop every reference.")
+        .def("running_tasks", &AsgiServer::running_tasks, "Tasks of the requests still running.")
+        .def_property_readonly("wake_fd", &AsgiServer::wake_fd)
+        .def_property_readonly("bound_port", &AsgiServer::bound_port)
+        .def_property_readonly("registered", &AsgiServer::registered_count);
+}
+
+} // namespace bridge

@@ -1,0 +1,206 @@
+#include "asgi_response.hpp"
+
+#include <charconv>
+#include <string_view>
+
+#include <pybind11/pybind11.h>
+
+#include "lent_bytes.hpp"
+#include "names.hpp"
+
+namespace py = pybind11;
+
+namespace bridge {
+
+namespace {
+
+bool is_token_char(unsigned char c) noexcept {
+    // RFC 9110 tchar: the characters a header name may contain.
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool equals_lowercase(std::string_view text, std::string_view lowercase) noexcept {
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != lowercase[i]) return false;
+    }
+    return true;
+}
+
+bool contains_close_token(std::string_view value) noexcept {
+    // Connection is a comma-separated token list; only "close" matters here.
+    std::size_t start = 0;
+    while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        std::string_view token = value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+        if (equals_lowercase(token, "close")) return true;
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return false;
+}
+
+/// A view of a bytes-like header name or value; the buffer is released on destruction.
+class BytesView {
+  public:
+    BytesView(PyObject *object, const char *what, std::size_t index) {
+        if (PyBytes_Check(object)) {
+            view_ = std::string_view(PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object)));
+            return;
+        }
+        if (PyObject_GetBuffer(object, &buffer_, PyBUF_SIMPLE) < 0) {
+            PyErr_Clear();
+            throw ProtocolError("http.response.start: header " + std::to_string(index) + " " + what +
+                                " must be bytes, not " + Py_TYPE(object)->tp_name);
+        }
+        has_buffer_ = true;
+        view_ = std::string_view(static_cast<const char *>(buffer_.buf), static_cast<std::size_t>(buffer_.len));
+    }
+    ~BytesView() {
+        if (has_buffer_) PyBuffer_Release(&buffer_);
+    }
+    BytesView(const BytesView &) = delete;
+    BytesView &operator=(const BytesView &) = delete;
+    std::string_view view() const noexcept { return view_; }
+
+  private:
+    Py_buffer buffer_{};
+    bool has_buffer_ = false;
+    std::string_view view_;
+};
+
+std::string printable(std::string_view text) {
+    std::string shown;
+    for (char c : text.substr(0, 64)) {
+        if (c >= 0x20 && c < 0x7f) {
+            shown.push_back(c);
+        } else {
+            static constexpr char digits[] = "0123456789abcdef";
+            shown += "\\x";
+            shown.push_back(digits[(static_cast<unsigned char>(c) >> 4) & 0xf]);
+            shown.push_back(digits[static_cast<unsigned char>(c) & 0xf]);
+        }
+    }
+    return shown;
+}
+
+void add_header(engine::ResponseHead &head, std::string_view name, std::string_view value, std::size_t index) {
+    if (name.empty()) throw ProtocolError("http.response.start: header " + std::to_string(index) + " has an empty name");
+    for (char c : name) {
+        if (!is_token_char(static_cast<unsigned char>(c))) {
+            throw ProtocolError("http.response.start: header name '" + printable(name) +
+                                "' contains a character not allowed in a header name");
+        }
+    }
+    for (char c : value) {
+        if (c == '\r' || c == '\n' || c == '\0') {
+            throw ProtocolError("http.response.start: the value of header '" + printable(name) +
+                                "' contains CR, LF or NUL");
+        }
+    }
+    if (equals_lowercase(name, "content-length")) {
+        std::uint64_t length = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+        if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
+            throw ProtocolError("http.response.start: invalid content-length '" + printable(value) + "'");
+        }
+        if (head.content_length && *head.content_length != length) {
+            throw ProtocolError("http.response.start: conflicting content-length headers");
+        }
+        head.content_length = length;
+        return;
+    }
+    if (equals_lowercase(name, "connection")) {
+        if (contains_close_token(value)) head.close = true;
+        return;
+    }
+    // The engine frames the body (chunked when there is no Content-Length) and writes Date and Server itself.
+    if (equals_lowercase(name, "transfer-encoding") || equals_lowercase(name, "date") ||
+        equals_lowercase(name, "server")) {
+        return;
+    }
+    head.header_lines.append(name);
+    head.header_lines.append(": ");
+    head.header_lines.append(value);
+    head.header_lines.append("\r\n");
+}
+
+} // namespace
+
+engine::ResponseHead response_head_from(PyObject *message) {
+    const Names &n = names();
+    engine::ResponseHead head;
+
+    PyObject *status = PyDict_GetItemWithError(message, n.status);  // borrowed
+    if (status == nullptr) {
+        if (PyErr_Occurred()) throw py::error_already_set();
+        throw ProtocolError("http.response.start: missing 'status'");
+    }
+    if (!PyLong_Check(status) || PyBool_Check(status)) {
+        throw ProtocolError(std::string("http.response.start: 'status' must be an int, not ") +
+                            Py_TYPE(status)->tp_name);
+    }
+    const long code = PyLong_AsLong(status);
+    if (code < 100 || code > 999) {
+        if (PyErr_Occurred()) PyErr_Clear();
+        throw ProtocolError("http.response.start: status " + std::to_string(code) + " is not a valid HTTP status");
+    }
+    head.status = static_cast<std::uint16_t>(code);
+
+    PyObject *headers = PyDict_GetItemWithError(message, n.headers);  // borrowed
+    if (headers == nullptr && PyErr_Occurred()) throw py::error_already_set();
+    if (headers == nullptr || headers == Py_None) return head;
+
+    py::object iterator = py::reinterpret_steal<py::object>(PyObject_GetIter(headers));
+    if (!iterator) {
+        PyErr_Clear();
+        throw ProtocolError(std::string("http.response.start: 'headers' must be an iterable of [name, value] "
+                                        "pairs, not ") + Py_TYPE(headers)->tp_name);
+    }
+    std::size_t index = 0;
+    while (PyObject *raw_pair = PyIter_Next(iterator.ptr())) {
+        py::object pair = py::reinterpret_steal<py::object>(raw_pair);
+        py::object items = py::reinterpret_steal<py::object>(PySequence_Fast(raw_pair, ""));
+        if (!items || PySequence_Fast_GET_SIZE(items.ptr()) != 2) {
+            PyErr_Clear();
+            throw ProtocolError("http.response.start: header " + std::to_string(index) +
+                                " must be a [name, value] pair");
+        }
+        BytesView name(PySequence_Fast_GET_ITEM(items.ptr(), 0), "name", index);
+        BytesView value(PySequence_Fast_GET_ITEM(items.ptr(), 1), "value", index);
+        add_header(head, name.view(), value.view(), index);
+        ++index;
+    }
+    if (PyErr_Occurred()) throw py::error_already_set();
+    return head;
+}
+
+engine::Body response_body_from(PyObject *body, std::size_t &size) {
+    if (PyBytes_CheckExact(body) || PyBytes_Check(body)) {
+        size = static_cast<std::size_t>(PyBytes_GET_SIZE(body));
+        if (size == 0) return std::monostate{};
+        // Immutable, so the engine may read it later without a copy; the lend costs a reference and a
+        // release event, which below the threshold costs more than copying.
+        if (size >= lend_threshold_bytes) return lend_bytes(body);
+        return std::string(PyBytes_AS_STRING(body), size);
+    }
+    Py_buffer buffer;
+    if (PyObject_GetBuffer(body, &buffer, PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        throw ProtocolError(std::string("http.response.body: 'body' must be bytes-like, not ") +
+                            Py_TYPE(body)->tp_name);
+    }
+    // bytearray and memoryview may change after send() returns: copy them.
+    size = static_cast<std::size_t>(buffer.len);
+    std::string copy(static_cast<const char *>(buffer.buf), size);
+    PyBuffer_Release(&buffer);
+    if (size == 0) return std::monostate{};
+    return copy;
+}
+
+} // namespace bridge

@@ -1,0 +1,35 @@
+#pragma once
+// Turns the app's http.response.* messages into engine response parts: header validation, the headers the
+// engine owns, and body bytes (copied when small or mutable, lent without a copy when large and immutable).
+
+#include <Python.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "engine/response.hpp"
+
+namespace bridge {
+
+/// The app broke the ASGI protocol (wrong message order, wrong types, invalid header). Becomes
+/// uring_granian.errors.ProtocolError (a RuntimeError) at the Python boundary, with this message.
+class ProtocolError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+/// `bytes` bodies at least this long are lent to the engine instead of copied.
+inline constexpr std::size_t lend_threshold_bytes = 16 * 1024;
+
+/// Reads status and headers of an http.response.start message into `head`. Content-Length goes into
+/// head.content_length; Transfer-Encoding, Connection, Date and Server are the engine's and are left out
+/// (Connection: close from the app still closes the connection after this response). Throws ProtocolError,
+/// or pybind11::error_already_set if reading the message raised.
+engine::ResponseHead response_head_from(PyObject *start_message);
+
+/// Converts a body value (bytes, bytearray, memoryview or any C-contiguous buffer) into an engine Body;
+/// `size` receives its length. Throws ProtocolError for anything else.
+engine::Body response_body_from(PyObject *body, std::size_t &size);
+
+} // namespace bridge

@@ -1,0 +1,147 @@
+// Py_BuildValue with "s#" takes Py_ssize_t lengths only with this defined before Python.h.
+#define PY_SSIZE_T_CLEAN
+
+#include "asgi_scope.hpp"
+
+#include "names.hpp"
+
+namespace py = pybind11;
+
+namespace bridge {
+
+namespace {
+
+py::object steal_or_throw(PyObject *object) {
+    if (object == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(object);
+}
+
+void set_item(PyObject *dict, PyObject *key, PyObject *value_new_ref) {
+    py::object value = steal_or_throw(value_new_ref);
+    if (PyDict_SetItem(dict, key, value.ptr()) < 0) throw py::error_already_set();
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+PyObject *method_object(std::string_view method) {
+    const Names &n = names();
+    PyObject *known = nullptr;
+    switch (method.size()) {
+    case 3: known = method == "GET" ? n.GET : method == "PUT" ? n.PUT : nullptr; break;
+    case 4: known = method == "POST" ? n.POST : method == "HEAD" ? n.HEAD : nullptr; break;
+    case 5: known = method == "PATCH" ? n.PATCH : nullptr; break;
+    case 6: known = method == "DELETE" ? n.DELETE_ : nullptr; break;
+    case 7: known = method == "OPTIONS" ? n.OPTIONS : nullptr; break;
+    default: break;
+    }
+    if (known != nullptr) return Py_NewRef(known);
+    // The parser accepts only token characters in a method, so Latin-1 decoding is exact (and cannot fail).
+    return PyUnicode_DecodeLatin1(method.data(), static_cast<Py_ssize_t>(method.size()), nullptr);
+}
+
+PyObject *bytes_of(std::string_view text) {
+    return PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
+}
+
+PyObject *endpoint_object(const engine::Endpoint &endpoint, bool local) {
+    using Family = engine::Endpoint::Family;
+    switch (endpoint.family) {
+    case Family::inet:
+    case Family::inet6:
+        return Py_BuildValue("(s#H)", endpoint.host.data(), static_cast<Py_ssize_t>(endpoint.host.size()),
+                             endpoint.port);
+    case Family::unix_path:
+        // ASGI: the server of a Unix socket is [path, None]; its clients have no address worth giving.
+        if (!local) Py_RETURN_NONE;
+        return Py_BuildValue("(s#O)", endpoint.host.data(), static_cast<Py_ssize_t>(endpoint.host.size()), Py_None);
+    case Family::none: break;
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *headers_list(const engine::Request &request) {
+    py::object list = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(request.headers.size())));
+    Py_ssize_t index = 0;
+    for (const engine::Header &header : request.headers) {
+        PyObject *pair = PyTuple_New(2);
+        if (pair == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(list.ptr(), index++, pair);  // the list owns it from here, even if filling it fails
+        PyObject *name = bytes_of(header.name);
+        if (name == nullptr) throw py::error_already_set();
+        PyTuple_SET_ITEM(pair, 0, name);
+        PyObject *value = bytes_of(header.value);
+        if (value == nullptr) throw py::error_already_set();
+        PyTuple_SET_ITEM(pair, 1, value);
+    }
+    return list.release().ptr();
+}
+
+} // namespace
+
+bool percent_decode(std::string_view raw, std::string &out) {
+    std::size_t percent = raw.find('%');
+    if (percent == std::string_view::npos) return false;
+    out.assign(raw.data(), percent);
+    for (std::size_t i = percent; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size()) {
+            const int high = hex_value(raw[i + 1]);
+            const int low = hex_value(raw[i + 2]);
+            if (high >= 0 && low >= 0) {
+                out.push_back(static_cast<char>(high * 16 + low));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(raw[i]);
+    }
+    return true;
+}
+
+std::string_view strip_root_path(std::string_view path, std::string_view root_path) noexcept {
+    if (root_path.empty() || !path.starts_with(root_path)) return path;
+    if (path.size() > root_path.size() && path[root_path.size()] != '/') return path;
+    return path.substr(root_path.size());
+}
+
+py::object build_http_scope(const engine::Request &request, const ScopeContext &context) {
+    const Names &n = names();
+
+    // `path`: percent-decoded, then UTF-8 decoded strictly (see the header for why not surrogateescape).
+    thread_local std::string decoded_storage;
+    std::string_view decoded = request.path;
+    if (percent_decode(request.path, decoded_storage)) decoded = decoded_storage;
+    decoded = strip_root_path(decoded, context.root_path);
+    PyObject *path = PyUnicode_DecodeUTF8(decoded.data(), static_cast<Py_ssize_t>(decoded.size()), nullptr);
+    if (path == nullptr) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) throw py::error_already_set();
+        PyErr_Clear();
+        return py::object();
+    }
+    py::object path_object = py::reinterpret_steal<py::object>(path);
+
+    py::object scope = steal_or_throw(PyDict_New());
+    PyObject *dict = scope.ptr();
+    if (PyDict_SetItem(dict, n.type, n.http) < 0) throw py::error_already_set();
+    set_item(dict, n.asgi, Py_BuildValue("{sOsO}", "version", n.asgi_version, "spec_version", n.asgi_spec_version));
+    const bool http_1_0 = request.http_major == 1 && request.http_minor == 0;
+    if (PyDict_SetItem(dict, n.http_version, http_1_0 ? n.http_1_0 : n.http_1_1) < 0) throw py::error_already_set();
+    set_item(dict, n.method, method_object(request.method));
+    if (PyDict_SetItem(dict, n.scheme, request.tls ? n.https : n.http) < 0) throw py::error_already_set();
+    if (PyDict_SetItem(dict, n.path, path_object.ptr()) < 0) throw py::error_already_set();
+    set_item(dict, n.raw_path, bytes_of(request.path));
+    set_item(dict, n.query_string, bytes_of(request.query));
+    if (PyDict_SetItem(dict, n.root_path, context.root_path_str.ptr()) < 0) throw py::error_already_set();
+    set_item(dict, n.headers, headers_list(request));
+    set_item(dict, n.client, endpoint_object(request.peer, false));
+    set_item(dict, n.server, endpoint_object(request.local, true));
+    if (PyDict_Check(context.state.ptr())) set_item(dict, n.state, PyDict_Copy(context.state.ptr()));
+    set_item(dict, n.extensions, Py_BuildValue("{O{}}", n.pathsend_extension));
+    return scope;
+}
+
+} // namespace bridge

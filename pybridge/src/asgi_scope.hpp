@@ -1,0 +1,32 @@
+#pragma once
+// Builds the ASGI `http` connection scope (www spec 2.4) from an engine Request, on the loop thread.
+
+#include <string>
+#include <string_view>
+
+#include <pybind11/pybind11.h>
+
+#include "engine/request.hpp"
+
+namespace bridge {
+
+struct ScopeContext {
+    std::string_view root_path;   ///< url_path_prefix (no trailing '/'), empty if none
+    pybind11::handle root_path_str;  ///< the same as a Python str
+    pybind11::handle state;          ///< lifespan state dict, shallow-copied into every scope; may be None
+};
+
+/// Percent-decodes `raw` into `out` ("%2F" -> '/'; '+' stays; a '%' not followed by two hex digits is kept
+/// as is, like urllib.parse.unquote). Returns false when nothing needed decoding (`out` is then untouched).
+bool percent_decode(std::string_view raw, std::string &out);
+
+/// The decoded path with the mount prefix removed when it starts with it at a segment boundary
+/// ("/api/x" under "/api" -> "/x"; "/api" -> ""; "/apix" is not under "/api" and stays).
+std::string_view strip_root_path(std::string_view path, std::string_view root_path) noexcept;
+
+/// The scope dict, or a null object when the percent-decoded path is not valid UTF-8 (the bridge answers
+/// 400: ASGI's `path` is text, and lone surrogates would break every framework that encodes it again).
+/// Throws pybind11::error_already_set on Python errors (out of memory).
+pybind11::object build_http_scope(const engine::Request &request, const ScopeContext &context);
+
+} // namespace bridge

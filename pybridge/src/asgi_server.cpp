@@ -1,0 +1,270 @@
+#include "asgi_server.hpp"
+
+#include <utility>
+
+#include "asgi_exchange.hpp"
+#include "asgi_scope.hpp"
+#include "lent_bytes.hpp"
+#include "names.hpp"
+
+namespace py = pybind11;
+
+namespace bridge {
+
+namespace {
+
+engine::ResponsePart bad_request_response() {
+    return engine::make_response(400, "content-type: text/plain; charset=utf-8\r\n",
+                                 "Bad Request: the request path is not valid UTF-8 once percent-decoded");
+}
+
+engine::ResponsePart internal_error_response() {
+    return engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
+}
+
+} // namespace
+
+AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, AsgiOptions options)
+    : live_(live_objects().servers), config_(engine_config_from(engine_settings)), options_(std::move(options)),
+      callables_(std::move(callables)) {
+    queue_ = std::make_shared<DispatchQueue>(config_.threads);
+    handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
+    engine_ = std::make_unique<engine::Server>(config_, handler_);
+    root_path_str_ = py::str(options_.root_path);
+    create_future_ = callables_.loop.attr("create_future");
+    if (options_.eager_tasks) {
+        create_task_ = py::module_::import("asyncio").attr("Task");
+        eager_kwnames_ = py::make_tuple(py::handle(names().loop), py::handle(names().eager_start));
+    } else {
+        create_task_ = callables_.loop.attr("create_task");
+    }
+}
+
+AsgiServer::~AsgiServer() {
+    if (started_ && !closed_) {
+        // The Python side always stops and waits; this only guards against a server dropped mid-run.
+        py::gil_scoped_release unlocked;
+        engine_->stop();
+        engine_->wait();
+    }
+    clear();
+    drop_released_bytes();
+}
+
+void AsgiServer::start() {
+    if (started_) throw std::logic_error("the server was already started");
+    queue_->make_default_waker();
+    {
+        py::gil_scoped_release unlocked;
+        engine_->start();
+    }
+    started_ = true;
+}
+
+void AsgiServer::stop() {
+    if (!started_) return;
+    py::gil_scoped_release unlocked;
+    engine_->stop();
+}
+
+void AsgiServer::wait() {
+    if (!started_) return;
+    py::gil_scoped_release unlocked;
+    engine_->wait();
+}
+
+// --- the reader callback ---------------------------------------------------------------------------------
+
+void AsgiServer::drain(py::handle self) {
+    if (closed_ || !callables_.app) return;
+    queue_->take(events_);
+    drop_released_bytes();
+    // First every event of the batch, then the apps: a body that arrived with its request is buffered before
+    // the app (perhaps started eagerly) first calls receive(), and an abort stops a request from starting.
+    std::vector<Waiting> to_start;
+    for (DispatchEvent &event : events_) {
+        try {
+            switch (event.kind) {
+            case DispatchEvent::Kind::request: handle_request(self, event, to_start); break;
+            case DispatchEvent::Kind::body:
+                if (AsgiExchange *exchange = find(event.id)) exchange->on_body(std::move(event.data), event.last);
+                break;
+            case DispatchEvent::Kind::abort:
+                if (AsgiExchange *exchange = find(event.id)) exchange->on_abort();
+                break;
+            case DispatchEvent::Kind::sent:
+                if (AsgiExchange *exchange = find(event.id)) exchange->on_sent();
+                break;
+            }
+        } catch (py::error_already_set &error) {
+            error.restore();
+            log_current_error("error while dispatching a request event");
+        } catch (const std::exception &error) {
+            PyErr_SetString(PyExc_RuntimeError, error.what());
+            log_current_error("error while dispatching a request event");
+        }
+    }
+    events_.clear();
+
+    for (Waiting &request : to_start) {
+        if (may_start_more()) {
+            start_app(request);
+        } else {
+            waiting_.push_back(std::move(request));
+        }
+    }
+    while (!waiting_.empty() && may_start_more()) {
+        Waiting request = std::move(waiting_.front());
+        waiting_.pop_front();
+        start_app(request);
+    }
+}
+
+void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
+    const engine::Request &request = *event.request;
+    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    py::object scope;
+    try {
+        scope = build_http_scope(request, context);
+    } catch (py::error_already_set &error) {
+        error.restore();
+        log_current_error("could not build the ASGI scope");
+        engine_->post(event.id, internal_error_response());
+        return;
+    }
+    if (!scope) {
+        engine_->post(event.id, bad_request_response());
+        return;
+    }
+    auto exchange = std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,
+                                                   std::move(event.body_gate), request.has_body());
+    AsgiExchange *raw = exchange.get();
+    py::object object = py::cast(std::move(exchange));
+    exchanges_[event.id] = Registered{std::move(object), raw};
+    live_objects().registered.fetch_add(1);
+    to_start.push_back(Waiting{event.id, std::move(scope)});
+}
+
+bool AsgiServer::may_start_more() const noexcept {
+    return options_.max_concurrency == 0 || running_ < options_.max_concurrency;
+}
+
+void AsgiServer::start_app(const Waiting &request) {
+    auto found = exchanges_.find(request.id);
+    if (found == exchanges_.end()) return;
+    Registered &entry = found->second;
+    AsgiExchange *exchange = entry.exchange;
+    if (exchange->disconnected()) {  // the client left before its app could start: never run it
+        exchange->finish();
+        return;
+    }
+    entry.app_started = true;
+    ++running_;
+    py::object object = entry.object;  // `entry` may be erased while the app runs (eager start)
+    try {
+        PyObject *runner_args[] = {callables_.app.ptr(), request.scope.ptr(), object.ptr()};
+        py::object coroutine = py::reinterpret_steal<py::object>(
+            PyObject_Vectorcall(callables_.runner.ptr(), runner_args, 3, nullptr));
+        if (!coroutine) throw py::error_already_set();
+        py::object task;
+        if (eager_kwnames_) {
+            PyObject *task_args[] = {coroutine.ptr(), callables_.loop.ptr(), Py_True};
+            task = py::reinterpret_steal<py::object>(
+                PyObject_Vectorcall(create_task_.ptr(), task_args, 1, eager_kwnames_.ptr()));
+        } else {
+            PyObject *task_args[] = {coroutine.ptr()};
+            task = py::reinterpret_steal<py::object>(PyObject_Vectorcall(create_task_.ptr(), task_args, 1, nullptr));
+        }
+        if (!task) throw py::error_already_set();
+        exchange->set_task(std::move(task));  // ignored if the app already finished (eager start)
+    } catch (py::error_already_set &error) {
+        error.restore();
+        log_current_error("could not start the ASGI application task");
+        if (!exchange->finished()) {
+            if (!exchange->disconnected()) engine_->post(request.id, internal_error_response());
+            exchange->finish();
+        }
+    }
+}
+
+void AsgiServer::exchange_finished(engine::ExchangeId id) {
+    auto found = exchanges_.find(id);
+    if (found == exchanges_.end()) return;
+    if (found->second.app_started) --running_;
+    py::object object = std::move(found->second.object);  // dropped after the table no longer names it
+    exchanges_.erase(found);
+    live_objects().registered.fetch_sub(1);
+    // A request held back by the backpressure limit starts from drain(), not from inside this task.
+    if (!waiting_.empty()) queue_->wake_loop();
+}
+
+AsgiExchange *AsgiServer::find(engine::ExchangeId id) const {
+    auto found = exchanges_.find(id);
+    return found == exchanges_.end() ? nullptr : found->second.exchange;
+}
+
+void AsgiServer::log_current_error(const char *what) const {
+    // The Python error is pending: hand it to the logger with its traceback, so the cause is never lost.
+    py::error_already_set error;
+    try {
+        callables_.logger.attr("error")(what, py::arg("exc_info") = error.value());
+    } catch (py::error_already_set &) {
+        PyErr_WriteUnraisable(callables_.logger.ptr());
+    }
+}
+
+py::list AsgiServer::running_tasks() const {
+    py::list tasks;
+    for (const auto &[id, entry] : exchanges_) {
+        if (entry.exchange->task()) tasks.append(entry.exchange->task());
+    }
+    return tasks;
+}
+
+// --- shutdown --------------------------------------------------------------------------------------------
+
+void AsgiServer::close() {
+    if (closed_) return;
+    if (started_) {
+        // Whatever the reactors queued before they exited: releases must be dropped, requests will never run.
+        queue_->take(events_);
+        events_.clear();
+    }
+    closed_ = true;
+    waiting_.clear();
+    // finish() removes each exchange from the table, so take them out first.
+    std::vector<py::object> remaining;
+    for (auto &[id, entry] : exchanges_) remaining.push_back(entry.object);
+    for (py::object &object : remaining) object.cast<AsgiExchange &>().finish();
+    exchanges_.clear();
+    drop_released_bytes();
+    clear();
+}
+
+int AsgiServer::traverse(visitproc visit, void *arg) const {
+    Py_VISIT(callables_.app.ptr());
+    Py_VISIT(callables_.loop.ptr());
+    Py_VISIT(callables_.runner.ptr());
+    Py_VISIT(callables_.state.ptr());
+    Py_VISIT(callables_.logger.ptr());
+    Py_VISIT(create_future_.ptr());
+    Py_VISIT(create_task_.ptr());
+    for (const auto &[id, entry] : exchanges_) Py_VISIT(entry.object.ptr());
+    for (const Waiting &request : waiting_) Py_VISIT(request.scope.ptr());
+    return 0;
+}
+
+void AsgiServer::clear() {
+    waiting_.clear();
+    std::unordered_map<engine::ExchangeId, Registered, ExchangeIdHash> exchanges;
+    exchanges.swap(exchanges_);
+    live_objects().registered.fetch_sub(static_cast<std::int64_t>(exchanges.size()));
+    exchanges.clear();
+    callables_ = AsgiCallables{};
+    create_future_ = py::object();
+    create_task_ = py::object();
+    eager_kwnames_ = py::object();
+    root_path_str_ = py::object();
+}
+
+} // namespace bridge

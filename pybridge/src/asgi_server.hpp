@@ -1,0 +1,114 @@
+#pragma once
+// The ASGI side of one worker: owns the engine, the dispatch queue it feeds, and the table of live exchanges;
+// drain() (the loop's reader callback on the queue's eventfd) turns reactor events into scopes, asyncio Tasks
+// and exchange events. Holds Python references (app, loop, exchanges), so its type implements GC traversal.
+
+#include <Python.h>
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <pybind11/pybind11.h>
+
+#include "bridge_handler.hpp"
+#include "dispatch_queue.hpp"
+#include "engine/server.hpp"
+#include "live_objects.hpp"
+#include "settings.hpp"
+
+namespace bridge {
+
+class AsgiExchange;
+
+struct ExchangeIdHash {
+    std::size_t operator()(const engine::ExchangeId &id) const noexcept {
+        return (std::size_t{id.reactor} << 56) ^ (std::size_t{id.slot} << 32) ^ id.generation;
+    }
+};
+
+/// The Python callables and objects the server calls; given once at construction.
+struct AsgiCallables {
+    pybind11::object app;
+    pybind11::object loop;
+    pybind11::object runner;  ///< uring_granian.asgi.run_asgi(app, scope, exchange) -> coroutine
+    pybind11::object state;   ///< lifespan state dict (or None)
+    pybind11::object logger;  ///< the uring_granian logger
+};
+
+class AsgiServer {
+  public:
+    AsgiServer(pybind11::handle engine_settings, AsgiCallables callables, AsgiOptions options);
+    ~AsgiServer();
+    AsgiServer(const AsgiServer &) = delete;
+    AsgiServer &operator=(const AsgiServer &) = delete;
+
+    /// Opens the sockets and starts the reactors, without the GIL. Throws engine::StartupError.
+    void start();
+    /// Graceful: stop accepting; in-flight requests go on until done or the graceful timeout. Non-blocking.
+    void stop();
+    /// Blocks, without the GIL, until every reactor has exited.
+    void wait();
+    /// Reader callback: handles everything the reactors queued. `self` is this server's Python object.
+    void drain(pybind11::handle self);
+    /// After wait(): ends every exchange left, drops every Python reference. The server cannot restart.
+    void close();
+
+    int wake_fd() const noexcept { return queue_->wake_fd(); }
+    std::uint16_t bound_port() const noexcept { return engine_->bound_port(); }
+    pybind11::list running_tasks() const;
+    std::size_t registered_count() const noexcept { return exchanges_.size(); }
+
+    // --- for exchanges ---
+    void post(engine::ExchangeId id, engine::ResponsePart &&part) { engine_->post(id, std::move(part)); }
+    void abort(engine::ExchangeId id) { engine_->abort(id); }
+    void resume_body(engine::ExchangeId id) { engine_->resume_body(id); }
+    pybind11::object create_future() const { return create_future_(); }
+    /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
+    void exchange_finished(engine::ExchangeId id);
+
+    // --- garbage collector support ---
+    int traverse(visitproc visit, void *arg) const;
+    void clear();
+
+  private:
+    struct Registered {
+        pybind11::object object;  ///< the AsgiExchange's Python object
+        AsgiExchange *exchange;
+        bool app_started = false;  ///< counts in running_
+    };
+    struct Waiting {
+        engine::ExchangeId id;
+        pybind11::object scope;
+    };
+
+    void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
+    void start_app(const Waiting &request);
+    void log_current_error(const char *what) const;
+    AsgiExchange *find(engine::ExchangeId id) const;
+    bool may_start_more() const noexcept;
+
+    LiveCount live_;
+    engine::ServerConfig config_;
+    AsgiOptions options_;
+    std::shared_ptr<DispatchQueue> queue_;
+    std::shared_ptr<BridgeHandler> handler_;
+    std::unique_ptr<engine::Server> engine_;
+    bool started_ = false;
+    bool closed_ = false;
+
+    AsgiCallables callables_;
+    pybind11::object root_path_str_;
+    pybind11::object create_future_;  ///< loop.create_future
+    pybind11::object create_task_;    ///< loop.create_task, or asyncio.Task for eager starts
+    pybind11::object eager_kwnames_;  ///< ("loop", "eager_start") when starting tasks eagerly
+
+    std::unordered_map<engine::ExchangeId, Registered, ExchangeIdHash> exchanges_;
+    std::size_t running_ = 0;           ///< exchanges whose app has started and not finished
+    std::deque<Waiting> waiting_;       ///< requests held back by the backpressure limit
+    std::vector<DispatchEvent> events_; ///< drain()'s batch, kept to reuse its capacity
+};
+
+} // namespace bridge

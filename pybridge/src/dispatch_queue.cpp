@@ -1,0 +1,96 @@
+#include "dispatch_queue.hpp"
+
+#include <cerrno>
+#include <system_error>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace bridge {
+
+namespace {
+
+/// Which queue and inbox the current reactor thread feeds; set on its first callback.
+struct ReactorBinding {
+    DispatchQueue *queue = nullptr;
+    std::uint32_t reactor = 0;
+};
+thread_local ReactorBinding current_reactor;
+
+std::atomic<DispatchQueue *> default_waker{nullptr};
+
+} // namespace
+
+DispatchQueue::DispatchQueue(unsigned reactor_count)
+    : inboxes_(std::make_unique<Inbox[]>(reactor_count)), inbox_count_(reactor_count) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+DispatchQueue::~DispatchQueue() {
+    DispatchQueue *self = this;
+    default_waker.compare_exchange_strong(self, nullptr);
+    ::close(wake_fd_);
+}
+
+void DispatchQueue::make_default_waker() noexcept { default_waker.store(this); }
+
+void DispatchQueue::bind_current_thread(std::uint32_t reactor) noexcept {
+    current_reactor.queue = this;
+    current_reactor.reactor = reactor;
+}
+
+void DispatchQueue::push(std::uint32_t reactor, DispatchEvent &&event) {
+    bind_current_thread(reactor);
+    Inbox &inbox = inboxes_[reactor % inbox_count_];
+    {
+        std::lock_guard lock(inbox.mutex);
+        inbox.events.push_back(std::move(event));
+    }
+    inbox.queued_since_batch_end = true;
+}
+
+void DispatchQueue::end_batch(std::uint32_t reactor) noexcept {
+    bind_current_thread(reactor);
+    Inbox &inbox = inboxes_[reactor % inbox_count_];
+    if (!inbox.queued_since_batch_end) return;
+    inbox.queued_since_batch_end = false;
+    wake();
+}
+
+void DispatchQueue::request_drain() noexcept {
+    if (DispatchQueue *queue = current_reactor.queue) {
+        queue->inboxes_[current_reactor.reactor % queue->inbox_count_].queued_since_batch_end = true;
+        return;
+    }
+    if (DispatchQueue *queue = default_waker.load()) queue->wake();
+}
+
+void DispatchQueue::wake() noexcept {
+    // The flag keeps it to one write until the loop has drained: a burst of batches costs one syscall.
+    if (signalled_.exchange(true, std::memory_order_acq_rel)) return;
+    const std::uint64_t one = 1;
+    while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+}
+
+void DispatchQueue::take(std::vector<DispatchEvent> &out) {
+    std::uint64_t counter;
+    while (::read(wake_fd_, &counter, sizeof counter) < 0 && errno == EINTR) {
+    }
+    // Re-arm before taking: a push that lands after this store wakes the loop again, one before it is taken now.
+    signalled_.store(false, std::memory_order_release);
+    for (unsigned i = 0; i < inbox_count_; ++i) {
+        Inbox &inbox = inboxes_[i];
+        std::lock_guard lock(inbox.mutex);
+        if (inbox.events.empty()) continue;
+        if (out.empty()) {
+            out.swap(inbox.events);  // the inbox keeps the loop's (empty, already grown) vector
+        } else {
+            for (auto &event : inbox.events) out.push_back(std::move(event));
+            inbox.events.clear();
+        }
+    }
+}
+
+} // namespace bridge

@@ -1,0 +1,75 @@
+#pragma once
+// The hand-off from reactor threads to the Python loop thread: one inbox per reactor (mutex + vector swap;
+// the loop takes a whole batch at once, so the lock is held for a pointer swap) and one eventfd the loop
+// watches with add_reader. A reactor writes the eventfd at most once per batch of completions, and not at
+// all while the loop has been signalled and not yet drained.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "body_gate.hpp"
+#include "engine/handler.hpp"
+#include "engine/request.hpp"
+
+namespace bridge {
+
+struct DispatchEvent {
+    enum class Kind : std::uint8_t { request, body, abort, sent };
+    Kind kind = Kind::request;
+    bool last = false;                          ///< Kind::body: the last body bytes of the request
+    engine::ExchangeId id;
+    std::unique_ptr<engine::Request> request;  ///< Kind::request
+    std::shared_ptr<BodyGate> body_gate;        ///< Kind::request, when the request has a body
+    std::string data;                           ///< Kind::body
+};
+
+class DispatchQueue {
+  public:
+    /// Creates the eventfd; throws std::system_error if the kernel refuses.
+    explicit DispatchQueue(unsigned reactor_count);
+    ~DispatchQueue();
+    DispatchQueue(const DispatchQueue &) = delete;
+    DispatchQueue &operator=(const DispatchQueue &) = delete;
+
+    /// The descriptor the loop watches (readable when there is something to take).
+    int wake_fd() const noexcept { return wake_fd_; }
+
+    /// Reactor thread: queue an event; the loop is woken at the end of the reactor's batch.
+    void push(std::uint32_t reactor, DispatchEvent &&event);
+    /// Reactor thread: the batch is over; wake the loop once if this reactor queued anything.
+    void end_batch(std::uint32_t reactor) noexcept;
+
+    /// Any thread, no GIL needed: make sure the loop drains soon. On a reactor thread this joins the reactor's
+    /// batch (one wake at its end); elsewhere it wakes the most recently started queue at once.
+    static void request_drain() noexcept;
+
+    /// Loop thread: moves every queued event into `out` (in per-reactor order) and re-arms the wake.
+    void take(std::vector<DispatchEvent> &out);
+
+    /// Any thread: wake the loop now (at most one write until the next take()).
+    void wake_loop() noexcept { wake(); }
+
+    /// Makes this queue the one woken by request_drain() from non-reactor threads (the newest server wins).
+    void make_default_waker() noexcept;
+
+  private:
+    struct alignas(64) Inbox {
+        std::mutex mutex;
+        std::vector<DispatchEvent> events;
+        bool queued_since_batch_end = false;  ///< touched only by the inbox's reactor thread
+    };
+
+    void wake() noexcept;
+    void bind_current_thread(std::uint32_t reactor) noexcept;
+
+    int wake_fd_ = -1;
+    std::atomic<bool> signalled_{false};
+    std::unique_ptr<Inbox[]> inboxes_;
+    unsigned inbox_count_ = 0;
+};
+
+} // namespace bridge

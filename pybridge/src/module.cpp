@@ -1,0 +1,20 @@
+// uring_granian._native: one register_<area>() per source file; each file owns what it exposes.
+
+#include <pybind11/pybind11.h>
+
+namespace bridge {
+void register_names(pybind11::module_ &m);
+void register_errors(pybind11::module_ &m);
+void register_live_objects(pybind11::module_ &m);
+void register_ready_awaitable(pybind11::module_ &m);
+void register_asgi(pybind11::module_ &m);
+} // namespace bridge
+
+PYBIND11_MODULE(_native, m) {
+    m.doc() = "The io_uring engine bridge of uring_granian (ASGI).";
+    bridge::register_names(m);
+    bridge::register_errors(m);
+    bridge::register_live_objects(m);
+    bridge::register_ready_awaitable(m);
+    bridge::register_asgi(m);
+}

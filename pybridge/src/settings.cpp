@@ -1,0 +1,63 @@
+#include "settings.hpp"
+
+#include <sched.h>
+
+#include <chrono>
+
+namespace py = pybind11;
+
+namespace bridge {
+
+namespace {
+
+template <typename T> T field(py::handle object, const char *name) {
+    py::object value = object.attr(name);
+    try {
+        return value.cast<T>();
+    } catch (const py::cast_error &) {
+        throw py::type_error(std::string("engine setting '") + name + "' has the wrong type: " +
+                             py::repr(value).cast<std::string>());
+    }
+}
+
+unsigned usable_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int count = CPU_COUNT(&set);
+        if (count > 0) return static_cast<unsigned>(count);
+    }
+    return 1;
+}
+
+} // namespace
+
+engine::ServerConfig engine_config_from(py::handle settings) {
+    engine::ServerConfig config;
+
+    py::object listen = settings.attr("listen");
+    config.listen.host = field<std::string>(listen, "host");
+    config.listen.port = field<std::uint16_t>(listen, "port");
+    config.listen.uds_path = field<std::string>(listen, "uds_path");
+    config.listen.uds_permissions = field<unsigned>(listen, "uds_permissions");
+    for (py::handle fd : listen.attr("inherited_fds")) config.listen.inherited_fds.push_back(fd.cast<int>());
+    config.listen.backlog = field<int>(listen, "backlog");
+
+    py::object http1 = settings.attr("http1");
+    config.keep_alive = field<bool>(http1, "keep_alive");
+    config.limits.max_request_line = field<std::size_t>(http1, "max_request_line");
+    config.limits.max_header_bytes = field<std::size_t>(http1, "max_header_bytes");
+    config.limits.max_header_count = field<std::size_t>(http1, "max_header_count");
+    config.limits.max_body_bytes = field<std::uint64_t>(http1, "max_body_bytes");
+
+    py::object timeouts = settings.attr("timeouts");
+    config.timeouts.header_read = std::chrono::milliseconds(field<std::int64_t>(timeouts, "header_read_ms"));
+    config.timeouts.graceful_shutdown =
+        std::chrono::milliseconds(field<std::int64_t>(timeouts, "graceful_shutdown_ms"));
+
+    config.threads = field<unsigned>(settings, "threads");
+    if (config.threads == 0) config.threads = usable_cpus();
+    config.pin_threads = field<bool>(settings, "pin_threads");
+    return config;
+}
+
+} // namespace bridge

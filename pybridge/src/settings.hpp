@@ -1,0 +1,26 @@
+#pragma once
+// The settings that cross the bridge: uring_granian.http.EngineSettings (a frozen dataclass mirroring
+// engine::ServerConfig field for field) read into the engine's struct, plus the bridge's own options.
+
+#include <cstddef>
+#include <string>
+
+#include <pybind11/pybind11.h>
+
+#include "engine/config.hpp"
+
+namespace bridge {
+
+/// Reads an EngineSettings object (listen, http1, timeouts, threads, pin_threads). Throws
+/// pybind11::type_error / value_error naming the field that does not fit. threads == 0 becomes the number
+/// of CPUs this process may run on, so the bridge knows the reactor count before the engine starts.
+engine::ServerConfig engine_config_from(pybind11::handle settings);
+
+/// Options of the ASGI bridge itself (not the engine's).
+struct AsgiOptions {
+    std::string root_path;          ///< url_path_prefix: scope["root_path"], stripped from scope["path"]
+    std::size_t max_concurrency = 0;  ///< backpressure: requests running at once; 0 = no limit
+    bool eager_tasks = false;        ///< start request tasks eagerly (asyncio.Task(..., eager_start=True), 3.12+)
+};
+
+} // namespace bridge

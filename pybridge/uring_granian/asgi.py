@@ -1,0 +1,35 @@
+"""The coroutine each request runs as: the app, plus what the bridge must do when it returns or raises."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._native import AsgiExchange
+
+__all__ = ["logger", "run_asgi"]
+
+logger = logging.getLogger("uring_granian")
+
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[..., Awaitable[None]]], Awaitable[None]
+]
+
+
+async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: AsgiExchange) -> None:
+    """Runs as a plain asyncio Task (loop.create_task, or asyncio.Task(eager_start=True))."""
+    try:
+        await app(scope, exchange.receive, exchange.send)
+    except BaseException as error:
+        if exchange.app_failed(error):
+            logger.error(
+                "Exception in ASGI application (%s %s)", scope.get("method"), scope.get("path"), exc_info=error
+            )
+        if not isinstance(error, Exception):
+            raise  # cancellation, KeyboardInterrupt and SystemExit keep propagating
+    else:
+        problem = exchange.app_returned()
+        if problem is not None:
+            logger.error("%s (%s %s)", problem, scope.get("method"), scope.get("path"))
