@@ -22,7 +22,7 @@ class SendBufferPool {
     SendBufferPool(const SendBufferPool &) = delete;
     SendBufferPool &operator=(const SendBufferPool &) = delete;
 
-    /// Allocates `count` buffers of `size` bytes and tries to register them with `ring`.
+    /// Allocates `count` buffers of `size` bytes and tries to register them with `ring` (if not null).
     void init(io_uring *ring, unsigned count, unsigned size);
 
     /// A free buffer index, or no_buffer when all are lent out (callers then use heap memory).
