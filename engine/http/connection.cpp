@@ -96,7 +96,6 @@ void Connection::release() {
     reactor_.timers().cancel(timer);
     timer_kind_ = TimerKind::none;
     output.clear();
-    request_.reset();
     parser_.reset();
     std::string().swap(stash_);
     if (pipe_bytes > 0 && pipe_fds[0] >= 0) {
@@ -198,19 +197,21 @@ void Connection::process_input(std::string_view data) {
 }
 
 void Connection::dispatch() {
-    request_ = parser_->take_request();
+    // The request stays in the parser (reused for the next one, no allocation) unless the handler
+    // takes it to another thread.
+    Request &request = parser_->request();
     exchange_generation_ = reactor_.next_exchange_generation();
-    facts_ = RequestFacts{request_->http_minor, request_->is_head, request_->keep_alive};
-    request_has_body_ = request_->has_body();
-    expects_continue_ = request_->expect_continue && request_has_body_ && request_->http_minor >= 1;
+    facts_ = RequestFacts{request.http_minor, request.is_head, request.keep_alive};
+    request_has_body_ = request.has_body();
+    expects_continue_ = request.expect_continue && request_has_body_ && request.http_minor >= 1;
     flags_ = (flags_ | CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER) & ~CONN_F_CONTINUE_SENT;
     output_state_ = OutputState::awaiting_head;
     input_state_ = InputState::body;  // until message_complete, even for an empty body
     body_remaining_.reset();
     arm_timer(TimerKind::none);
     fill_endpoints();
-    request_->peer = peer_;
-    request_->local = local_;
+    request.peer = peer_;
+    request.local = local_;
     reactor_.count_request();
 
     reactor_.handler().on_request(*this);
@@ -261,7 +262,6 @@ void Connection::abort_exchange() {
     if (!has(CONN_F_EXCHANGE_ACTIVE)) return;
     clear(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER);
     output_state_ = OutputState::idle;
-    request_.reset();
     reactor_.handler().on_abort(id());
 }
 
@@ -433,7 +433,6 @@ void Connection::send(ResponsePart &&part) {
 
 void Connection::finish_exchange() {
     clear(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER | CONN_F_READ_PAUSED);
-    request_.reset();
     output_state_ = OutputState::idle;
     input_state_ = InputState::head;
     parser_->next_message();

@@ -77,8 +77,8 @@ class Connection final : public Exchange, private BodySink {
 
     // Exchange (valid while a request is dispatched).
     ExchangeId id() const noexcept override;
-    const Request &request() const noexcept override { return *request_; }
-    std::unique_ptr<Request> take_request() noexcept override { return std::move(request_); }
+    const Request &request() const noexcept override { return parser_->request(); }
+    std::unique_ptr<Request> take_request() noexcept override { return parser_->take_request(); }
     void send(ResponsePart &&part) override;
 
     bool has(std::uint32_t flag) const noexcept { return (flags_ & flag) != 0; }
@@ -125,7 +125,6 @@ class Connection final : public Exchange, private BodySink {
     int fd_ = -1;
 
     std::optional<RequestParser> parser_;
-    std::unique_ptr<Request> request_;
     std::string stash_;           ///< received bytes waiting for the current exchange to finish
     std::string head_scratch_;    ///< reused for serializing heads
 

@@ -502,6 +502,7 @@ RequestParser::Result RequestParser::feed(std::string_view data, BodySink &sink)
 void RequestParser::next_message() { impl_->reset_for_next_message(); }
 
 engine::Request &RequestParser::request() noexcept { return *impl_->request; }
+const engine::Request &RequestParser::request() const noexcept { return *impl_->request; }
 
 std::unique_ptr<engine::Request> RequestParser::take_request() {
     auto taken = std::move(impl_->request);

@@ -63,6 +63,7 @@ class RequestParser {
 
     /// The request being parsed; complete from head_complete until next_message().
     engine::Request &request() noexcept;
+    const engine::Request &request() const noexcept;
     /// Moves the request out (after head_complete); the parser continues with a fresh one.
     std::unique_ptr<engine::Request> take_request();
 
