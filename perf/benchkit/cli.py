@@ -119,6 +119,47 @@ def _list(options, static_root):
         print(f"{name:18} {scenario.kind:7} {scenario.tool:7} c={scenario.connections:<5} {scenario.description}")
 
 
+def _ready_servers(scenario, options, static_root, skipped, versions):
+    """The scenario's servers that can run here; the others are reported with the reason."""
+    ready = []
+    for server in _pick_servers(options, scenario.servers):
+        if scenario.kind not in server.commands:
+            print(f"skip {scenario.name} / {server.name}: no {scenario.kind} configuration for this server",
+                  flush=True)
+            continue
+        ctx = runner.make_context(0, static_root, options)
+        reason = server.missing(ctx)
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
+        if reason:
+            print(f"skip {scenario.name} / {server.name}: {reason}", flush=True)
+            skipped.append({"scenario": scenario.name, "server": server.name, "reason": reason})
+            continue
+        versions.setdefault(server.name, server.version(ctx))
+        ready.append(server)
+    return ready
+
+
+def _measure_one(scenario, server, connections, repeat, options, static_root):
+    ctx = runner.make_context(runner.free_port(), static_root, options)
+    label = f"{scenario.name} / {server.name} / c={connections}" + (f" / #{repeat + 1}" if options.repeat > 1 else "")
+    print(f"run  {label} ...", end=" ", flush=True)
+    try:
+        result = runner.measure(server, scenario, ctx, connections, options.duration, options.warmup,
+                                not options.no_perf_stat)
+        print(f"{result['rps']:,.0f} req/s, {result['cpu_us_per_request']:.2f} µs CPU/req, "
+              f"core {result['server_cpu_share'] * 100:.0f}% busy"
+              + (" (client-limited)" if result["client_limited"] else "")
+              + (f" NOISY: others used {result['foreign_share_on_server_core'] * 100:.0f}% of core 0"
+                 if result["noisy"] else ""), flush=True)
+    except Exception as error:  # one failing server must not lose the other rows
+        result = {"scenario": scenario.name, "server": server.name, "role": server.role,
+                  "connections": connections, "error": f"{error}", "traceback": traceback.format_exc()}
+        print(f"FAILED: {str(error).splitlines()[0]}", flush=True)
+    finally:
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
+    return result
+
+
 def run_bench(options):
     _raise_file_limit()
     static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", FILE_SIZES)
@@ -138,42 +179,18 @@ def run_bench(options):
         scenario = SCENARIOS[name]
         connection_counts = ([int(count) for count in _split(options.sweep)] or scenario.sweep
                              or [options.connections or scenario.connections])
-        for server in _pick_servers(options, scenario.servers):
-            ctx = runner.make_context(runner.free_port(), static_root, options)
-            if scenario.kind not in server.commands:
-                print(f"skip {name} / {server.name}: no {scenario.kind} configuration for this server", flush=True)
-                continue
-            reason = server.missing(ctx)
-            if reason:
-                print(f"skip {name} / {server.name}: {reason}", flush=True)
-                skipped.append({"scenario": name, "server": server.name, "reason": reason})
-                continue
-            versions.setdefault(server.name, server.version(ctx))
-            for connections in connection_counts:
-                for repeat in range(options.repeat):
-                    ctx = runner.make_context(runner.free_port(), static_root, options)
-                    label = f"{name} / {server.name} / c={connections}" + (
-                        f" / #{repeat + 1}" if options.repeat > 1 else "")
-                    print(f"run  {label} ...", end=" ", flush=True)
-                    try:
-                        result = runner.measure(server, scenario, ctx, connections, options.duration,
-                                                options.warmup, not options.no_perf_stat)
-                        print(f"{result['rps']:,.0f} req/s, {result['cpu_us_per_request']:.2f} µs CPU/req, "
-                              f"core {result['server_cpu_share'] * 100:.0f}% busy"
-                              + (" (client-limited)" if result["client_limited"] else "")
-                              + (f" NOISY: others used {result['foreign_share_on_server_core'] * 100:.0f}% of core 0"
-                                 if result["noisy"] else ""), flush=True)
-                    except Exception as error:  # one failing server must not lose the other rows
-                        result = {"scenario": name, "server": server.name, "role": server.role,
-                                  "connections": connections, "error": f"{error}",
-                                  "traceback": traceback.format_exc()}
-                        print(f"FAILED: {str(error).splitlines()[0]}", flush=True)
+        servers = _ready_servers(scenario, options, static_root, skipped, versions)
+        # Servers take turns within each repeat (A B A B, not A A B B), so noise that comes and goes on a
+        # shared machine falls on all of them alike.
+        for connections in connection_counts:
+            for repeat in range(options.repeat):
+                for server in servers:
+                    result = _measure_one(scenario, server, connections, repeat, options, static_root)
                     result["version"] = versions[server.name]
                     result["meta"] = metadata
                     runs.append(result)
                     suffix = f"-r{repeat + 1}" if options.repeat > 1 else ""
                     report.write_json(out / f"{name}-{server.name}-c{connections}{suffix}.json", result)
-                    shutil.rmtree(ctx.workdir, ignore_errors=True)
     return _finish(out, runs, skipped, metadata, versions, options)
 
 

@@ -59,7 +59,11 @@ def representative_runs(runs):
     chosen = []
     for group in groups.values():
         group.sort(key=lambda run: run["cpu_us_per_request"] or 0)
-        chosen.append(group[(len(group) - 1) // 2])
+        median_run = dict(group[(len(group) - 1) // 2])
+        median_run["repeats"] = len(group)
+        median_run["cpu_us_per_request_range"] = [group[0]["cpu_us_per_request"], group[-1]["cpu_us_per_request"]]
+        median_run["rps_range"] = [min(run["rps"] for run in group), max(run["rps"] for run in group)]
+        chosen.append(median_run)
     return chosen
 
 
@@ -80,6 +84,14 @@ def _ratio(value, best):
     if value is None or not best:
         return "–"
     return f"{value / best:.2f}x"
+
+
+def _spread(run):
+    """' (min–max of N)' for the CPU/request of repeated runs."""
+    if run.get("repeats", 1) < 2:
+        return ""
+    low, high = run["cpu_us_per_request_range"]
+    return f" ({low:.2f}–{high:.2f} of {run['repeats']})"
 
 
 def markdown_table(runs, skipped, metadata, versions):
@@ -113,7 +125,7 @@ def markdown_table(runs, skipped, metadata, versions):
                 busy += f", noisy: others used {run['foreign_share_on_server_core'] * 100:.0f}% of core 0"
             lines.append(
                 f"| {run['server']} | {_fmt(run['rps'], 0)} | {_latency_ms(run, 'p50')} | {_latency_ms(run, 'p99')} | "
-                f"{_latency_ms(run, 'max')} | {errors} | {_fmt(run['cpu_us_per_request'], 2)} | "
+                f"{_latency_ms(run, 'max')} | {errors} | {_fmt(run['cpu_us_per_request'], 2)}{_spread(run)} | "
                 f"{_ratio(run['cpu_us_per_request'], best_cpu)} | {_ratio(run['rps'], best_rps)} | {busy} | "
                 f"{_fmt((switches['voluntary'] or 0) + (switches['nonvoluntary'] or 0), 3)} | "
                 f"{_fmt(run.get('syscalls_per_request'), 2)} | "
