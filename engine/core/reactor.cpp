@@ -128,20 +128,14 @@ void Reactor::loop() {
         const bool accepting = std::any_of(accept_armed_.begin(), accept_armed_.end(), [](bool armed) { return armed; });
         if (draining_ && open_connections_ == 0 && !accepting) break;
 
-        __kernel_timespec timeout{};
-        __kernel_timespec *wait_limit = nullptr;
-        if (timers_->size() > 0 || accept_retry_at_ms_ != 0) {
-            const std::uint64_t next = timers_->next_deadline_hint().value_or(now_ms_ + timer_tick_ms);
-            const std::uint64_t delay = next > now_ms_ ? std::min<std::uint64_t>(next - now_ms_, 1000) : 1;
-            timeout.tv_sec = static_cast<long long>(delay / 1000);
-            timeout.tv_nsec = static_cast<long long>((delay % 1000) * 1'000'000);
-            wait_limit = &timeout;
-        }
-        io_uring_cqe *first = nullptr;
-        const int rc = io_uring_submit_and_wait_timeout(ring_.raw(), &first, 1, wait_limit, nullptr);
-        if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+        // Timeouts are driven by one timeout SQE per tick while any timer is armed, not by a
+        // timeout on every io_uring_enter (which would set up an hrtimer per wait).
+        if (!tick_armed_ && (timers_->size() > 0 || accept_retry_at_ms_ != 0 || draining_)) arm_tick();
+        const int rc = io_uring_submit_and_wait(ring_.raw(), 1);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
             log(LogLevel::error, "reactor {}: io_uring_submit_and_wait failed: {}", index_, std::strerror(-rc));
 
+        now_ms_ = monotonic_ms();  // before handling: deadlines armed now count from now
         unsigned head = 0;
         unsigned seen = 0;
         io_uring_cqe *cqe = nullptr;
@@ -157,7 +151,6 @@ void Reactor::loop() {
                 arm_recv(*connection);
         }
         rearm_recv_.clear();
-        now_ms_ = monotonic_ms();
         run_timers();
         handler_.on_batch_end(index_);
     }
@@ -169,6 +162,7 @@ void Reactor::handle_completion(io_uring_cqe *cqe) {
     switch (data.op) {
     case Op::accept: on_accept(data.slot, cqe); return;
     case Op::wake: on_wake(); return;
+    case Op::tick: tick_armed_ = false; return;  // timers run after every batch
     case Op::cancel:
     case Op::none: return;
     default: break;
@@ -502,6 +496,15 @@ void Reactor::arm_wake() {
     io_uring_sqe *sqe = ring_.sqe();
     io_uring_prep_read(sqe, inbox_.eventfd(), &wake_value_, sizeof wake_value_, 0);
     io_uring_sqe_set_data64(sqe, encode_user_data(Op::wake, 0, 0));
+}
+
+void Reactor::arm_tick() {
+    tick_interval_.tv_sec = 0;
+    tick_interval_.tv_nsec = static_cast<long long>(timer_tick_ms) * 1'000'000;
+    io_uring_sqe *sqe = ring_.sqe();
+    io_uring_prep_timeout(sqe, &tick_interval_, 0, 0);
+    io_uring_sqe_set_data64(sqe, encode_user_data(Op::tick, 0, 0));
+    tick_armed_ = true;
 }
 
 void Reactor::on_wake() {

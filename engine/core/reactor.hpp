@@ -75,6 +75,7 @@ class Reactor {
     void arm_accept(std::uint32_t listener);
     void arm_recv(http::Connection &connection);
     void arm_wake();
+    void arm_tick();
     void issue_output(http::Connection &connection);
     void issue_splice_in(http::Connection &connection);
     void issue_splice_out(http::Connection &connection);
@@ -107,6 +108,8 @@ class Reactor {
     std::vector<ExchangeId> sent_notifications_;
     std::vector<ExchangeId> sent_scratch_;
     std::uint64_t wake_value_ = 0;
+    __kernel_timespec tick_interval_{};
+    bool tick_armed_ = false;
 
     std::uint64_t now_ms_ = 0;
     std::uint32_t exchange_counter_ = 0;

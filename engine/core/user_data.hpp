@@ -21,6 +21,7 @@ enum class Op : std::uint8_t {
     splice_out,  ///< pipe -> socket
     cancel,      ///< cancel requests we issued; result ignored
     wake,        ///< eventfd read: the inbox has commands
+    tick,        ///< timer-wheel tick (a timeout SQE, armed only while timers exist)
 };
 
 struct UserData {
