@@ -89,17 +89,22 @@ std::string printable(std::string_view text) {
     return shown;
 }
 
-void add_header(engine::ResponseHead &head, std::string_view name, std::string_view value, std::size_t index) {
-    if (name.empty()) throw ProtocolError("http.response.start: header " + std::to_string(index) + " has an empty name");
+} // namespace
+
+void add_response_header(engine::ResponseHead &head, std::string_view name, std::string_view value, std::size_t index,
+                         std::string_view where) {
+    if (name.empty()) {
+        throw ProtocolError(std::string(where) + ": header " + std::to_string(index) + " has an empty name");
+    }
     for (char c : name) {
         if (!is_token_char(static_cast<unsigned char>(c))) {
-            throw ProtocolError("http.response.start: header name '" + printable(name) +
+            throw ProtocolError(std::string(where) + ": header name '" + printable(name) +
                                 "' contains a character not allowed in a header name");
         }
     }
     for (char c : value) {
         if (c == '\r' || c == '\n' || c == '\0') {
-            throw ProtocolError("http.response.start: the value of header '" + printable(name) +
+            throw ProtocolError(std::string(where) + ": the value of header '" + printable(name) +
                                 "' contains CR, LF or NUL");
         }
     }
@@ -107,10 +112,10 @@ void add_header(engine::ResponseHead &head, std::string_view name, std::string_v
         std::uint64_t length = 0;
         auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
         if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
-            throw ProtocolError("http.response.start: invalid content-length '" + printable(value) + "'");
+            throw ProtocolError(std::string(where) + ": invalid content-length '" + printable(value) + "'");
         }
         if (head.content_length && *head.content_length != length) {
-            throw ProtocolError("http.response.start: conflicting content-length headers");
+            throw ProtocolError(std::string(where) + ": conflicting content-length headers");
         }
         head.content_length = length;
         return;
@@ -129,8 +134,6 @@ void add_header(engine::ResponseHead &head, std::string_view name, std::string_v
     head.header_lines.append(value);
     head.header_lines.append("\r\n");
 }
-
-} // namespace
 
 engine::ResponseHead response_head_from(PyObject *message) {
     const Names &n = names();
@@ -173,7 +176,7 @@ engine::ResponseHead response_head_from(PyObject *message) {
         }
         BytesView name(PySequence_Fast_GET_ITEM(items.ptr(), 0), "name", index);
         BytesView value(PySequence_Fast_GET_ITEM(items.ptr(), 1), "value", index);
-        add_header(head, name.view(), value.view(), index);
+        add_response_header(head, name.view(), value.view(), index, "http.response.start");
         ++index;
     }
     if (PyErr_Occurred()) throw py::error_already_set();

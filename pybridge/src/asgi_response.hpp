@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "engine/response.hpp"
 
@@ -27,6 +28,13 @@ inline constexpr std::size_t lend_threshold_bytes = 16 * 1024;
 /// (Connection: close from the app still closes the connection after this response). Throws ProtocolError,
 /// or pybind11::error_already_set if reading the message raised.
 engine::ResponseHead response_head_from(PyObject *start_message);
+
+/// Validates one response header and adds it to `head` (shared by ASGI and WSGI): a token name and a value
+/// without CR/LF/NUL; Content-Length goes into head.content_length, Connection: close into head.close, and
+/// Transfer-Encoding, Date and Server (the engine's) are left out. Throws ProtocolError whose message starts
+/// with `where` (the API the app called) and names header number `index`.
+void add_response_header(engine::ResponseHead &head, std::string_view name, std::string_view value, std::size_t index,
+                         std::string_view where);
 
 /// Converts a body value (bytes, bytearray, memoryview or any C-contiguous buffer) into an engine Body;
 /// `size` receives its length. Throws ProtocolError for anything else.
