@@ -18,7 +18,9 @@ struct BodyGate {
     std::atomic<bool> discard{false};
 };
 
-/// Bytes of unread body a request may buffer on the loop side before its reactor stops reading.
-inline constexpr std::int64_t body_high_water_bytes = 256 * 1024;
+/// Bytes of unread body a request may buffer on the loop side before its reactor stops reading: the same
+/// 1 MiB as the send side's high-water mark, so a 1 MiB upload that the app reads as it comes never pauses
+/// (see pybridge/ENGINE_REQUESTS.md #1 for the engine bug pauses currently run into).
+inline constexpr std::int64_t body_high_water_bytes = 1024 * 1024;
 
 } // namespace bridge
