@@ -20,6 +20,8 @@ void register_live_objects(py::module_ &m) {
             counts["registered"] = live.registered.load();
             counts["external_buffers"] = live.external_buffers.load();
             counts["pending_futures"] = live.pending_futures.load();
+            counts["wsgi_channels"] = live.wsgi_channels.load();
+            counts["wsgi_objects"] = live.wsgi_objects.load();
             return counts;
         },
         "Counts of the bridge's live objects by kind; all return to zero once every request has ended.");
