@@ -331,7 +331,8 @@ void Reactor::issue_output(Connection &connection) {
         want_send(connection);
         return;
     }
-    const bool zero_copy = total >= config_.send_zc_threshold;
+    const bool zero_copy = total >= config_.send_zc_threshold &&
+                           (!connection.has(http::CONN_F_LOCAL_PEER) || config_.send_zc_to_local_peers);
     io_uring_sqe *sqe = ring_.sqe();
     const OutputSegment &front = output.front();
     if (count == 1 && !zero_copy) {

@@ -55,6 +55,20 @@ Endpoint endpoint_of(const sockaddr_storage &storage) {
     return endpoint;
 }
 
+// The kernel copies zero-copy sends to loopback and Unix peers anyway and then adds a notification
+// completion: measured slower at every size (perf/results/send_zc_threshold.md).
+bool is_local_peer(const sockaddr_storage &storage) noexcept {
+    if (storage.ss_family == AF_UNIX) return true;
+    if (storage.ss_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in &>(storage).sin_addr.s_addr) >> 24) == 127;
+    if (storage.ss_family == AF_INET6) {
+        const in6_addr &address = reinterpret_cast<const sockaddr_in6 &>(storage).sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(&address) ||
+               (IN6_IS_ADDR_V4MAPPED(&address) && address.s6_addr[12] == 127);
+    }
+    return false;
+}
+
 std::size_t body_size(const Body &body) noexcept {
     return std::visit(
         [](const auto &value) -> std::size_t {
@@ -487,7 +501,10 @@ void Connection::fill_endpoints() {
     set(CONN_F_ENDPOINTS_KNOWN);
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
-    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) peer_ = endpoint_of(storage);
+    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) {
+        peer_ = endpoint_of(storage);
+        if (is_local_peer(storage)) set(CONN_F_LOCAL_PEER);
+    }
     length = sizeof storage;
     storage = {};
     if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) local_ = endpoint_of(storage);

@@ -45,6 +45,7 @@ enum ConnFlags : std::uint32_t {
     CONN_F_CONTINUE_SENT = 1u << 12,   ///< the interim 100 Continue went out
     CONN_F_STOP_READING = 1u << 13,    ///< the stash is full: recv is cancelled until it drains
     CONN_F_IN_INPUT = 1u << 14,        ///< inside process_input (guards re-entry)
+    CONN_F_LOCAL_PEER = 1u << 15,      ///< loopback or Unix peer: zero-copy sends only cost (see send_zc_threshold)
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };

@@ -28,6 +28,8 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --uds PATH                  listen on a Unix domain socket instead of TCP
   --root DIR                  serve files from DIR (zero-copy); default answers "Hello, World!"
   --echo                      answer each request with its own body
+  --body-size BYTES           answer with a body of BYTES bytes instead of "Hello, World!" (benchmarks)
+  --send-zc-threshold BYTES   bodies at least this large use zero-copy sends (default 65536)
   --pin                       pin reactor i to CPU i
   --backlog N                 listen backlog (default 1024)
   --header-read-timeout S     seconds to receive a request head (default 10)
@@ -59,6 +61,7 @@ struct Options {
     engine::ServerConfig server;
     std::string root;
     bool echo = false;
+    std::size_t body_size = 0;
 };
 
 Options parse_options(int argc, char **argv) {
@@ -82,6 +85,12 @@ Options parse_options(int argc, char **argv) {
         else if (option == "--uds") config.listen.uds_path = value();
         else if (option == "--root") options.root = value();
         else if (option == "--echo") options.echo = true;
+        else if (option == "--body-size") options.body_size = parse_number<std::size_t>(option, value(), 1, 1ull << 32);
+        else if (option == "--send-zc-threshold")
+        {
+            config.send_zc_threshold = parse_number<std::size_t>(option, value(), 0, SIZE_MAX);
+            config.send_zc_to_local_peers = true;  // an explicit threshold applies to loopback benchmarks too
+        }
         else if (option == "--pin") config.pin_threads = true;
         else if (option == "--backlog") config.listen.backlog = parse_number<int>(option, value(), 1, 1 << 20);
         else if (option == "--header-read-timeout") config.timeouts.header_read = seconds(value());
@@ -110,21 +119,22 @@ Options parse_options(int argc, char **argv) {
     return options;
 }
 
-// The fixed body is static: sent without a copy and never released.
-constexpr std::string_view hello_body = "Hello, World!";
-
-class HelloHandler final : public engine::Handler {
+/// Answers every request with one fixed body, sent from memory that lives as long as the handler:
+/// no copy and no release.
+class FixedBodyHandler final : public engine::Handler {
   public:
+    explicit FixedBodyHandler(std::string body) : body_(std::move(body)) {}
     void on_request(engine::Exchange &exchange) override {
         engine::ResponsePart part;
-        part.head = engine::ResponseHead{200, std::string(hello_header_lines), hello_body.size(), false};
-        part.body = engine::ExternalBuffer{hello_body.data(), hello_body.size(), nullptr, nullptr};
+        part.head = engine::ResponseHead{200, std::string(header_lines), body_.size(), false};
+        part.body = engine::ExternalBuffer{body_.data(), body_.size(), nullptr, nullptr};
         part.end = true;
         exchange.send(std::move(part));
     }
 
   private:
-    static constexpr std::string_view hello_header_lines = "Content-Type: text/plain\r\n";
+    static constexpr std::string_view header_lines = "Content-Type: text/plain\r\n";
+    const std::string body_;
 };
 
 /// Collects each request body and answers with it once complete. State is per reactor, so no lock.
@@ -210,7 +220,8 @@ int main(int argc, char **argv) {
             echo = echo_handler.get();
             handler = echo_handler;
         } else {
-            handler = std::make_shared<HelloHandler>();
+            handler = std::make_shared<FixedBodyHandler>(options.body_size ? std::string(options.body_size, 'x')
+                                                                           : std::string("Hello, World!"));
         }
     } catch (const std::exception &failure) {
         std::fprintf(stderr, "uring-serve: error: %s\n", failure.what());

@@ -52,6 +52,9 @@ struct ServerConfig {
     /// Bodies at least this large go out with IORING_OP_SEND_ZC; below it a copying send is cheaper.
     /// Measured in perf/results/send_zc_threshold.md.
     std::size_t send_zc_threshold = 64 * 1024;
+    /// Loopback and Unix peers get copying sends: the kernel copies for them anyway (measured there).
+    /// Benchmarks of the zero-copy path itself turn this on.
+    bool send_zc_to_local_peers = false;
     std::string server_header = "uring_granian";  ///< empty: no Server header
 };
 
