@@ -107,7 +107,7 @@ def test_load_spreads_across_reactors(start_server):
     server = start_server(threads=2)
     before = thread_cpu_ticks(server.pid)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        bursts = [pool.submit(pipelined_burst, server.port, 200, 500) for _ in range(2)]
+        bursts = [pool.submit(pipelined_burst, server.port, 400, 500) for _ in range(2)]
         for burst in bursts:
             burst.result(timeout=120)
     after = thread_cpu_ticks(server.pid)
