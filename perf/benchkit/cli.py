@@ -186,6 +186,7 @@ def run_bench(options):
             for repeat in range(options.repeat):
                 for server in servers:
                     result = _measure_one(scenario, server, connections, repeat, options, static_root)
+                    result["repeat"] = repeat + 1
                     result["version"] = versions[server.name]
                     result["meta"] = metadata
                     runs.append(result)

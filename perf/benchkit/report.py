@@ -94,6 +94,24 @@ def _spread(run):
     return f" ({low:.2f}–{high:.2f} of {run['repeats']})"
 
 
+def _paired_cpu_ratios(runs, key, peer):
+    """{server: ' (paired median R)'}: the median over repeats of CPU/request divided by the best peer's in
+    the same repeat. Servers take turns within a repeat, so the pair shared the machine's noise of the moment."""
+    if peer is None:
+        return {}
+    by_server = {}
+    for run in runs:
+        if "error" not in run and (run["scenario"], run["connections"]) == key and run.get("repeat"):
+            by_server.setdefault(run["server"], {})[run["repeat"]] = run["cpu_us_per_request"]
+    paired = {}
+    for server, values in by_server.items():
+        ratios = sorted(values[repeat] / by_server[peer][repeat] for repeat in values
+                        if repeat in by_server[peer] and values[repeat] and by_server[peer][repeat])
+        if len(ratios) > 1 and server != peer:
+            paired[server] = f" (paired median {ratios[(len(ratios) - 1) // 2]:.2f}x)"
+    return paired
+
+
 def markdown_table(runs, skipped, metadata, versions):
     lines = [f"Run of {metadata['date']} on {metadata['cpu_model']} ({metadata['cpus']} CPUs), kernel "
              f"{metadata['kernel']}, Debian {metadata['os']}, commit {str(metadata['git_commit'])[:12]}"
@@ -102,7 +120,8 @@ def markdown_table(runs, skipped, metadata, versions):
               "divided by responses; *client-limited* means the server core was busy less than 90% of the window, "
               "so req/s shows the client's limit rather than the server's; *noisy* means other processes used more "
               "than 5% of the server core during the window. Ratios are against the best peer (lowest CPU/req, "
-              "highest req/s) in the same scenario and concurrency.", ""]
+              "highest req/s) in the same scenario and concurrency; with repeats, the paired median is the median of "
+              "per-repeat ratios (servers take turns, so each pair shared the same moment's noise).", ""]
     chosen = representative_runs(runs)
     order = {}
     for run in runs:
@@ -111,6 +130,8 @@ def markdown_table(runs, skipped, metadata, versions):
         rows = [run for run in chosen if (run["scenario"], run["connections"]) == key]
         peers = [run for run in rows if run["role"] == PEER]
         best_cpu = min((run["cpu_us_per_request"] for run in peers if run["cpu_us_per_request"]), default=None)
+        best_cpu_peer = next((run["server"] for run in peers if run["cpu_us_per_request"] == best_cpu), None)
+        paired = _paired_cpu_ratios(runs, key, best_cpu_peer)
         best_rps = max((run["rps"] for run in peers), default=None)
         lines += [f"### {key[0]}, {key[1]} connections ({rows[0]['tool']}, {rows[0]['duration_s']} s)", "",
                   "| server | req/s | p50 ms | p99 ms | max ms | errors | CPU µs/req | CPU/req vs best peer | "
@@ -126,7 +147,8 @@ def markdown_table(runs, skipped, metadata, versions):
             lines.append(
                 f"| {run['server']} | {_fmt(run['rps'], 0)} | {_latency_ms(run, 'p50')} | {_latency_ms(run, 'p99')} | "
                 f"{_latency_ms(run, 'max')} | {errors} | {_fmt(run['cpu_us_per_request'], 2)}{_spread(run)} | "
-                f"{_ratio(run['cpu_us_per_request'], best_cpu)} | {_ratio(run['rps'], best_rps)} | {busy} | "
+                f"{_ratio(run['cpu_us_per_request'], best_cpu)}{paired.get(run['server'], '')} | "
+                f"{_ratio(run['rps'], best_rps)} | {busy} | "
                 f"{_fmt((switches['voluntary'] or 0) + (switches['nonvoluntary'] or 0), 3)} | "
                 f"{_fmt(run.get('syscalls_per_request'), 2)} | "
                 f"{run['rss_kib']['peak'] / 1024:.1f}/{run['rss_kib']['final'] / 1024:.1f} |")

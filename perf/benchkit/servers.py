@@ -5,6 +5,7 @@ Every server is started under `taskset -c 0`, in its own session so the whole tr
 same app files (perf/apps) and the same static root, so only the server differs between rows.
 """
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -161,8 +162,10 @@ def _granian_17(ctx):
 
 
 def _uring_serve_version(ctx):
+    # The binary has no --version; its build time and the tree's commit tell which engine ran.
+    built = datetime.datetime.fromtimestamp(ctx.uring_serve.stat().st_mtime, datetime.timezone.utc)
     commit = _run_text(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    return f"{ctx.uring_serve} at {commit}"
+    return f"{ctx.uring_serve} built {built.isoformat(timespec='seconds')}, tree at {commit}"
 
 
 SERVERS = {
