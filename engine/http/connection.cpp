@@ -155,7 +155,8 @@ void Connection::arm_timer(TimerKind kind) {
 // Input
 
 void Connection::on_data(std::string_view data) {
-    if (has(CONN_F_LINGERING | CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT)) return;  // discard
+    if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
+    if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) return;  // no further requests
     if (!stash_.empty() || has(CONN_F_IN_INPUT)) {
         stash(data);
         resume_input();
@@ -189,7 +190,9 @@ void Connection::resume_input() {
 
 void Connection::process_input(std::string_view data) {
     set(CONN_F_IN_INPUT);
-    while (!has(CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT | CONN_F_LINGERING)) {
+    while (!has(CONN_F_TEARDOWN | CONN_F_LINGERING)) {
+        // Closing: the current request is still read to its end, nothing after it.
+        if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) break;
         // Pipelined bytes wait until the current response is complete; a paused body waits too.
         if (input_state_ == InputState::complete || has(CONN_F_READ_PAUSED)) {
             if (!data.empty()) stash(data);
@@ -275,8 +278,11 @@ void Connection::fail_request(ParseError error) {
 void Connection::abort_exchange() {
     if (!has(CONN_F_EXCHANGE_ACTIVE)) return;
     clear(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER);
+    const bool response_complete = output_state_ == OutputState::done;
     output_state_ = OutputState::idle;
-    reactor_.handler().on_abort(id());
+    // Only an unfinished response is news to the handler (a complete one may still be discarding
+    // the request body).
+    if (!response_complete) reactor_.handler().on_abort(id());
 }
 
 void Connection::on_peer_closed() {
@@ -306,7 +312,7 @@ void Connection::on_send_error() {
 void Connection::on_timeout() {
     switch (timer_kind_) {
     case TimerKind::header_read:
-        if (parser_ && parser_->in_message()) {
+        if (parser_ && parser_->in_message() && !has(CONN_F_EXCHANGE_ACTIVE)) {
             // Slowloris: a head that never completes. Say why, then close.
             head_scratch_.clear();
             write_canned_error(head_scratch_, CannedError::request_timeout, reactor_.date(),
@@ -439,8 +445,15 @@ void Connection::send(ResponsePart &&part) {
         }
         output_state_ = OutputState::done;
         clear(CONN_F_BODY_TO_HANDLER);
-        if (input_state_ == InputState::complete) finish_exchange();
-        else if (input_state_ == InputState::body) clear(CONN_F_READ_PAUSED);  // discard the rest of the body
+        if (input_state_ == InputState::complete || has(CONN_F_CLOSE_AFTER_OUTPUT)) {
+            // Complete, or closing anyway: the rest of an unread body no longer matters.
+            finish_exchange();
+        } else {
+            // Keep-alive: the unread rest of the body is read and discarded before the next request,
+            // within the header-read timeout so a client that stops sending cannot hold the slot.
+            clear(CONN_F_READ_PAUSED);
+            arm_timer(TimerKind::header_read);
+        }
     }
     reactor_.want_send(*this);
 }

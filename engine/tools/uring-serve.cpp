@@ -119,28 +119,14 @@ Options parse_options(int argc, char **argv) {
     return options;
 }
 
-/// Answers every request with one fixed body, sent from memory that lives as long as the handler:
-/// no copy and no release.
-class FixedBodyHandler final : public engine::Handler {
+/// Answers each request once all of it has arrived (so a malformed body still gets its 400): with
+/// a fixed body, or (echo) with the request's own body. Collected bodies are kept per reactor, so no
+/// lock is needed.
+class WholeRequestHandler final : public engine::Handler {
   public:
-    explicit FixedBodyHandler(std::string body) : body_(std::move(body)) {}
-    void on_request(engine::Exchange &exchange) override {
-        engine::ResponsePart part;
-        part.head = engine::ResponseHead{200, std::string(header_lines), body_.size(), false};
-        part.body = engine::ExternalBuffer{body_.data(), body_.size(), nullptr, nullptr};
-        part.end = true;
-        exchange.send(std::move(part));
-    }
-
-  private:
-    static constexpr std::string_view header_lines = "Content-Type: text/plain\r\n";
-    const std::string body_;
-};
-
-/// Collects each request body and answers with it once complete. State is per reactor, so no lock.
-class EchoHandler final : public engine::Handler {
-  public:
-    explicit EchoHandler(unsigned reactors) : bodies_(reactors) {}
+    /// `fixed_body` empty: echo mode.
+    WholeRequestHandler(unsigned reactors, std::string fixed_body)
+        : fixed_body_(std::move(fixed_body)), bodies_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
 
     void on_request(engine::Exchange &exchange) override {
@@ -154,7 +140,7 @@ class EchoHandler final : public engine::Handler {
         auto &pending = bodies_[id.reactor];
         auto found = pending.find(key(id));
         if (found == pending.end()) return engine::BodyFlow::proceed;
-        found->second.append(data);
+        if (echo()) found->second.append(data);
         if (last) {
             server_->post(id, response(std::move(found->second)));
             pending.erase(found);
@@ -164,10 +150,19 @@ class EchoHandler final : public engine::Handler {
     void on_abort(engine::ExchangeId id) override { bodies_[id.reactor].erase(key(id)); }
 
   private:
+    bool echo() const noexcept { return fixed_body_.empty(); }
     static std::uint64_t key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
-    static engine::ResponsePart response(std::string body) {
-        return engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(body));
+    engine::ResponsePart response(std::string echoed) const {
+        if (echo()) return engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(echoed));
+        // The fixed body lives as long as the handler: sent without a copy and never released.
+        engine::ResponsePart part;
+        part.head = engine::ResponseHead{200, "Content-Type: text/plain\r\n", fixed_body_.size(), false};
+        part.body = engine::ExternalBuffer{fixed_body_.data(), fixed_body_.size(), nullptr, nullptr};
+        part.end = true;
+        return part;
     }
+
+    const std::string fixed_body_;
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, std::string>> bodies_;
 };
@@ -210,18 +205,17 @@ int main(int argc, char **argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     std::shared_ptr<engine::Handler> handler;
-    EchoHandler *echo = nullptr;
+    WholeRequestHandler *whole_request = nullptr;
     try {
         if (!options.root.empty()) {
             handler = std::make_shared<FilesHandler>(options.root);
-        } else if (options.echo) {
-            const unsigned reactors = options.server.threads ? options.server.threads : 1024;
-            auto echo_handler = std::make_shared<EchoHandler>(reactors);
-            echo = echo_handler.get();
-            handler = echo_handler;
         } else {
-            handler = std::make_shared<FixedBodyHandler>(options.body_size ? std::string(options.body_size, 'x')
-                                                                           : std::string("Hello, World!"));
+            const unsigned reactors = options.server.threads ? options.server.threads : 1024;
+            std::string fixed_body;
+            if (!options.echo) fixed_body = options.body_size ? std::string(options.body_size, 'x') : "Hello, World!";
+            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body));
+            whole_request = created.get();
+            handler = std::move(created);
         }
     } catch (const std::exception &failure) {
         std::fprintf(stderr, "uring-serve: error: %s\n", failure.what());
@@ -229,7 +223,7 @@ int main(int argc, char **argv) {
     }
 
     engine::Server server(options.server, handler);
-    if (echo) echo->attach(server);
+    if (whole_request) whole_request->attach(server);
     try {
         server.start();
     } catch (const std::exception &failure) {
