@@ -118,7 +118,7 @@ def _nginx_command(ctx):
 def _uring_granian(interface, app, *extra):
     def command(ctx):
         return [str(ctx.uring_python), "-m", "uring_granian", "--interface", interface, *_listen(ctx),
-                "--workers", "1", "--threads", "1", *extra, app]
+                "--workers", "1", "--runtime-threads", "1", *extra, app]
     return command
 
 
