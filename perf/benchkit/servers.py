@@ -143,9 +143,11 @@ def _uvicorn(loop, http, app):
 
 
 def _uwsgi_command(ctx):
-    # --http11-socket speaks HTTP/1.1 with keep-alive natively (no router process in front).
+    # --http11-socket speaks HTTP/1.1 with keep-alive natively (no router process in front). A kept-alive
+    # connection holds its thread, so with 64 connections one thread managed 4.3k req/s and eight 11.7k:
+    # eight threads, as gunicorn gthread gets.
     return ["uwsgi", "--plugin", "python3", "--http11-socket", _bind(ctx), "--chdir", str(APPS),
-            "--module", "wsgi_app:app", "--processes", "1", "--threads", "1", "--master", "--disable-logging",
+            "--module", "wsgi_app:app", "--processes", "1", "--threads", "8", "--master", "--disable-logging",
             "--need-app", "--die-on-term", "--so-keepalive", "--listen", "1024"]
 
 
