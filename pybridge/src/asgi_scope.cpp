@@ -4,22 +4,13 @@
 #include "asgi_scope.hpp"
 
 #include "names.hpp"
+#include "py_objects.hpp"
 
 namespace py = pybind11;
 
 namespace bridge {
 
 namespace {
-
-py::object steal_or_throw(PyObject *object) {
-    if (object == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(object);
-}
-
-void set_item(PyObject *dict, PyObject *key, PyObject *value_new_ref) {
-    py::object value = steal_or_throw(value_new_ref);
-    if (PyDict_SetItem(dict, key, value.ptr()) < 0) throw py::error_already_set();
-}
 
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';

@@ -1,17 +1,13 @@
 #include "names.hpp"
 
+#include "py_objects.hpp"
+
 namespace py = pybind11;
 
 namespace bridge {
 
 namespace {
 Names interned;
-
-PyObject *intern(const char *text) {
-    PyObject *name = PyUnicode_InternFromString(text);
-    if (name == nullptr) throw py::error_already_set();
-    return name;  // immortal for the life of the process, like the module
-}
 } // namespace
 
 const Names &names() noexcept { return interned; }
