@@ -60,8 +60,11 @@ def sweep_lines(rows, out_dir, scenario):
         connections = [point[0] for point in points]
         cpu_axes.plot(connections, [point[1] for point in points], marker="o", label=server, color=colors[server])
         rps_axes.plot(connections, [point[2] for point in points], marker="o", label=server, color=colors[server])
+    counts = sorted({run["connections"] for run in rows})
     for axes, title in ((cpu_axes, "server CPU µs per request"), (rps_axes, "requests/s")):
         axes.set_xscale("log", base=2)
+        axes.set_xticks(counts, [str(count) for count in counts])
+        axes.minorticks_off()
         axes.set_xlabel("connections")
         axes.set_title(title)
     rps_axes.legend(fontsize=8)
