@@ -25,8 +25,13 @@
 namespace engine::http {
 class Connection;
 }
+namespace engine::tls {
+class TlsContext;
+}
 
 namespace engine::core {
+
+struct OutputSegment;
 
 class Reactor {
   public:
@@ -41,6 +46,9 @@ class Reactor {
     std::vector<ListenSocket> &listeners() noexcept { return listeners_; }
     Inbox &inbox() noexcept { return inbox_; }
     ReactorStats stats() const noexcept;
+    /// Makes every connection accepted from now on speak TLS with `context` (shared by all reactors).
+    void set_tls_context(std::shared_ptr<const tls::TlsContext> context) { tls_context_ = std::move(context); }
+    const tls::TlsContext *tls_context() const noexcept { return tls_context_.get(); }
 
     // Services for connections (reactor thread only).
     const ServerConfig &config() const noexcept { return config_; }
@@ -90,6 +98,7 @@ class Reactor {
     const ServerConfig &config_;
     Handler &handler_;
     std::vector<ListenSocket> listeners_;
+    std::shared_ptr<const tls::TlsContext> tls_context_;
     std::vector<bool> accept_armed_;
 
     Ring ring_;

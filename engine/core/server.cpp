@@ -3,6 +3,8 @@
 #include "core/listener.hpp"
 #include "core/reactor.hpp"
 #include "engine/log.hpp"
+#include "tls/ktls.hpp"
+#include "tls/tls_context.hpp"
 
 #include <unistd.h>
 
@@ -40,12 +42,20 @@ void Server::start() {
         const long online = sysconf(_SC_NPROCESSORS_ONLN);
         count = online > 0 ? static_cast<unsigned>(online) : 1u;
     }
+    // Certificate problems are found before any socket is opened, and reported as one line.
+    std::shared_ptr<const tls::TlsContext> tls_context;
+    if (config_.tls) {
+        tls_context = std::make_shared<const tls::TlsContext>(*config_.tls);
+        log(LogLevel::info, "{}", tls_context->describe());
+        log(LogLevel::info, "{}", tls::ktls_log_line(tls::probe_ktls()));
+    }
     auto listeners = core::open_listeners(config_.listen, count, bound_port_);
 
     std::vector<std::promise<std::string>> ready(count);
     std::string failure;
     for (unsigned i = 0; i < count; ++i) {
         reactors_.push_back(std::make_unique<core::Reactor>(i, config_, *handler_, std::move(listeners[i])));
+        if (tls_context) reactors_.back()->set_tls_context(tls_context);
         reactors_.back()->start(ready[i]);
         std::string error = ready[i].get_future().get();
         if (!error.empty()) {

@@ -4,6 +4,7 @@
 #include "core/reactor.hpp"
 #include "engine/log.hpp"
 #include "http/canned_errors.hpp"
+#include "http/tls_transport.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -103,13 +104,19 @@ void Connection::open(int fd, std::uint32_t generation, bool is_unix) {
     pending_ops = 0;
     zero_copy_notifications = 0;
     pipe_bytes = 0;
-    arm_timer(TimerKind::header_read);
+    if (const tls::TlsContext *context = reactor_.tls_context()) {
+        tls_ = std::make_unique<TlsTransport>(*context, reactor_.send_buffers(), *this);
+        socket_output_ = &tls_->wire();
+    }
+    arm_timer(TimerKind::header_read);  // also bounds the TLS handshake
 }
 
 void Connection::release() {
     reactor_.timers().cancel(timer);
     timer_kind_ = TimerKind::none;
     output.clear();
+    tls_.reset();
+    socket_output_ = &output;
     parser_.reset();
     std::string().swap(stash_);
     if (pipe_bytes > 0 && pipe_fds[0] >= 0) {
@@ -155,6 +162,23 @@ void Connection::arm_timer(TimerKind kind) {
 // Input
 
 void Connection::on_data(std::string_view data) {
+    if (!tls_) {
+        on_plaintext(data);
+        return;
+    }
+    if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
+    if (const std::error_code error = tls_->on_ciphertext(data)) {
+        // Garbage, plaintext HTTP or a refused client certificate: only this connection ends.
+        log(LogLevel::debug, "connection {}: TLS failed: {}", slot_, error.message());
+        tls_->send_alert_now(fd_);
+        abort_exchange();
+        reactor_.teardown(*this);
+        return;
+    }
+    if (!tls_->wire().empty()) reactor_.want_send(*this);  // handshake messages, tickets
+}
+
+void Connection::on_plaintext(std::string_view data) {
     if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
     if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) return;  // no further requests
     if (!stash_.empty() || has(CONN_F_IN_INPUT)) {
@@ -229,6 +253,8 @@ void Connection::dispatch() {
     fill_endpoints();
     request.peer = peer_;
     request.local = local_;
+    request.tls = tls_ != nullptr;
+    if (tls_) request.tls_info = tls_->info();
     reactor_.count_request();
 
     reactor_.handler().on_request(*this);
@@ -480,6 +506,12 @@ void Connection::close_after_output() {
 void Connection::on_output_drained() {
     if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
     if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) {
+        // TLS says goodbye inside the session first (close_notify), so the client can tell a
+        // complete response from a truncated one; the half-close follows once that has been sent.
+        if (tls_ && tls_->queue_close_notify()) {
+            reactor_.want_send(*this);
+            return;
+        }
         // Half-close, then keep reading until the client closes (or a short timeout), so the
         // response is not destroyed by a reset caused by unread input.
         ::shutdown(fd_, SHUT_WR);

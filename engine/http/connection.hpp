@@ -28,6 +28,8 @@ struct Command;
 
 namespace engine::http {
 
+class TlsTransport;
+
 /// Connection state flags (one bitset, CONN_F_*).
 enum ConnFlags : std::uint32_t {
     CONN_F_IN_USE = 1u << 0,
@@ -63,7 +65,9 @@ class Connection final : public Exchange, private BodySink {
     void release();
 
     // Events from the reactor.
+    /// Received bytes: ciphertext on a TLS connection (decrypted into on_plaintext), else plaintext.
     void on_data(std::string_view data);
+    void on_plaintext(std::string_view data);
     void on_peer_closed();
     void on_command(core::Command &command);
     void on_timeout();
@@ -90,6 +94,10 @@ class Connection final : public Exchange, private BodySink {
     }
 
     int fd() const noexcept { return fd_; }
+    /// The TLS half of the transport; null on a plain connection.
+    TlsTransport *tls() const noexcept { return tls_.get(); }
+    /// What goes on the socket: `output` itself on a plain connection, its ciphertext on a TLS one.
+    core::OutputQueue &socket_output() noexcept { return *socket_output_; }
     std::uint32_t slot() const noexcept { return slot_; }
     std::uint32_t generation() const noexcept { return generation_; }
 
@@ -126,6 +134,8 @@ class Connection final : public Exchange, private BodySink {
     int fd_ = -1;
 
     std::optional<RequestParser> parser_;
+    std::unique_ptr<TlsTransport> tls_;
+    core::OutputQueue *socket_output_ = &output;
     std::string stash_;           ///< received bytes waiting for the current exchange to finish
     std::string head_scratch_;    ///< reused for serializing heads
 

@@ -5,6 +5,7 @@
 #include "engine/server.hpp"
 #include "files/static_files.hpp"
 #include "http/response_writer.hpp"
+#include "tls/tls_options.hpp"
 
 #include <fmt/format.h>
 
@@ -40,6 +41,13 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --max-headers N             header count limit, 431 above it (default 100)
   --max-request-line BYTES    request line limit, 414 above it (default 8192)
   --max-connections N         connections per reactor (default 16384)
+  --ssl-certificate FILE      serve HTTPS with this PEM certificate chain (needs --ssl-keyfile)
+  --ssl-keyfile FILE          PEM private key of the certificate
+  --ssl-keyfile-password PW   password of an encrypted key
+  --ssl-protocol-min VERSION  tls1.2 or tls1.3 (default tls1.2)
+  --ssl-ca FILE               PEM CAs for client certificates (asked for, checked if sent)
+  --ssl-client-verify         require a client certificate signed by --ssl-ca
+  --ssl-crl FILE              PEM CRLs checked against client certificates
   --log-level LEVEL           debug, info, warning or error (default info)
   --help                      this text
 )";
@@ -62,6 +70,7 @@ struct Options {
     std::string root;
     bool echo = false;
     std::size_t body_size = 0;
+    bool ssl_client_verify = false;
 };
 
 Options parse_options(int argc, char **argv) {
@@ -106,7 +115,21 @@ Options parse_options(int argc, char **argv) {
             config.limits.max_request_line = parse_number<std::size_t>(option, value(), 64, 1 << 24);
         else if (option == "--max-connections")
             config.max_connections = parse_number<unsigned>(option, value(), 1, 1 << 22);
-        else if (option == "--log-level") {
+        else if (option.starts_with("--ssl-")) {
+            engine::TlsOptions &tls = config.tls ? *config.tls : config.tls.emplace();
+            if (option == "--ssl-certificate") tls.certificate_file = value();
+            else if (option == "--ssl-keyfile") tls.key_file = value();
+            else if (option == "--ssl-keyfile-password") tls.key_password = value();
+            else if (option == "--ssl-ca") tls.ca_file = value();
+            else if (option == "--ssl-crl") tls.crl_file = value();
+            else if (option == "--ssl-client-verify") options.ssl_client_verify = true;
+            else if (option == "--ssl-protocol-min") {
+                const std::string_view text = value();
+                const auto protocol = engine::tls::parse_tls_protocol(text);
+                if (!protocol) fail_usage(fmt::format("--ssl-protocol-min expects tls1.2 or tls1.3, got \"{}\"", text));
+                tls.min_protocol = *protocol;
+            } else fail_usage(fmt::format("unknown option \"{}\"", option));
+        } else if (option == "--log-level") {
             const std::string_view level = value();
             if (level == "debug") engine::set_log_level(engine::LogLevel::debug);
             else if (level == "info") engine::set_log_level(engine::LogLevel::info);
@@ -116,6 +139,14 @@ Options parse_options(int argc, char **argv) {
         } else fail_usage(fmt::format("unknown option \"{}\"", option));
     }
     if (options.echo && !options.root.empty()) fail_usage("--echo and --root exclude each other");
+    if (config.tls) {
+        const auto verify =
+            engine::tls::client_verify_from_flags(!config.tls->ca_file.empty(), options.ssl_client_verify);
+        if (!verify) fail_usage("--ssl-client-verify needs --ssl-ca");
+        config.tls->client_verify = *verify;
+        // Missing files and the like are startup errors (Server::start), reported in one line.
+        if (std::string problem = engine::tls::validate_tls_options(*config.tls); !problem.empty()) fail_usage(problem);
+    }
     return options;
 }
 
@@ -231,10 +262,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     const auto &listen = options.server.listen;
+    const char *scheme = options.server.tls ? "https" : "http";
     const std::string where =
         !listen.uds_path.empty() ? "unix:" + listen.uds_path
-        : listen.host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", listen.host, server.bound_port())
-                                                     : fmt::format("http://{}:{}", listen.host, server.bound_port());
+        : listen.host.find(':') != std::string::npos
+            ? fmt::format("{}://[{}]:{}", scheme, listen.host, server.bound_port())
+            : fmt::format("{}://{}:{}", scheme, listen.host, server.bound_port());
     std::fprintf(stderr, "uring-serve: listening on %s (%u threads)\n", where.c_str(), server.reactor_count());
     std::fflush(stderr);
 

@@ -2,9 +2,12 @@
 // Immutable server settings, passed by value into the Server and from there to every reactor.
 // Defaults are what a production deployment gets without flags.
 
+#include "engine/tls.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +59,8 @@ struct ServerConfig {
     /// Benchmarks of the zero-copy path itself turn this on.
     bool send_zc_to_local_peers = false;
     std::string server_header = "uring_granian";  ///< empty: no Server header
+    /// Set: every listener speaks HTTPS with these files and settings (checked by Server::start()).
+    std::optional<TlsOptions> tls;
 };
 
 } // namespace engine

@@ -3,7 +3,10 @@
 // handed to the handler, which may move it to another thread (the Python bridge builds its scope
 // there). All views point into the request's own storage, never into recv buffers.
 
+#include "engine/tls.hpp"
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +46,9 @@ struct Request {
     Endpoint peer;                  ///< filled by the connection
     Endpoint local;
     bool tls = false;
+    /// TLS connections: negotiated version, cipher and client certificate (the ASGI `tls` extension).
+    /// One object per connection, shared by its requests; immutable, so safe to read on any thread.
+    std::shared_ptr<const TlsInfo> tls_info;
 
     /// Storage the views above point into. Only the parser writes it.
     std::string storage;
