@@ -115,6 +115,7 @@ def _list(options, static_root):
         reason = server.missing(ctx)
         print(f"{server.name:18} {server.role:8} kinds={','.join(server.commands):28} "
               f"{'ready' if reason is None else 'SKIP: ' + reason}")
+    shutil.rmtree(ctx.workdir, ignore_errors=True)
     for name, scenario in SCENARIOS.items():
         print(f"{name:18} {scenario.kind:7} {scenario.tool:7} c={scenario.connections:<5} {scenario.description}")
 

@@ -50,7 +50,10 @@ def make_static_root(base, sizes):
     for name, size in sizes.items():
         path = static_dir / name
         if not path.exists() or path.stat().st_size != size:
-            path.write_bytes(os.urandom(size))
+            # Written aside and renamed: another bench run may be serving this file right now.
+            partial = path.with_name(f".{name}.{os.getpid()}")
+            partial.write_bytes(os.urandom(size))
+            os.replace(partial, path)
     for directory in (Path(base), static_dir):
         directory.chmod(0o755)
     return Path(base)
