@@ -30,7 +30,6 @@ constexpr std::uint32_t timer_slots = 1024;
 // Splice moves at most a pipe's capacity per round trip; a 1 MiB pipe (the unprivileged maximum
 // by default) means four round trips for a 4 MiB file instead of 64.
 constexpr int wanted_pipe_size = 1 << 20;
-constexpr std::uint64_t tls_file_step = 256 * 1024;
 constexpr std::size_t max_gather = sizeof(Connection::vectors) / sizeof(iovec);
 
 std::uint64_t monotonic_ms() noexcept {
@@ -317,12 +316,11 @@ void Reactor::issue_output(Connection &connection) {
     if (http::TlsTransport *tls = connection.tls()) {
         // TLS: the plaintext queue becomes ciphertext in the socket queue one bounded step at a
         // time, only once the previous step has been sent, so back-pressure still reaches the handler.
+        // Files take the same road (no splice: see TlsTransport::encrypt_file_step).
         while (tls->wire().empty() && !connection.output.empty()) {
-            if (connection.output.front_is_file()) {
-                issue_splice_in(connection);  // on_splice_in encrypts what the pipe received
-                return;
-            }
-            const std::error_code error = tls->encrypt_queued(connection.output, sent_scratch_);
+            const std::error_code error = connection.output.front_is_file()
+                                              ? tls->encrypt_file_step(connection.output, sent_scratch_)
+                                              : tls->encrypt_queued(connection.output, sent_scratch_);
             sent_notifications_.insert(sent_notifications_.end(), sent_scratch_.begin(), sent_scratch_.end());
             sent_scratch_.clear();
             if (error) {
@@ -413,13 +411,11 @@ void Reactor::issue_splice_in(Connection &connection) {
     }
     const int capacity = ::fcntl(connection.pipe_fds[1], F_GETPIPE_SZ);
     const FileRegion &file = connection.output.front().file;
-    std::uint64_t length =
-        std::min<std::uint64_t>(file.length, static_cast<std::uint64_t>(capacity > 0 ? capacity : 65536));
-    // TLS reads the pipe into memory: a smaller step bounds the plaintext and ciphertext held at once.
-    if (connection.tls()) length = std::min<std::uint64_t>(length, tls_file_step);
+    const auto length = static_cast<unsigned>(
+        std::min<std::uint64_t>(file.length, static_cast<std::uint64_t>(capacity > 0 ? capacity : 65536)));
     io_uring_sqe *sqe = ring_.sqe();
-    io_uring_prep_splice(sqe, file.fd, static_cast<std::int64_t>(file.offset), connection.pipe_fds[1], -1,
-                         static_cast<unsigned>(length), SPLICE_F_MOVE);
+    io_uring_prep_splice(sqe, file.fd, static_cast<std::int64_t>(file.offset), connection.pipe_fds[1], -1, length,
+                         SPLICE_F_MOVE);
     io_uring_sqe_set_data64(sqe, encode_user_data(Op::splice_in, connection.slot(), connection.generation()));
     connection.set(http::CONN_F_SEND_IN_FLIGHT);
     ++connection.pending_ops;
@@ -441,17 +437,6 @@ void Reactor::on_splice_in(Connection &connection, int result) {
                 result == 0 ? "unexpected end of file" : std::strerror(-result));
             connection.clear(http::CONN_F_SEND_IN_FLIGHT);
             connection.on_send_error();
-        } else if (http::TlsTransport *tls = connection.tls()) {
-            // No kTLS: the file bytes come up from the pipe and are encrypted like any body (with the
-            // kernel's `tls` ULP the pipe could be spliced to the socket as for a plain connection).
-            const std::error_code error =
-                tls->encrypt_from_pipe(connection.pipe_fds[0], static_cast<std::size_t>(result), connection.output,
-                                       sent_scratch_);
-            sent_notifications_.insert(sent_notifications_.end(), sent_scratch_.begin(), sent_scratch_.end());
-            sent_scratch_.clear();
-            connection.clear(http::CONN_F_SEND_IN_FLIGHT);
-            if (error) connection.on_send_error();
-            else want_send(connection);
         } else {
             connection.pipe_bytes = static_cast<std::size_t>(result);
             issue_splice_out(connection);

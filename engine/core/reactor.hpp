@@ -31,8 +31,6 @@ class TlsContext;
 
 namespace engine::core {
 
-struct OutputSegment;
-
 class Reactor {
   public:
     Reactor(std::uint32_t index, const ServerConfig &config, Handler &handler, std::vector<ListenSocket> listeners);

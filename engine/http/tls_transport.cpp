@@ -59,21 +59,25 @@ std::error_code TlsTransport::encrypt_queued(core::OutputQueue &plaintext, std::
     return {};
 }
 
-std::error_code TlsTransport::encrypt_from_pipe(int pipe_fd, std::size_t bytes, core::OutputQueue &plaintext,
-                                                std::vector<ExchangeId> &sent) {
-    // Without kTLS the kernel cannot encrypt for us, so file bytes come up into memory here (from the
-    // pipe the async splice filled, so the disk read itself stayed off this thread). With the `tls`
-    // ULP the records would be made in the kernel and the pipe spliced straight to the socket.
-    std::string chunk(bytes, '\0');
+std::error_code TlsTransport::encrypt_file_step(core::OutputQueue &plaintext, std::vector<ExchangeId> &sent) {
+    // Without kTLS the kernel cannot encrypt for us, so file bytes come up into memory to be sealed
+    // into records. With the `tls` ULP (absent on these machines, see tls/ktls.hpp) the records would
+    // be made in the kernel and the file spliced to the socket as on a plain connection.
+    // The read is a plain pread on the reactor thread: a page-cache hit costs a copy, but a cold file
+    // blocks this reactor for the disk read; an IORING_OP_READ into this buffer would avoid that.
+    const FileRegion &file = plaintext.front().file;
+    std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(file.length, encrypt_step)), '\0');
     std::size_t filled = 0;
-    while (filled < bytes) {
-        const ssize_t got = ::read(pipe_fd, chunk.data() + filled, bytes - filled);
+    while (filled < chunk.size()) {
+        const ssize_t got = ::pread(file.fd, chunk.data() + filled, chunk.size() - filled,
+                                    static_cast<off_t>(file.offset + filled));
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return {got < 0 ? errno : EIO, std::generic_category()};
+        if (got < 0) return {errno, std::generic_category()};
+        if (got == 0) return std::make_error_code(std::errc::io_error);  // the file shrank under us
         filled += static_cast<std::size_t>(got);
     }
     if (auto error = session_.write_plaintext(chunk, ciphertext_)) return error;
-    plaintext.consume_file(bytes, sent);
+    plaintext.consume_file(chunk.size(), sent);
     flush_to_wire();
     return {};
 }

@@ -32,10 +32,9 @@ class TlsTransport final : private tls::PlaintextSink {
     /// Encrypts memory segments from the front of `plaintext` (stops at a file segment or after a
     /// bounded amount) into wire(); notifications that come due are appended to `sent`.
     std::error_code encrypt_queued(core::OutputQueue &plaintext, std::vector<ExchangeId> &sent);
-    /// Reads `bytes` file bytes that a splice left in `pipe_fd`, encrypts them into wire(), and
-    /// consumes them from the front file segment of `plaintext`.
-    std::error_code encrypt_from_pipe(int pipe_fd, std::size_t bytes, core::OutputQueue &plaintext,
-                                      std::vector<ExchangeId> &sent);
+    /// Reads one bounded step of the file segment at the front of `plaintext` into memory, encrypts
+    /// it into wire() and consumes it (closing the file when done).
+    std::error_code encrypt_file_step(core::OutputQueue &plaintext, std::vector<ExchangeId> &sent);
     /// Queues our close_notify once; false if it was queued before (or the session failed).
     bool queue_close_notify();
     /// Sends the fatal alert OpenSSL queued for a failed session, best effort, without waiting.
