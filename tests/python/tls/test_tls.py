@@ -71,7 +71,8 @@ def test_alpn_and_minimum_protocol(start_server, pki):
     server = start_server(*pki.server_args("--ssl-protocol-min", "tls1.3"))
     context = client_context(pki)
     context.set_alpn_protocols(["h2", "http/1.1"])
-    with context.wrap_socket(socket.create_connection((HOST, server.port), timeout=10), server_hostname="localhost") as tls:
+    raw = socket.create_connection((HOST, server.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="localhost") as tls:
         assert tls.selected_alpn_protocol() == "http/1.1"
         assert tls.version() == "TLSv1.3"
     old = client_context(pki, version=ssl.TLSVersion.TLSv1_2)
