@@ -91,11 +91,17 @@ bool OutputQueue::notify_when_sent(ExchangeId id) {
     return true;
 }
 
-std::size_t OutputQueue::gather(iovec *vectors, std::size_t max_vectors, std::size_t &total) const noexcept {
+std::size_t OutputQueue::gather(iovec *vectors, std::size_t max_vectors, std::size_t &total,
+                               bool *stopped_at_file) const noexcept {
     std::size_t count = 0;
     total = 0;
+    if (stopped_at_file) *stopped_at_file = false;
     for (const OutputSegment &segment : segments_) {
-        if (count == max_vectors || segment.kind == OutputSegment::Kind::file) break;
+        if (segment.kind == OutputSegment::Kind::file) {
+            if (stopped_at_file) *stopped_at_file = true;
+            break;
+        }
+        if (count == max_vectors) break;
         if (segment.size == 0) continue;
         vectors[count++] = iovec{const_cast<char *>(segment.data), segment.size};
         total += segment.size;

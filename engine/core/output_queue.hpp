@@ -57,8 +57,9 @@ class OutputQueue {
     std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 
     /// Fills up to `max_vectors` iovecs from the memory segments at the front; returns the count and
-    /// sets `total` to their byte sum. Stops at a file segment.
-    std::size_t gather(iovec *vectors, std::size_t max_vectors, std::size_t &total) const noexcept;
+    /// sets `total` to their byte sum. Stops at a file segment (then `stopped_at_file` is set).
+    std::size_t gather(iovec *vectors, std::size_t max_vectors, std::size_t &total,
+                       bool *stopped_at_file = nullptr) const noexcept;
     /// The kernel took `bytes` from the front. Fully sent segments are released, or held when
     /// `hold_for_zero_copy` (their memory may still be read until the notification). Notifications
     /// due are appended to `sent`.
