@@ -49,6 +49,8 @@ def _add_option(parser: argparse._ActionsContainer, f: dataclasses.Field[Any], o
         help_text += f" [default: {shown}]"
     if not flags[0].startswith("-"):
         parser.add_argument(f.name, metavar=opt.metavar or flags[0], help=help_text)
+    elif opt.repeat:
+        parser.add_argument(*flags, dest=f.name, action="append", metavar=opt.metavar, help=help_text)
     elif isinstance(f.default, bool):
         parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
     else:

@@ -36,6 +36,7 @@ class Option:
     metavar: str | None = None
     minimum: int | None = None  # bounds for int fields, checked by Config.validate()
     maximum: int | None = None
+    repeat: bool = False  # the flag may be given several times; the value is a tuple of the strings
 
 
 def _option(help: str, **spec: Any) -> dict[str, Option]:
@@ -216,6 +217,75 @@ class Config:
             metavar="SECONDS",
         ),
     )
+    respawn_interval: float = field(
+        default=1.0,
+        metadata=_option(
+            "seconds to wait before starting a replacement for a worker that died",
+            parse=float,
+            minimum=0,
+            maximum=3600,
+            metavar="SECONDS",
+        ),
+    )
+    workers_lifetime: int | None = field(
+        default=None,
+        metadata=_option(
+            "replace each worker gracefully once it is this many seconds old, one at a time (default: never)",
+            parse=int,
+            minimum=1,
+            maximum=365 * 86_400,
+            metavar="SECONDS",
+        ),
+    )
+    workers_max_rss: int | None = field(
+        default=None,
+        metadata=_option(
+            "replace a worker gracefully when its resident memory exceeds this many MiB (sampled every second)",
+            parse=int,
+            minimum=1,
+            maximum=1 << 30,
+            metavar="MIB",
+        ),
+    )
+    pid_file: str | None = field(
+        default=None,
+        metadata=_option(
+            "write the server's process id to this file at start and remove it at exit;"
+            " refuse to start while it names a running process",
+            metavar="PATH",
+        ),
+    )
+    process_name: str | None = field(
+        default=None,
+        metadata=_option(
+            "process name shown by ps -o comm, top and pgrep (workers get NAME-wN); at most 15 bytes are kept",
+            metavar="NAME",
+        ),
+    )
+    # --- development -----------------------------------------------------------------------------------------
+    reload: bool = field(
+        default=False,
+        metadata=_option(
+            "restart the worker when a .py file under the app's directory changes (runs one worker, like uvicorn)"
+        ),
+    )
+    reload_paths: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_option(
+            "directory to watch for --reload instead of the app's directory (repeat the option for several)",
+            repeat=True,
+            metavar="PATH",
+        ),
+    )
+    # --- metrics ---------------------------------------------------------------------------------------------
+    metrics: bool = field(
+        default=False,
+        metadata=_option("serve Prometheus metrics of the workers from the supervisor process"),
+    )
+    metrics_address: str = field(default="127.0.0.1", metadata=_option("address of the metrics endpoint", metavar="ADDRESS"))
+    metrics_port: int = field(
+        default=9090, metadata=_option("port of the metrics endpoint", parse=int, minimum=0, maximum=65535, metavar="PORT")
+    )
 
     # -----------------------------------------------------------------------------------------------------------
     @classmethod
@@ -254,14 +324,31 @@ class Config:
             raise ConfigError(
                 "workers > 1 needs the application as an import string (module:attr) so each worker can import it"
             )
+        if self.supervised and not isinstance(self.app, str):
+            raise ConfigError(
+                f"{self._supervisor_reason()} needs the application as an import string (module:attr):"
+                " it runs in worker processes"
+            )
+        if self.reload_paths is not None and not self.reload:
+            raise ConfigError(f"{flag_of('reload_paths')} needs {flag_of('reload')}")
+        for path in self.reload_paths or ():
+            if not os.path.isdir(path):
+                raise ConfigError(f"{flag_of('reload_paths')}: not a directory: {path}")
+        if self.process_name is not None and not self.process_name.strip():
+            raise ConfigError(f"{flag_of('process_name')} must not be empty")
         if self.factory and not isinstance(self.app, str):
             raise ConfigError("factory=True needs the application as an import string (module:factory)")
         if self.uds is None and self.uds_permissions is not None:
             raise ConfigError(f"{flag_of('uds_permissions')} needs {flag_of('uds')}")
         if self.uds is None and not self.host:
             raise ConfigError(f"{flag_of('host')} must not be empty")
-        if self.port == 0 and self.uds is None and self.workers > 1:
+        if self.port == 0 and self.uds is None and self.fd is None and self.workers > 1:
             raise ConfigError(f"{flag_of('port')} 0 (any free port) cannot be shared by several workers")
+        if self.port == 0 and self.uds is None and self.fd is None and self.supervised:
+            raise ConfigError(
+                f"{flag_of('port')} 0 (any free port) cannot be used with {self._supervisor_reason()}:"
+                " a replacement worker would listen elsewhere"
+            )
         if self.url_path_prefix is not None and (
             not self.url_path_prefix.startswith("/") or self.url_path_prefix.endswith("/")
         ):
@@ -273,10 +360,26 @@ class Config:
         return self
 
     @property
+    def supervised(self) -> bool:
+        """Whether workers run in child processes watched by a supervisor (else the server runs in this process)."""
+        return self._supervisor_reason() != ""
+
+    def _supervisor_reason(self) -> str:
+        """The option that asks for a supervisor, as spelled on the command line ('' when none does)."""
+        if self.workers > 1:
+            return f"{flag_of('workers')} > 1"
+        for name in ("reload", "metrics", "workers_lifetime", "workers_max_rss"):
+            if getattr(self, name):
+                return flag_of(name)
+        return ""
+
+    @property
     def bind_description(self) -> str:
         """Where the server listens, for log lines: 'unix:/path' or 'http://host:port'."""
         if self.uds is not None:
             return f"unix:{self.uds}"
+        if self.fd is not None:
+            return f"inherited socket fd {self.fd}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
@@ -295,7 +398,18 @@ HELP_GROUPS: dict[str, tuple[str, ...]] = {
         "http1_max_headers",
         "http1_max_body_size",
     ),
-    "worker lifecycle": ("respawn_failed_workers", "workers_kill_timeout", "graceful_timeout"),
+    "worker lifecycle": (
+        "respawn_failed_workers",
+        "workers_kill_timeout",
+        "graceful_timeout",
+        "respawn_interval",
+        "workers_lifetime",
+        "workers_max_rss",
+        "pid_file",
+        "process_name",
+    ),
+    "development": ("reload", "reload_paths"),
+    "metrics": ("metrics", "metrics_address", "metrics_port"),
 }
 
 
@@ -317,6 +431,8 @@ def _enum_of(f: dataclasses.Field[Any]) -> type[Any] | None:
 
 
 def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
+    if f.metadata[OPTION_KEY].repeat and isinstance(value, list | tuple):
+        return tuple(value)  # lists from argparse's "append" and from JSON
     enum = _enum_of(f)
     if enum is None or value is None:
         return value
@@ -343,6 +459,15 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
     expects_int = opt.parse is int or opt.parse is octal
     if expects_bool and not isinstance(value, bool):
         raise ConfigError(f"{flag_of(f.name)} must be true or false, not {value!r}")
+    if opt.parse is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{flag_of(f.name)} must be a number, not {value!r}")
+        if opt.minimum is not None and value < opt.minimum:
+            raise ConfigError(f"{flag_of(f.name)} must be at least {opt.minimum} (got {value})")
+        if opt.maximum is not None and value > opt.maximum:
+            raise ConfigError(f"{flag_of(f.name)} must be at most {opt.maximum} (got {value})")
+    if opt.repeat and not (isinstance(value, tuple) and all(isinstance(item, str) for item in value)):
+        raise ConfigError(f"{flag_of(f.name)} must be a list of strings, not {value!r}")
     if expects_int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{flag_of(f.name)} must be an integer, not {value!r}")
@@ -350,7 +475,14 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
             raise ConfigError(f"{flag_of(f.name)} must be at least {_show(f, opt.minimum)} (got {_show(f, value)})")
         if opt.maximum is not None and value > opt.maximum:
             raise ConfigError(f"{flag_of(f.name)} must be at most {_show(f, opt.maximum)} (got {_show(f, value)})")
-    is_text = isinstance(default, str) or f.name in {"uds", "url_path_prefix", "log_config", "access_log_fmt"}
+    is_text = isinstance(default, str) or f.name in {
+        "uds",
+        "url_path_prefix",
+        "log_config",
+        "access_log_fmt",
+        "pid_file",
+        "process_name",
+    }
     if is_text and not isinstance(value, str):
         raise ConfigError(f"{flag_of(f.name)} must be a string, not {value!r}")
 

@@ -8,7 +8,8 @@ from typing import Any
 from .config import Config, ConfigError
 from .constants import EXIT_OK
 from .importer import AppImportError, load_app
-from .logging import configure_logging
+from .logging import configure_logging, logger
+from .process import pid_file, set_process_name, socket_activation_fds
 from .supervisor import Supervisor, WorkerFailedError
 
 __all__ = ["ONE_LINE_ERRORS", "run", "serve"]
@@ -47,9 +48,25 @@ def serve(app: str | Callable[..., Any], **options: Any) -> None:
 def run(config: Config) -> int:
     """Run a validated Config to the end; returns the exit status."""
     configure_logging(config)
-    if config.workers > 1:
-        return Supervisor(config).run()
-    app = load_app(config.app, config.factory) if isinstance(config.app, str) else config.app
-    from .server import run_worker
+    config = with_socket_activation(config)
+    if config.process_name is not None:
+        set_process_name(config.process_name)
+    with pid_file(config.pid_file):
+        if config.supervised:
+            return Supervisor(config).run()
+        app = load_app(config.app, config.factory) if isinstance(config.app, str) else config.app
+        from .server import run_worker
 
-    return run_worker(config, app)
+        return run_worker(config, app)
+
+
+def with_socket_activation(config: Config) -> Config:
+    """systemd socket activation (LISTEN_FDS/LISTEN_PID): serve on the first socket systemd passed, as --fd 3 would.
+    An explicit --fd wins; the variables are consumed either way so no child process mistakes them for its own."""
+    fds = socket_activation_fds()
+    if not fds or config.fd is not None:
+        return config
+    if len(fds) > 1:
+        logger.warning("Socket activation passed %d sockets; serving on fd %d only", len(fds), fds[0])
+    logger.info("Socket activation: serving on fd %d", fds[0])
+    return config.replace(fd=fds[0])

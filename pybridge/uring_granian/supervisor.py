@@ -12,13 +12,18 @@ Lifecycle:
 - SIGINT/SIGTERM: forwarded to every worker (they finish in-flight requests and run lifespan shutdown); after
   graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
-  gracefully, so there are always N workers accepting.
+  gracefully, so there are always N workers accepting. --workers-lifetime (a worker too old), --workers-max-rss
+  (VmRSS sampled every second above the limit) and --reload (a source file changed, reloader.py) replace workers
+  the same way, one at a time.
+- --metrics: workers write snapshots to a private directory; metrics.py serves them with what the supervisor knows.
+
+The supervisor also runs with one worker when an option needs it (Config.supervised): --reload, --metrics,
+--workers-lifetime, --workers-max-rss.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import json
 import logging
@@ -27,29 +32,35 @@ import selectors
 import signal
 import socket
 import stat
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .constants import EXIT_FAILURE, EXIT_OK
+from .errors import StartupError
 from .logging import configure_logging, logger
+from .process import die_with_parent, resident_bytes, set_process_name, worker_process_name
+
+if TYPE_CHECKING:
+    from .worker_metrics import SnapshotWriter
 
 __all__ = ["WORKER_ENV", "Supervisor", "WorkerFailedError", "worker_main"]
 
-WORKER_ENV = "URING_GRANIAN_WORKER"  # JSON hand-over: {"config", "sys_path", "ready_fd", "index", "parent"}
+# JSON hand-over: {"config", "sys_path", "ready_fd", "index", "parent", "metrics_dir"}
+WORKER_ENV = "URING_GRANIAN_WORKER"
 # Used when --workers-kill-timeout is not given: how long after the graceful timeout a worker may still take.
 DEFAULT_KILL_MARGIN_S = 10.0
-# A replacement for a worker that died before it was ready waits this long, so a crashing app is not respawned
-# in a tight loop.
-RESPAWN_BACKOFF_S = 1.0
+# How often the supervisor looks at its workers' age and memory.
+SAMPLE_INTERVAL_S = 1.0
 _READY = b"ready"
 _ERROR = b"error "
-_PR_SET_NAME = 15
-_PR_SET_PDEATHSIG = 1
 
 
 class WorkerFailedError(RuntimeError):
@@ -96,6 +107,12 @@ class Supervisor:
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
         self._shared_socket: socket.socket | None = None  # a Unix socket bound here once, inherited by every worker
         self._worker_config = config
+        self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, reload, signal
+        self._respawns: list[tuple[float, int]] = []  # (due time, slot) of workers that died, waiting to return
+        self._next_sample = 0.0
+        self._reloader: Any = None  # reloader.Reloader with --reload
+        self._metrics_dir: str | None = None
+        self._metrics_server: Any = None  # metrics.MetricsServer with --metrics
 
     # --- public ------------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -104,7 +121,9 @@ class Supervisor:
         try:
             try:
                 self._bind_shared_socket()
+                self._start_metrics()
                 self._start_all()
+                self._start_reloader()
             except BaseException:
                 self._stop_all(quiet=True)  # the failing worker's error is the whole story
                 raise
@@ -115,11 +134,14 @@ class Supervisor:
                 self.config.bind_description,
             )
             while self._stop_signal is None:
-                self._tick(1.0)
+                self._tick(self._tick_timeout())
                 if self._reload_requested:
                     self._reload_requested = False
                     self._rolling_restart()
                 self._handle_deaths()
+                self._respawn_due()
+                self._check_source_changes()
+                self._check_age_and_memory()
         finally:
             self._stop_all()
             self._restore_signal_handlers(previous)
@@ -127,6 +149,8 @@ class Supervisor:
             self._wake_reader.close()
             self._wake_writer.close()
             self._close_shared_socket()
+            self._close_reloader()
+            self._close_metrics()
         return self.status
 
     # --- starting --------------------------------------------------------------------------------------------------
@@ -168,6 +192,7 @@ class Supervisor:
             "ready_fd": ready_write,
             "index": index,
             "parent": os.getpid(),
+            "metrics_dir": self._metrics_dir,
         }
         env = dict(os.environ)
         env[WORKER_ENV] = json.dumps(payload)
@@ -188,7 +213,11 @@ class Supervisor:
         return worker
 
     def _start_all(self) -> None:
-        for index in range(1, self.config.workers + 1):
+        count = self.config.workers
+        if self.config.reload and count > 1:
+            logger.warning("--reload runs one worker process; ignoring --workers %d", count)
+            count = 1
+        for index in range(1, count + 1):
             self._spawn(index)
         while self._stop_signal is None and not all(w.ready for w in self.workers):
             self._tick(0.5)
@@ -212,8 +241,10 @@ class Supervisor:
         for key, _ in self._selector.select(timeout):
             if key.data is None:
                 _drain(self._wake_reader)
-            else:
+            elif isinstance(key.data, Worker):
                 self._read_ready_pipe(key.data)
+            else:
+                key.data.read_events()  # the reloader's inotify fd
         self._handle_signals()
         for worker in self.workers:
             worker.process.poll()
@@ -245,37 +276,182 @@ class Supervisor:
                 self.status = EXIT_FAILURE
                 self._stop_signal = signal.SIGTERM
                 return
-            logger.warning("Worker %d (pid %d) died (%s); respawning", worker.index, worker.pid, status)
-            if not worker.ready:
-                time.sleep(RESPAWN_BACKOFF_S)
-            replacement = self._spawn(worker.index)
+            if self.config.reload:
+                logger.error(
+                    "Worker %d (pid %d) died (%s); waiting for a file change to start it again",
+                    worker.index,
+                    worker.pid,
+                    status,
+                )
+                continue
+            logger.warning(
+                "Worker %d (pid %d) died (%s); respawning in %gs",
+                worker.index,
+                worker.pid,
+                status,
+                self.config.respawn_interval,
+            )
+            # A timer, not a sleep: signals and the other workers are still handled while the slot waits.
+            self._respawns.append((time.monotonic() + self.config.respawn_interval, worker.index))
+
+    def _respawn_due(self) -> None:
+        now = time.monotonic()
+        for entry in sorted(self._respawns):
+            due, index = entry
+            if due > now or self._stop_signal is not None:
+                continue
+            self._respawns.remove(entry)
+            replacement = self._spawn(index)
+            self.restarts["failed"] += 1
             if self._wait_ready(replacement):
                 logger.info("Worker %d (pid %d) ready", replacement.index, replacement.pid)
+
+    def _tick_timeout(self) -> float:
+        """Until the next thing the loop must do by itself: a due respawn, a sample, a debounced reload."""
+        timeout = SAMPLE_INTERVAL_S
+        if self._respawns:
+            timeout = min(timeout, max(0.0, min(due for due, _ in self._respawns) - time.monotonic()))
+        if self._reloader is not None:
+            from .reloader import DEBOUNCE_S
+
+            timeout = min(timeout, DEBOUNCE_S / 2)
+        return timeout
 
     def _forget(self, worker: Worker) -> None:
         self._close_ready_pipe(worker)
         if worker in self.workers:
             self.workers.remove(worker)
+        if self._metrics_dir is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self._metrics_dir, f"{worker.pid}.json"))
 
     # --- restarting and stopping -----------------------------------------------------------------------------
-    def _rolling_restart(self) -> None:
+    def _rolling_restart(self, reason: str = "signal") -> None:
         logger.info("Restarting %d workers one at a time", len(self.workers))
         for old in [w for w in self.workers if not w.exited]:
-            replacement = self._spawn(old.index)
-            if not self._wait_ready(replacement):
-                if self._stop_signal is None:
-                    logger.error(
-                        "Replacement for worker %d failed to start (%s); keeping the running workers",
-                        old.index,
-                        replacement.error or _describe_status(replacement.process.returncode),
-                    )
-                    self._stop([replacement], signal.SIGTERM)
-                return
-            logger.info("Worker %d (pid %d) ready, replacing pid %d", replacement.index, replacement.pid, old.pid)
-            self._stop([old], signal.SIGTERM)
-            if self._stop_signal is not None:
+            if not self._replace(old, reason) or self._stop_signal is not None:
                 return
         logger.info("Rolling restart done")
+
+    def _replace(self, old: Worker, reason: str) -> bool:
+        """Start `old`'s replacement, wait until it listens, then stop `old` gracefully: the address never lacks
+        a worker and `old` finishes its in-flight requests. False (and `old` kept) when the replacement fails."""
+        replacement = self._spawn(old.index)
+        if not self._wait_ready(replacement):
+            if self._stop_signal is None:
+                logger.error(
+                    "Replacement for worker %d failed to start (%s); keeping the running workers",
+                    old.index,
+                    replacement.error or _describe_status(replacement.process.returncode),
+                )
+                self._stop([replacement], signal.SIGTERM)
+            return False
+        self.restarts[reason] += 1
+        logger.info("Worker %d (pid %d) ready, replacing pid %d", replacement.index, replacement.pid, old.pid)
+        self._stop([old], signal.SIGTERM)
+        return True
+
+    def _check_age_and_memory(self) -> None:
+        """--workers-lifetime and --workers-max-rss: replace at most one worker per turn (one at a time)."""
+        lifetime, max_rss_mib = self.config.workers_lifetime, self.config.workers_max_rss
+        now = time.monotonic()
+        if (lifetime is None and max_rss_mib is None) or now < self._next_sample or self._stop_signal is not None:
+            return
+        self._next_sample = now + SAMPLE_INTERVAL_S
+        for worker in [w for w in self.workers if w.ready and not w.stopping and not w.exited]:
+            if lifetime is not None and now - worker.started_at >= lifetime:
+                logger.info("Worker %d (pid %d) reached its lifetime of %ds", worker.index, worker.pid, lifetime)
+                self._replace(worker, "lifetime")
+                return
+            resident = resident_bytes(worker.pid) if max_rss_mib is not None else None
+            if max_rss_mib is not None and resident is not None and resident > max_rss_mib * 1024 * 1024:
+                logger.warning(
+                    "Worker %d (pid %d) uses %d MiB, above --workers-max-rss %d MiB; replacing it",
+                    worker.index,
+                    worker.pid,
+                    resident // (1024 * 1024),
+                    max_rss_mib,
+                )
+                self._replace(worker, "max_rss")
+                return
+
+    # --- reload ------------------------------------------------------------------------------------------------
+    def _start_reloader(self) -> None:
+        if not self.config.reload:
+            return
+        from .reloader import Reloader, app_directories
+
+        roots = list(self.config.reload_paths or app_directories(str(self.config.app)))
+        try:
+            self._reloader = Reloader(roots)
+        except OSError as exc:
+            raise StartupError(f"--reload: cannot watch {', '.join(roots)}: {exc.strerror}") from exc
+        self._selector.register(self._reloader.fileno(), selectors.EVENT_READ, self._reloader)
+        logger.info(
+            "Watching %s for changes to .py files (%d directories)",
+            ", ".join(roots),
+            self._reloader.watched_directories,
+        )
+
+    def _check_source_changes(self) -> None:
+        if self._reloader is None or self._stop_signal is not None:
+            return
+        changed = self._reloader.take_change()
+        if changed is None:
+            return
+        shown = ", ".join(os.path.relpath(p) for p in changed[:3]) + (" ..." if len(changed) > 3 else "")
+        logger.info("Detected changes in %s; reloading", shown)
+        running = [w for w in self.workers if not w.exited and not w.stopping]
+        if running:
+            for worker in running:
+                if not self._replace(worker, "reload"):
+                    return
+            return
+        # The worker died (a broken edit): start it again with the new code.
+        worker = self._spawn(1)
+        self.restarts["reload"] += 1
+        if self._wait_ready(worker):
+            logger.info("Worker %d (pid %d) ready", worker.index, worker.pid)
+        elif self._stop_signal is None:
+            logger.error("Worker failed to start (%s); waiting for a file change", worker.error or "see above")
+            self._stop([worker], signal.SIGTERM, quiet=True)
+
+    def _close_reloader(self) -> None:
+        if self._reloader is not None:
+            self._reloader.close()
+            self._reloader = None
+
+    # --- metrics -----------------------------------------------------------------------------------------------
+    def _start_metrics(self) -> None:
+        if not self.config.metrics:
+            return
+        from .metrics import MetricsServer
+
+        self._metrics_dir = tempfile.mkdtemp(prefix="uring-granian-metrics-")
+        self._metrics_server = MetricsServer(
+            self.config.metrics_address, self.config.metrics_port, self._metrics_view, self._metrics_dir
+        )
+        self._metrics_server.start()
+        logger.info(
+            "Metrics at http://%s:%d/metrics",
+            f"[{self.config.metrics_address}]" if ":" in self.config.metrics_address else self.config.metrics_address,
+            self._metrics_server.port,
+        )
+
+    def _metrics_view(self) -> Any:
+        """Called on the metrics thread: copies of what it reads (the main thread changes them)."""
+        from .metrics import SupervisorView, WorkerView
+
+        workers = [WorkerView(w.index, w.pid) for w in list(self.workers) if w.ready and not w.exited]
+        return SupervisorView(workers=workers, restarts=dict(self.restarts))
+
+    def _close_metrics(self) -> None:
+        if self._metrics_server is not None:
+            self._metrics_server.close()
+            self._metrics_server = None
+        if self._metrics_dir is not None:
+            shutil.rmtree(self._metrics_dir, ignore_errors=True)
+            self._metrics_dir = None
 
     def _stop_all(self, quiet: bool = False) -> None:
         alive = [w for w in self.workers if not w.exited]
@@ -305,7 +481,9 @@ class Supervisor:
             self._tick(min(remaining, 0.2))
         clean = True
         for worker in workers:
-            if worker.process.returncode != 0:
+            # A worker still starting has no handler for the stop signal yet: dying of it is its clean stop.
+            stopped_while_starting = not worker.ready and worker.process.returncode == -signum
+            if worker.process.returncode != 0 and not stopped_while_starting:
                 clean = False
                 logger.log(
                     logging.DEBUG if quiet else logging.WARNING,
@@ -364,10 +542,6 @@ def _remove_stale_unix_socket(path: str) -> None:
 
 
 def _startup_error(message: str) -> Exception:
-    try:
-        from .errors import StartupError
-    except ImportError:  # a checkout without the bridge's errors.py
-        return WorkerFailedError(message)
     return StartupError(message)
 
 
@@ -428,11 +602,13 @@ def worker_main() -> int:
     """Body of a worker process (see `Supervisor._spawn`); returns its exit status."""
     payload = json.loads(os.environ.pop(WORKER_ENV))
     ready = _ReadyChannel(payload["ready_fd"])
-    _die_with_parent(payload["parent"])
+    # A worker must not outlive a supervisor that was SIGKILLed.
+    if not die_with_parent(payload["parent"], signal.SIGTERM):
+        return EXIT_FAILURE
     parent_path: list[str] = payload["sys_path"]
     sys.path[:] = parent_path + [p for p in sys.path if p not in parent_path]
-    config = Config.from_dict(payload["config"]).replace(workers=1)
-    _set_process_name(f"ug-worker-{payload['index']}")
+    config = Config.from_dict(payload["config"]).replace(workers=1, reload=False, reload_paths=None, metrics=False)
+    set_process_name(worker_process_name(config.process_name, payload["index"]))
     # SIGHUP means "restart" to the supervisor only; a stray one must not kill a worker mid-request.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
@@ -444,7 +620,18 @@ def worker_main() -> int:
         app = load_app(str(config.app), config.factory)
         from .server import run_worker
 
-        return _run_worker(run_worker, config, app, ready)
+        metrics_dir = payload.get("metrics_dir")
+        if metrics_dir is None:
+            return _run_worker(run_worker, config, app, ready)
+        from .worker_metrics import AppCounters, SnapshotWriter, counting_app
+
+        counters = AppCounters()
+        snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
+        snapshots.start()
+        try:
+            return _run_worker(run_worker, config, counting_app(app, config.interface, counters), ready, snapshots)
+        finally:
+            snapshots.stop()
     except (AppImportError, *ONE_LINE_ERRORS) as exc:
         ready.fail(str(exc))
         return EXIT_FAILURE
@@ -454,36 +641,19 @@ def worker_main() -> int:
         return EXIT_FAILURE
 
 
-def _run_worker(run_worker: Any, config: Config, app: Any, ready: _ReadyChannel) -> int:
+def _run_worker(
+    run_worker: Any, config: Config, app: Any, ready: _ReadyChannel, snapshots: SnapshotWriter | None = None
+) -> int:
     import inspect
 
-    if "on_ready" in inspect.signature(run_worker).parameters:
-        return int(run_worker(config, app, on_ready=ready.notify))
+    parameters = inspect.signature(run_worker).parameters
+    if "on_ready" in parameters:
+        extra: dict[str, Any] = {}
+        if snapshots is not None and "on_server" in parameters:
+            # The engine's counters, once the server offers them (asked for in pybridge/OPS_REQUESTS.md).
+            extra["on_server"] = lambda server: snapshots.set_engine_stats(server.stats)
+        return int(run_worker(config, app, on_ready=ready.notify, **extra))
     # Without a readiness callback from the server, "ready" can only mean "about to start": rolling restarts are
     # then not strictly free of failed requests.
     ready.notify()
     return int(run_worker(config, app))
-
-
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    # A worker must not outlive a supervisor that was SIGKILLed: ask the kernel for SIGTERM when the parent dies,
-    # then check the parent did not die before the request was made.
-    libc = _libc()
-    if libc is not None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent_pid:
-        sys.exit(EXIT_FAILURE)
-
-
-def _set_process_name(name: str) -> None:
-    """The name `ps -o comm` and `top` show (15 bytes at most)."""
-    libc = _libc()
-    if libc is not None:
-        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)

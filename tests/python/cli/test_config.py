@@ -48,6 +48,16 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "respawn_failed_workers": (["--respawn-failed-workers"], True),
     "workers_kill_timeout": (["--workers-kill-timeout", "7"], 7),
     "graceful_timeout": (["--graceful-timeout", "3"], 3),
+    "respawn_interval": (["--respawn-interval", "0.5"], 0.5),
+    "workers_lifetime": (["--workers-lifetime", "600"], 600),
+    "workers_max_rss": (["--workers-max-rss", "512"], 512),
+    "pid_file": (["--pid-file", "/run/ug.pid"], "/run/ug.pid"),
+    "process_name": (["--process-name", "myapp"], "myapp"),
+    "reload": (["--reload"], True),
+    "reload_paths": (["--reload", "--reload-paths", "/tmp", "--reload-paths", "/"], ("/tmp", "/")),
+    "metrics": (["--metrics"], True),
+    "metrics_address": (["--metrics-address", "::1"], "::1"),
+    "metrics_port": (["--metrics-port", "9464"], 9464),
 }
 
 
@@ -145,6 +155,12 @@ BAD_ARGS = [
     (["--work", "2", "m:app"], "unrecognized arguments: --work"),  # no abbreviations: they break when options grow
     ([], "the following arguments are required: APP"),
     (["--port", "0", "--workers", "2", "m:app"], "--port 0 (any free port) cannot be shared by several workers"),
+    (["--port", "0", "--metrics", "m:app"], "--port 0 (any free port) cannot be used with --metrics"),
+    (["--reload-paths", "/tmp", "m:app"], "--reload-paths needs --reload"),
+    (["--reload", "--reload-paths", "/no/such/dir", "m:app"], "--reload-paths: not a directory: /no/such/dir"),
+    (["--respawn-interval", "-1", "m:app"], "--respawn-interval must be at least 0 (got -1.0)"),
+    (["--respawn-interval", "soon", "m:app"], "argument --respawn-interval: invalid float value: 'soon'"),
+    (["--workers-max-rss", "0", "m:app"], "--workers-max-rss must be at least 1 (got 0)"),
 ]
 
 

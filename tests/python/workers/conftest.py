@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -42,15 +41,4 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     yield start
 
     for server, pids in started:
-        if server.process.poll() is None:
-            server.process.send_signal(signal.SIGTERM)
-            try:
-                server.process.wait(30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
-        for pid in pids | server.worker_pids():  # only processes this test started
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        server.tear_down(pids)

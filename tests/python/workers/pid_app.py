@@ -3,7 +3,9 @@
 UG_TEST_MARKERS names the directory for the markers (startup-<pid>, shutdown-<pid>, slow-<pid>); the value of an
 x-request-id header is appended to received-<pid> when the request reaches the app.
 GET /slow?SECONDS sleeps that long (default 0.2 s) before answering; GET /block?SECONDS blocks the worker's event loop
-(a synchronous sleep: the worker cannot react to signals meanwhile).
+(a synchronous sleep: the worker cannot react to signals meanwhile). GET /grow?MIB keeps MIB more MiB of touched
+memory for the rest of the worker's life (for --workers-max-rss); GET /env?NAME answers the variable's value (or
+"-"); GET /missing answers 404.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MARKERS = Path(os.environ.get("UG_TEST_MARKERS", "."))
+_HELD: list[bytes] = []  # what /grow allocated
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -38,7 +41,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["path"] == "/slow":
         (MARKERS / f"slow-{os.getpid()}").touch()  # the request is in flight
         await asyncio.sleep(float(scope["query_string"] or b"0.2"))
-    body = str(os.getpid()).encode()
+    status, body = 200, str(os.getpid()).encode()
+    if scope["path"] == "/grow":
+        _HELD.append(b"\x01" * (int(scope["query_string"] or b"64") << 20))  # filled: every page is resident
+    elif scope["path"] == "/env":
+        body = os.environ.get(scope["query_string"].decode(), "-").encode()
+    elif scope["path"] == "/missing":
+        status = 404
     headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

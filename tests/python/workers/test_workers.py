@@ -12,7 +12,6 @@ How the rolling-restart test counts failures (an honest client, not a lenient on
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import socket
@@ -21,20 +20,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from worker_processes import HERE, RunningServer, wait_until
+from worker_processes import HERE, RequestLoop, RunningServer, assert_no_failed_request, wait_until
 
 pytest.importorskip("uring_granian.server", reason="the bridge (server.py and the native module) is not built")
 
 pytestmark = pytest.mark.timeout(120)
 
-# Errors that mean "the connection ended before any response byte": safe to retry an idempotent request.
-RETRYABLE = (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError)
 
 
 def pid_of(response: httpx.Response) -> int:
@@ -162,57 +158,6 @@ def _ignore_errors(call: Callable[[], object]) -> None:
         pass
 
 
-class RequestLoop(threading.Thread):
-    """GET /slow in a loop (keep-alive or a new connection each time), counting outcomes per the module docstring."""
-
-    def __init__(self, server: RunningServer, keep_alive: bool) -> None:
-        super().__init__(daemon=True)
-        self.server = server
-        self.keep_alive = keep_alive
-        self.name = "keep-alive" if keep_alive else "new-connection"
-        self.outcomes: Counter[str] = Counter()
-        self.failures: list[str] = []
-        self.retried_ids: list[str] = []
-        self.pids_seen: list[int] = []
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            for number in itertools.count():
-                if self.halt.is_set():
-                    return
-                self.request(client, number)
-
-    def request(self, client: httpx.Client, number: int) -> None:
-        for attempt in (1, 2):
-            request_id = f"{self.name}-{number}-{attempt}"
-            headers = {"x-request-id": request_id}
-            if not self.keep_alive:
-                headers["connection"] = "close"
-            try:
-                response = client.get(self.server.url("/slow?0.02"), headers=headers)
-            except RETRYABLE as exc:
-                if attempt == 2:
-                    self.failures.append(f"{request_id}: failed again after a retry: {exc!r}")
-                else:
-                    self.outcomes["retried"] += 1
-                    self.retried_ids.append(request_id)
-                continue
-            except httpx.HTTPError as exc:
-                self.failures.append(f"{request_id}: {exc!r}")
-                return
-            if response.status_code != 200 or not response.text.isdigit():
-                self.failures.append(f"{request_id}: {response.status_code} {response.text[:80]!r}")
-            else:
-                self.outcomes["ok"] += 1
-                self.pids_seen.append(int(response.text))
-            return
-
-
-def received_request_ids(markers: Path) -> set[str]:
-    return {line for path in markers.glob("received-*") for line in path.read_text().split()}
-
-
 def test_sighup_rolling_restart_under_requests_has_no_failed_request(
     start_server: Callable[..., RunningServer],
 ) -> None:
@@ -236,14 +181,8 @@ def test_sighup_rolling_restart_under_requests_has_no_failed_request(
         loop.halt.set()
         loop.join(30)
 
-    report = {("keep-alive" if loop.keep_alive else "new connection"): dict(loop.outcomes) for loop in loops}
-    print(f"rolling restart: {report}")
-    received = received_request_ids(server.markers)
+    assert_no_failed_request(loops, server.markers, "rolling restart")
     for loop in loops:
-        lost_in_flight = [
-            f"{rid}: reached the app, then the connection closed" for rid in loop.retried_ids if rid in received
-        ]
-        assert loop.failures + lost_in_flight == [], f"{report}: {(loop.failures + lost_in_flight)[:5]}"
         assert loop.outcomes["ok"] >= 100
     assert len(after) == 2 and after.isdisjoint(before), (before, after)
     fresh = loops[1]

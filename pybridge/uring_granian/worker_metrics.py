@@ -1,0 +1,178 @@
+"""The worker's half of `--metrics`: count what this worker serves and hand a snapshot to the supervisor.
+
+Two sources, both real counts (nothing is estimated):
+- The app boundary: with --metrics the worker wraps the application in a thin counting layer that records, for
+  every HTTP request the application handles, the status the client got and the time the application took.
+  Requests the engine answers by itself (400, 413, 431 ...) never reach it; the engine's own counters (below) do
+  include them. The layer exists only because the bridge does not count statuses and latencies yet
+  (pybridge/OPS_REQUESTS.md): when it does, this layer goes.
+- The engine: per-reactor counters (accepted and open connections, requests), when the server exposes them
+  (`Server.stats()`, asked for in OPS_REQUESTS.md); until then the snapshot carries no engine section.
+
+Every SNAPSHOT_INTERVAL_S a daemon thread writes the snapshot as JSON to `<directory>/<pid>.json` (written to a
+temporary name and renamed: the supervisor never reads half a file). A file, not a pipe: the supervisor reads the
+latest state when scraped and a stuck reader can never block a worker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+__all__ = ["DURATION_BUCKETS_S", "SNAPSHOT_INTERVAL_S", "AppCounters", "SnapshotWriter", "counting_app"]
+
+SNAPSHOT_INTERVAL_S = 1.0
+# Prometheus client libraries' default histogram buckets, in seconds (the +Inf bucket is implied).
+DURATION_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# What the bridge answers when the application fails, or returns, before its response started.
+_UNANSWERED_STATUS = 500
+
+
+class AppCounters:
+    """Requests by status and a latency histogram. Updated on the worker's loop thread, read by the writer
+    thread; single int updates under the GIL need no lock, and a snapshot a few requests behind is fine."""
+
+    def __init__(self) -> None:
+        self.requests_by_status: dict[int, int] = {}
+        self.duration_buckets = [0] * (len(DURATION_BUCKETS_S) + 1)  # per bucket, not cumulative; last is +Inf
+        self.duration_sum = 0.0
+
+    def record(self, status: int, seconds: float) -> None:
+        self.requests_by_status[status] = self.requests_by_status.get(status, 0) + 1
+        self.duration_buckets[bisect.bisect_left(DURATION_BUCKETS_S, seconds)] += 1
+        self.duration_sum += seconds
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "requests_by_status": {str(k): v for k, v in dict(self.requests_by_status).items()},
+            "duration_buckets": list(self.duration_buckets),
+            "duration_sum": self.duration_sum,
+        }
+
+
+def counting_app(app: Callable[..., Any], interface: str, counters: AppCounters) -> Callable[..., Any]:
+    """`app` wrapped so that each HTTP request it handles is recorded in `counters`."""
+    if interface == "wsgi":
+        return _counting_wsgi(app, counters)
+    return _counting_asgi(app, counters)
+
+
+def _counting_asgi(app: Callable[..., Any], counters: AppCounters) -> Callable[..., Any]:
+    async def counted(
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0  # from http.response.start
+        response_began = False  # a body (or pathsend) was sent: the status reached the client
+
+        async def counted_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal status, response_began
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = int(message["status"])
+            elif kind in ("http.response.body", "http.response.pathsend"):
+                response_began = True
+            await send(message)
+
+        try:
+            await app(scope, receive, counted_send)
+        finally:
+            # The bridge holds the head back until the first body message: a failure or a return before it is
+            # answered with 500 whatever status the app chose.
+            counters.record(status if response_began else _UNANSWERED_STATUS, time.perf_counter() - started)
+
+    return counted
+
+
+def _counting_wsgi(app: Callable[..., Any], counters: AppCounters) -> Callable[..., Any]:
+    def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status = [_UNANSWERED_STATUS]
+
+        def counted_start_response(status_line: str, headers: Any, exc_info: Any = None) -> Any:
+            status[0] = int(status_line.split(" ", 1)[0])
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            body = app(environ, counted_start_response)
+        except BaseException:
+            counters.record(_UNANSWERED_STATUS, time.perf_counter() - started)
+            raise
+        return _RecordOnClose(body, lambda: counters.record(status[0], time.perf_counter() - started))
+
+    return counted
+
+
+class _RecordOnClose:
+    """A WSGI response iterable that records the request when the server closes it (PEP 3333: always)."""
+
+    def __init__(self, body: Iterable[bytes], record: Callable[[], None]) -> None:
+        self._body = body
+        self._record: Callable[[], None] | None = record
+
+    def __iter__(self) -> Any:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if self._record is not None:
+                record, self._record = self._record, None
+                record()
+
+
+class SnapshotWriter:
+    """The daemon thread that writes this worker's snapshot every SNAPSHOT_INTERVAL_S."""
+
+    def __init__(self, directory: str, index: int, counters: AppCounters) -> None:
+        self.path = os.path.join(directory, f"{os.getpid()}.json")
+        self._index = index
+        self._counters = counters
+        self._engine_stats: Callable[[], Any] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ug-metrics", daemon=True)
+
+    def set_engine_stats(self, source: Callable[[], Any]) -> None:
+        """`source()` returns the engine's per-reactor counters (a list of dicts), or None when not serving."""
+        self._engine_stats = source
+
+    def start(self) -> None:
+        self.write()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def write(self) -> None:
+        snapshot: dict[str, Any] = {"pid": os.getpid(), "worker": self._index, "app": self._counters.snapshot()}
+        if self._engine_stats is not None:
+            try:
+                reactors = self._engine_stats()
+            except Exception:  # noqa: BLE001 - a stopping server may refuse; the next snapshot will tell
+                reactors = None
+            if reactors is not None:
+                snapshot["engine"] = {"reactors": [dict(r) for r in reactors]}
+        temporary = f"{self.path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(snapshot, file)
+        os.replace(temporary, self.path)
+
+    def _run(self) -> None:
+        while not self._stop.wait(SNAPSHOT_INTERVAL_S):
+            try:
+                self.write()
+            except OSError:
+                return  # the supervisor removed the directory: it is stopping
