@@ -8,13 +8,15 @@ void register_errors(pybind11::module_ &m);
 void register_live_objects(pybind11::module_ &m);
 void register_ready_awaitable(pybind11::module_ &m);
 void register_asgi(pybind11::module_ &m);
+void register_wsgi(pybind11::module_ &m);
 } // namespace bridge
 
 PYBIND11_MODULE(_native, m) {
-    m.doc() = "The io_uring engine bridge of uring_granian (ASGI).";
+    m.doc() = "The io_uring engine bridge of uring_granian (ASGI and WSGI).";
     bridge::register_names(m);
     bridge::register_errors(m);
     bridge::register_live_objects(m);
     bridge::register_ready_awaitable(m);
     bridge::register_asgi(m);
+    bridge::register_wsgi(m);
 }

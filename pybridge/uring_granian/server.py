@@ -16,7 +16,7 @@ from typing import Any
 
 from .asgi import run_asgi
 from .config import Config
-from .constants import EXIT_OK, Loops
+from .constants import EXIT_OK, Interfaces, Loops
 from .errors import StartupError
 from .http import EngineSettings
 from .lifespan import LifespanOff, LifespanOn
@@ -183,6 +183,10 @@ def _loop_factory(choice: Loops) -> Callable[[], asyncio.AbstractEventLoop]:
 
 def run_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], Any] | None = None) -> int:
     """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError."""
+    if config.interface == Interfaces.WSGI:
+        from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
+
+        return run_wsgi_worker(config, app, on_ready)
     server = Server(app, config)
 
     async def main() -> None:
