@@ -80,6 +80,12 @@ def _raise_file_limit():
     # 1,024 connections need more descriptors than the usual soft limit; children inherit the raise.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    # The driver itself (RSS sampler, /proc reads) stays off the server core; servers get their own mask
+    # from taskset. Set before any thread starts, so the sampler thread inherits it.
+    try:
+        os.sched_setaffinity(0, {int(loadgen.CLIENT_CPU)})
+    except OSError:
+        pass
 
 
 def _out_dir(options):
