@@ -1,0 +1,116 @@
+"""--metrics: a Prometheus scrape of the supervisor whose counts match the requests that were sent."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Callable
+
+import httpx
+import pytest
+from worker_processes import RunningServer, free_port, wait_until
+
+from uring_granian.metrics import SupervisorView, WorkerView, render
+
+pytestmark = pytest.mark.timeout(120)
+
+SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+FAMILIES = (
+    "uring_granian_workers gauge",
+    "uring_granian_worker_restarts_total counter",
+    "uring_granian_worker_resident_memory_bytes gauge",
+    "uring_granian_http_requests_total counter",
+    "uring_granian_http_request_duration_seconds histogram",
+    "uring_granian_engine_requests_total counter",
+    "uring_granian_engine_connections_accepted_total counter",
+    "uring_granian_engine_connections_open gauge",
+)
+
+
+def parse(text: str) -> list[tuple[str, dict[str, str], float]]:
+    samples = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        match = SAMPLE.match(line)
+        assert match is not None, f"not a sample line: {line!r}"
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"] or ""))
+        samples.append((match["name"], labels, float(match["value"])))
+    return samples
+
+
+def total(samples: list[tuple[str, dict[str, str], float]], name: str, **wanted: str) -> float:
+    return sum(v for n, labels, v in samples if n == name and all(labels.get(k) == w for k, w in wanted.items()))
+
+
+def test_scrape_counts_match_the_requests_sent(launch: Callable[..., RunningServer]) -> None:
+    metrics_port = free_port()
+    server = launch(
+        "--workers", "2", "--metrics", "--metrics-port", str(metrics_port), ready="Supervisor {pid} ready"
+    )
+    scrape_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    workers = server.worker_pids()
+    ok_sent, missing_sent, slow_sent = 40, 7, 3
+    for _ in range(ok_sent):  # new connections: SO_REUSEPORT spreads them over both workers
+        assert httpx.get(server.url("/"), headers={"connection": "close"}, timeout=10).status_code == 200
+    with httpx.Client(timeout=10) as client:
+        for _ in range(missing_sent):
+            assert client.get(server.url("/missing")).status_code == 404
+        for _ in range(slow_sent):
+            assert client.get(server.url("/slow?0.3")).status_code == 200
+    sent = ok_sent + missing_sent + slow_sent
+
+    def settled() -> list[tuple[str, dict[str, str], float]] | None:
+        samples = parse(httpx.get(scrape_url, timeout=10).text)  # the scrape itself is not an app request
+        return samples if total(samples, "uring_granian_http_requests_total") >= sent else None
+
+    samples = wait_until(settled, 10, "the workers' snapshots to include every request")
+    response = httpx.get(scrape_url, timeout=10)
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    for family in FAMILIES:
+        assert f"# TYPE {family}\n" in response.text
+
+    assert total(samples, "uring_granian_http_requests_total", code="200") == ok_sent + slow_sent
+    assert total(samples, "uring_granian_http_requests_total", code="404") == missing_sent
+    assert total(samples, "uring_granian_http_requests_total") == sent
+    assert {labels["pid"] for n, labels, _ in samples if n == "uring_granian_http_requests_total"} <= {
+        str(pid) for pid in workers
+    }
+    # The histogram: every request counted once; the three slow ones above 0.25 s, the rest (local) below.
+    assert total(samples, "uring_granian_http_request_duration_seconds_count") == sent
+    assert total(samples, "uring_granian_http_request_duration_seconds_bucket", le="+Inf") == sent
+    assert total(samples, "uring_granian_http_request_duration_seconds_bucket", le="0.25") == sent - slow_sent
+    assert total(samples, "uring_granian_http_request_duration_seconds_sum") >= slow_sent * 0.3
+    # What the supervisor knows itself.
+    assert total(samples, "uring_granian_workers") == 2
+    rss = {labels["pid"]: v for n, labels, v in samples if n == "uring_granian_worker_resident_memory_bytes"}
+    assert set(rss) == {str(pid) for pid in workers} and all(v > 10 * 2**20 for v in rss.values())
+    assert total(samples, "uring_granian_worker_restarts_total") == 0
+    # The engine's counters appear once the bridge exposes them (pybridge/OPS_REQUESTS.md); then they must agree.
+    if any(n == "uring_granian_engine_requests_total" for n, _, _ in samples):
+        assert total(samples, "uring_granian_engine_requests_total") == sent
+        assert total(samples, "uring_granian_engine_connections_accepted_total") == ok_sent + 1
+
+    server.process.send_signal(signal.SIGHUP)  # two replacements, counted as restarts by signal
+    server.wait_for_log("Rolling restart done")
+    after = parse(httpx.get(scrape_url, timeout=10).text)
+    assert total(after, "uring_granian_worker_restarts_total", reason="signal") == 2
+    assert total(after, "uring_granian_http_requests_total") == 0  # new workers, new series: no request yet
+    assert server.stop() == 0
+
+
+def test_families_are_declared_without_workers_and_no_sample_is_invented() -> None:
+    text = render(SupervisorView(workers=[], restarts={"reload": 3}), "/nonexistent")
+    for family in FAMILIES:
+        assert f"# TYPE {family}\n" in text
+    samples = parse(text)
+    assert {n for n, _, _ in samples} == {"uring_granian_workers", "uring_granian_worker_restarts_total"}
+    assert total(samples, "uring_granian_worker_restarts_total", reason="reload") == 3
+
+
+def test_a_worker_without_a_snapshot_has_only_its_memory() -> None:
+    text = render(SupervisorView(workers=[WorkerView(index=1, pid=os.getpid())]), "/nonexistent")
+    names = {n for n, _, _ in parse(text)}
+    assert "uring_granian_worker_resident_memory_bytes" in names
+    assert "uring_granian_http_requests_total" not in names
