@@ -1,5 +1,7 @@
 #include "ws/session.hpp"
 
+#include <utility>
+
 #include "ws/frame_writer.hpp"
 
 namespace engine::ws {
@@ -122,6 +124,14 @@ std::int64_t WebSocketSession::next_timer_ms(std::int64_t now_ms) const noexcept
     if (state_ == SessionState::closed) return PingDecision::never_ms;
     const PingDecision decision = decide_ping(options_.ping, ping_clock_, now_ms);
     return decision.action == PingAction::none ? decision.next_check_ms : now_ms;
+}
+
+std::string WebSocketSession::take_output() {
+    std::string taken = std::move(output_);
+    taken.erase(0, output_sent_);
+    output_.clear();  // a moved-from string is valid but unspecified
+    output_sent_ = 0;
+    return taken;
 }
 
 void WebSocketSession::consume_output(std::size_t size) noexcept {

@@ -74,6 +74,9 @@ class WebSocketSession {
     std::string_view pending_output() const noexcept { return std::string_view(output_).substr(output_sent_); }
     /// The first `size` bytes of pending_output() were handed to the kernel.
     void consume_output(std::size_t size) noexcept;
+    /// Moves all pending output out (for an output queue that owns what it sends); the session
+    /// starts a fresh buffer.
+    std::string take_output();
 
     SessionState state() const noexcept { return state_; }
     /// Closed and everything queued has been sent: the socket can be closed.

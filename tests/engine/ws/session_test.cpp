@@ -186,6 +186,16 @@ TEST_CASE("output is consumed in parts, and big buffers are given back once empt
     CHECK(session.pending_output() == text_hi);
 }
 
+TEST_CASE("take_output moves out what is not yet sent") {
+    WebSocketSession session({}, 0);
+    session.send_message(Opcode::text, "hi");
+    session.consume_output(1);
+    CHECK(session.take_output() == text_hi.substr(1));
+    CHECK(session.pending_output().empty());
+    session.send_message(Opcode::text, "hi");
+    CHECK(session.take_output() == text_hi);
+}
+
 TEST_CASE("a large fragmented message is assembled, then its buffer is released") {
     SessionOptions options;
     options.retained_buffer_capacity = 1024;
