@@ -1,6 +1,7 @@
 #include "wsgi_channel.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <pybind11/pybind11.h>
 
@@ -115,7 +116,24 @@ bool WsgiChannel::send(engine::ResponsePart &&part, std::size_t body_bytes) {
     server_->post(id_, std::move(part));
     if (!must_wait) return true;
     lock.lock();
-    wait_until(lock, [this] { return unsent_bytes_ == 0 || aborted_; });
+    const auto caught_up = [this] { return unsent_bytes_ == 0 || aborted_; };
+    if (!caught_up()) {
+        lock.unlock();
+        py::gil_scoped_release unlocked;
+        lock.lock();
+        // Workaround for pybridge/ENGINE_REQUESTS.md #3: the engine delivers on_sent after its batch has ended,
+        // so the wake for it waits for the reactor's next batch, which never comes when this response was its
+        // only work. An empty part (a no-op for the connection) makes that batch happen. Once the engine (or
+        // the bridge handler) wakes at once, the first wait succeeds and nothing is posted.
+        auto patience = std::chrono::milliseconds(2);
+        while (!changed_.wait_for(lock, patience, caught_up)) {
+            lock.unlock();
+            server_->post(id_, engine::ResponsePart{});
+            lock.lock();
+            patience = std::min(patience * 2, std::chrono::milliseconds(100));
+        }
+        lock.unlock();
+    }
     if (!lock.owns_lock()) lock.lock();
     return !aborted_;
 }
