@@ -58,12 +58,15 @@ void DispatchQueue::end_batch(std::uint32_t reactor) noexcept {
     wake();
 }
 
+void DispatchQueue::push_and_wake(std::uint32_t reactor, DispatchEvent &&event) {
+    push(reactor, std::move(event));
+    wake();
+}
+
 void DispatchQueue::request_drain() noexcept {
-    if (DispatchQueue *queue = current_reactor.queue) {
-        queue->inboxes_[current_reactor.reactor % queue->inbox_count_].queued_since_batch_end = true;
-        return;
-    }
-    if (DispatchQueue *queue = default_waker.load()) queue->wake();
+    DispatchQueue *queue = current_reactor.queue;
+    if (queue == nullptr) queue = default_waker.load();
+    if (queue != nullptr) queue->wake();
 }
 
 void DispatchQueue::wake() noexcept {

@@ -43,8 +43,13 @@ class DispatchQueue {
     /// Reactor thread: the batch is over; wake the loop once if this reactor queued anything.
     void end_batch(std::uint32_t reactor) noexcept;
 
-    /// Any thread, no GIL needed: make sure the loop drains soon. On a reactor thread this joins the reactor's
-    /// batch (one wake at its end); elsewhere it wakes the most recently started queue at once.
+    /// Reactor thread, for events the engine emits outside a batch of completions (on_sent): queue and wake
+    /// now. Still at most one eventfd write until the loop drains.
+    void push_and_wake(std::uint32_t reactor, DispatchEvent &&event);
+
+    /// Any thread, no GIL needed: make sure the loop drains soon (it wakes the queue this reactor thread feeds,
+    /// or the most recently started one). At once rather than at the end of a batch, because the engine also
+    /// releases buffers outside its batches; the signalled flag keeps it to one write per drain anyway.
     static void request_drain() noexcept;
 
     /// Loop thread: moves every queued event into `out` (in per-reactor order) and re-arms the wake.
