@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import WsgiServerProcess
+from wsgi_server_process import WsgiServerProcess
 
 MIB = 1024 * 1024
 BODY_SIZE = 64 * MIB

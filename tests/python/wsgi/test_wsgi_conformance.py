@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import WsgiServerProcess
+from wsgi_server_process import WsgiServerProcess
 
 ENVIRON_REQUEST = (
     b"GET /caf%C3%A9/a%2Fb?x=1&y=%20 HTTP/1.1\r\n"
@@ -61,7 +61,6 @@ def wait_for_file(path: Path, timeout: float = 5.0) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     markers = tmp_path_factory.mktemp("markers")
     process = WsgiServerProcess("wsgi_apps:app", "--url-path-prefix", "/mount", markers=markers)
-    process.markers = markers  # type: ignore[attr-defined]
     process.start()
     yield process
     status = process.stop()
@@ -224,14 +223,14 @@ def test_close_is_called(server: WsgiServerProcess, mode: str) -> None:
         assert dechunk(split_response(raw)[2]) == (b"chunk," * 3, True)
     else:
         assert_cut(raw, b"chunk,")
-    assert wait_for_file(server.markers / f"close-{mode}").startswith(mode)  # type: ignore[attr-defined]
+    assert wait_for_file(server.markers / f"close-{mode}").startswith(mode)
 
 
 def test_close_is_called_when_the_client_disconnects(server: WsgiServerProcess) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(b"GET /closing?id=gone&mode=endless HTTP/1.1\r\nHost: t\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-    sent = int(wait_for_file(server.markers / "close-gone", timeout=10).split()[1])  # type: ignore[attr-defined]
+    sent = int(wait_for_file(server.markers / "close-gone", timeout=10).split()[1])
     assert sent > 0
 
 
