@@ -71,6 +71,11 @@ class Reloader:
         return self._fd
 
     @property
+    def change_pending(self) -> bool:
+        """A change was seen and is waiting for the tree to be quiet."""
+        return self._changed_at is not None
+
+    @property
     def watched_directories(self) -> int:
         return len(self._directories)
 

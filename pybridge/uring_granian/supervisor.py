@@ -311,7 +311,7 @@ class Supervisor:
         timeout = SAMPLE_INTERVAL_S
         if self._respawns:
             timeout = min(timeout, max(0.0, min(due for due, _ in self._respawns) - time.monotonic()))
-        if self._reloader is not None:
+        if self._reloader is not None and self._reloader.change_pending:
             from .reloader import DEBOUNCE_S
 
             timeout = min(timeout, DEBOUNCE_S / 2)

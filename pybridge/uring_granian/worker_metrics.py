@@ -108,6 +108,12 @@ def _counting_wsgi(app: Callable[..., Any], counters: AppCounters) -> Callable[.
         except BaseException:
             counters.record(_UNANSWERED_STATUS, time.perf_counter() - started)
             raise
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(body, list | tuple) or (isinstance(file_wrapper, type) and isinstance(body, file_wrapper)):
+            # The app's work is done (a file is sent by the engine): record now and hand the body over as it is,
+            # so the server's fast paths for lists and zero-copy files still see their own types.
+            counters.record(status[0], time.perf_counter() - started)
+            return body
         return _RecordOnClose(body, lambda: counters.record(status[0], time.perf_counter() - started))
 
     return counted

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -114,3 +115,36 @@ def test_a_worker_without_a_snapshot_has_only_its_memory() -> None:
     names = {n for n, _, _ in parse(text)}
     assert "uring_granian_worker_resident_memory_bytes" in names
     assert "uring_granian_http_requests_total" not in names
+
+
+def test_wsgi_scrape_counts_every_body_shape(launch: Callable[..., RunningServer]) -> None:
+    metrics_port = free_port()
+    server = launch(
+        "--interface",
+        "wsgi",
+        "--metrics",
+        "--metrics-port",
+        str(metrics_port),
+        app="wsgi_metrics_app:app",
+        cwd=Path(__file__).parent,
+        ready="Supervisor {pid} ready",
+    )
+    expected = {"/": (200, b"list"), "/stream": (200, b"stream-ed"), "/missing": (404, b"missing")}
+    with httpx.Client(timeout=10) as client:
+        for path, (status, body) in expected.items():
+            response = client.get(server.url(path))
+            assert (response.status_code, response.content) == (status, body)
+        file_response = client.get(server.url("/file"))  # the counting layer must not hide the file wrapper
+        assert file_response.content == (Path(__file__).parent / "wsgi_metrics_app.py").read_bytes()
+        assert client.get(server.url("/boom")).status_code == 500
+
+    def settled() -> list[tuple[str, dict[str, str], float]] | None:
+        samples = parse(httpx.get(f"http://127.0.0.1:{metrics_port}/", timeout=10).text)
+        return samples if total(samples, "uring_granian_http_requests_total") >= 5 else None
+
+    samples = wait_until(settled, 10, "the worker's snapshot")
+    assert total(samples, "uring_granian_http_requests_total", code="200") == 3
+    assert total(samples, "uring_granian_http_requests_total", code="404") == 1
+    assert total(samples, "uring_granian_http_requests_total", code="500") == 1
+    assert total(samples, "uring_granian_http_request_duration_seconds_count") == 5
+    assert server.stop() == 0
