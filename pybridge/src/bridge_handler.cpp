@@ -60,11 +60,8 @@ void BridgeHandler::on_sent(engine::ExchangeId id) {
     DispatchEvent event;
     event.kind = DispatchEvent::Kind::sent;
     event.id = id;
-    // The engine reports sent parts before it waits for completions, after the previous batch ended: waiting
-    // for the next on_batch_end could leave the app's send() blocked until some other I/O happens.
-    queue_->push_and_wake(id.reactor, std::move(event));
+    queue_->push(id.reactor, std::move(event));
 }
 
-void BridgeHandler::on_batch_end(std::uint32_t reactor) { queue_->end_batch(reactor); }
 
 } // namespace bridge

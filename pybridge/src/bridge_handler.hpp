@@ -20,7 +20,7 @@ class BridgeHandler final : public engine::Handler {
     engine::BodyFlow on_body(engine::ExchangeId id, std::string_view data, bool last) override;
     void on_abort(engine::ExchangeId id) override;
     void on_sent(engine::ExchangeId id) override;
-    void on_batch_end(std::uint32_t reactor) override;
+    // No on_batch_end: DispatchQueue::push wakes the loop at most once per drain already (see its header).
 
   private:
     struct SlotGate {

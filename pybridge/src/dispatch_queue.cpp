@@ -47,19 +47,6 @@ void DispatchQueue::push(std::uint32_t reactor, DispatchEvent &&event) {
         std::lock_guard lock(inbox.mutex);
         inbox.events.push_back(std::move(event));
     }
-    inbox.queued_since_batch_end = true;
-}
-
-void DispatchQueue::end_batch(std::uint32_t reactor) noexcept {
-    bind_current_thread(reactor);
-    Inbox &inbox = inboxes_[reactor % inbox_count_];
-    if (!inbox.queued_since_batch_end) return;
-    inbox.queued_since_batch_end = false;
-    wake();
-}
-
-void DispatchQueue::push_and_wake(std::uint32_t reactor, DispatchEvent &&event) {
-    push(reactor, std::move(event));
     wake();
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The hand-off from reactor threads to the Python loop thread: one inbox per reactor (mutex + vector swap;
 // the loop takes a whole batch at once, so the lock is held for a pointer swap) and one eventfd the loop
-// watches with add_reader. A reactor writes the eventfd at most once per batch of completions, and not at
-// all while the loop has been signalled and not yet drained.
+// watches with add_reader. The eventfd is written at most once per loop drain: the first event after a drain
+// writes it, every later one sees the loop already signalled. (Waking at on_batch_end instead would be the
+// same count under load, but the engine also calls handlers outside its completion batches, with no
+// on_batch_end before it sleeps: see pybridge/ENGINE_REQUESTS.md #3.)
 
 #include <atomic>
 #include <cstdint>
@@ -38,18 +40,11 @@ class DispatchQueue {
     /// The descriptor the loop watches (readable when there is something to take).
     int wake_fd() const noexcept { return wake_fd_; }
 
-    /// Reactor thread: queue an event; the loop is woken at the end of the reactor's batch.
+    /// Reactor thread: queue an event and make sure the loop is (or already was) woken.
     void push(std::uint32_t reactor, DispatchEvent &&event);
-    /// Reactor thread: the batch is over; wake the loop once if this reactor queued anything.
-    void end_batch(std::uint32_t reactor) noexcept;
-
-    /// Reactor thread, for events the engine emits outside a batch of completions (on_sent): queue and wake
-    /// now. Still at most one eventfd write until the loop drains.
-    void push_and_wake(std::uint32_t reactor, DispatchEvent &&event);
 
     /// Any thread, no GIL needed: make sure the loop drains soon (it wakes the queue this reactor thread feeds,
-    /// or the most recently started one). At once rather than at the end of a batch, because the engine also
-    /// releases buffers outside its batches; the signalled flag keeps it to one write per drain anyway.
+    /// or the most recently started one).
     static void request_drain() noexcept;
 
     /// Loop thread: moves every queued event into `out` (in per-reactor order) and re-arms the wake.
@@ -65,7 +60,6 @@ class DispatchQueue {
     struct alignas(64) Inbox {
         std::mutex mutex;
         std::vector<DispatchEvent> events;
-        bool queued_since_batch_end = false;  ///< touched only by the inbox's reactor thread
     };
 
     void wake() noexcept;

@@ -160,7 +160,17 @@ void WsgiServer::serve_requests() {
         }
         drop_released_bytes();
         if (!work.channel) continue;
-        run_request(work);
+        try {
+            run_request(work);
+        } catch (py::error_already_set &error) {  // outside the app (out of memory): keep the thread serving
+            error.restore();
+            log_current_error("WSGI bridge error", py::handle());
+            work.channel->finish();
+        } catch (const std::exception &error) {
+            PyErr_SetString(PyExc_RuntimeError, error.what());
+            log_current_error("WSGI bridge error", py::handle());
+            work.channel->finish();
+        }
         forget(work.channel->id());
         in_flight_.fetch_sub(1);
     }
