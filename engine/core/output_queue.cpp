@@ -151,6 +151,12 @@ void OutputQueue::consume_file(std::size_t bytes, std::vector<ExchangeId> &sent)
     if (segment.file.length == 0) pop_front(false, sent);
 }
 
+const OutputSegment *OutputQueue::leading_file() const noexcept {
+    for (const OutputSegment &segment : segments_)
+        if (segment.kind == OutputSegment::Kind::file) return &segment;
+    return nullptr;
+}
+
 void OutputQueue::release_held() noexcept {
     for (OutputSegment &segment : held_) release(segment);
     held_.clear();

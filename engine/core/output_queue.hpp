@@ -66,6 +66,8 @@ class OutputQueue {
     void consume(std::size_t bytes, bool hold_for_zero_copy, std::vector<ExchangeId> &sent);
     /// Advances the front file segment by `bytes`; closes the file and pops it when done.
     void consume_file(std::size_t bytes, std::vector<ExchangeId> &sent);
+    /// The first file segment, if any.
+    const OutputSegment *leading_file() const noexcept;
     /// Every zero-copy notification has arrived: release what was held.
     void release_held() noexcept;
     /// Drops everything unsent (connection closed): releases memory and closes files.

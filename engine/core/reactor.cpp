@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,9 +29,6 @@ constexpr std::uint16_t recv_buffer_group = 0;
 // at most ten wakes a second while any timer is armed.
 constexpr std::uint32_t timer_tick_ms = 100;
 constexpr std::uint32_t timer_slots = 1024;
-// Splice moves at most a pipe's capacity per round trip; a 1 MiB pipe (the unprivileged maximum
-// by default) means four round trips for a 4 MiB file instead of 64.
-constexpr int wanted_pipe_size = 1 << 20;
 constexpr std::size_t max_gather = sizeof(Connection::vectors) / sizeof(iovec);
 
 std::uint64_t monotonic_ms() noexcept {
@@ -179,8 +178,7 @@ void Reactor::handle_completion(io_uring_cqe *cqe) {
     case Op::recv: on_recv(connection, cqe); break;
     case Op::send: on_send(connection, cqe, false); break;
     case Op::send_zc: on_send(connection, cqe, true); break;
-    case Op::splice_in: on_splice_in(connection, cqe->res); break;
-    case Op::splice_out: on_splice_out(connection, cqe->res); break;
+    case Op::writable: on_writable(connection, cqe->res); break;
     default: break;
     }
 }
@@ -192,7 +190,9 @@ void Reactor::arm_accept(std::uint32_t listener) {
     if (draining_) return;
     io_uring_sqe *sqe = ring_.sqe();
     // Multishot: one SQE keeps producing a CQE per connection until the kernel clears F_MORE.
-    io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC);
+    // Accepted sockets are non-blocking: io_uring's socket ops poll for readiness either way, and
+    // file responses go out with a direct sendfile() that must never block the reactor.
+    io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     io_uring_sqe_set_data64(sqe, encode_user_data(Op::accept, listener, 0));
     accept_armed_[listener] = true;
 }
@@ -335,14 +335,32 @@ void Reactor::issue_output(Connection &connection) {
         return;
     }
     if (output.front_is_file()) {
-        issue_splice_in(connection);
+        send_file(connection);
         return;
     }
     std::size_t total = 0;
     bool file_follows = false;
     const std::size_t count = output.gather(connection.vectors, max_gather, total, &file_follows);
-    // A head followed by file data: MSG_MORE lets TCP put both into the same segments.
-    const int send_flags = MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0);
+    if (file_follows && count > 0) {
+        // A head before a file: written with the same direct, non-blocking calls as the file, so
+        // both leave in one pass (MSG_MORE lets TCP pack them into the same segments).
+        msghdr message{};
+        message.msg_iov = connection.vectors;
+        message.msg_iovlen = count;
+        const ssize_t sent = ::sendmsg(connection.fd(), &message, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+        if (sent < 0 && errno != EAGAIN) {
+            connection.on_send_error();
+            return;
+        }
+        if (sent > 0) {
+            output.consume(static_cast<std::size_t>(sent), connection.zero_copy_notifications > 0, sent_scratch_);
+            sent_notifications_.insert(sent_notifications_.end(), sent_scratch_.begin(), sent_scratch_.end());
+            sent_scratch_.clear();
+        }
+        send_file(connection);  // continues with the file, or waits for POLLOUT
+        return;
+    }
+    const int send_flags = MSG_NOSIGNAL;
     if (count == 0) {
         // Only notification markers are left at the front: they are due now.
         output.consume(0, connection.zero_copy_notifications > 0, sent_scratch_);
@@ -403,74 +421,48 @@ void Reactor::on_send(Connection &connection, io_uring_cqe *cqe, bool zero_copy)
     if (!notification_follows) finish_op(connection);
 }
 
-void Reactor::issue_splice_in(Connection &connection) {
-    if (connection.pipe_fds[0] < 0) {
-        if (::pipe2(connection.pipe_fds, O_CLOEXEC) < 0) {
-            log(LogLevel::error, "reactor {}: pipe2 failed: {}", index_, std::strerror(errno));
-            connection.on_send_error();
-            return;
+void Reactor::send_file(Connection &connection) {
+    // Files go out with sendfile() on the non-blocking socket, straight from the page cache: no copy,
+    // and no io-wq. io_uring has no sendfile; its splice always runs in an io-wq worker, and two
+    // thread hand-offs per response cost more CPU than the syscall (measured: perf/results/).
+    // When the socket buffer is full, a POLLOUT on the ring says when to continue.
+    OutputQueue &output = connection.socket_output();
+    while (output.front_is_file()) {
+        FileRegion &file = output.front().file;
+        auto offset = static_cast<off_t>(file.offset);
+        const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(file.length, 1u << 30));
+        const ssize_t sent = ::sendfile(connection.fd(), file.fd, &offset, chunk);
+        if (sent > 0) {
+            output.consume_file(static_cast<std::size_t>(sent), sent_scratch_);
+            sent_notifications_.insert(sent_notifications_.end(), sent_scratch_.begin(), sent_scratch_.end());
+            sent_scratch_.clear();
+            if (static_cast<std::size_t>(sent) < chunk) break;  // the socket buffer is full
+            continue;
         }
-        ::fcntl(connection.pipe_fds[1], F_SETPIPE_SZ, wanted_pipe_size);  // best effort
-        const int capacity = ::fcntl(connection.pipe_fds[1], F_GETPIPE_SZ);
-        connection.pipe_capacity = capacity > 0 ? static_cast<std::size_t>(capacity) : 65536;
-    }
-    const FileRegion &file = connection.output.front().file;
-    const auto length = static_cast<unsigned>(std::min<std::uint64_t>(file.length, connection.pipe_capacity));
-    // Splice always runs in an io-wq worker. Linking file->pipe and pipe->socket lets the worker
-    // run both back to back: one hand-off per chunk instead of two trips through the ring.
-    io_uring_sqe *sqe = ring_.sqe();
-    io_uring_prep_splice(sqe, file.fd, static_cast<std::int64_t>(file.offset), connection.pipe_fds[1], -1, length,
-                         SPLICE_F_MOVE);
-    sqe->flags |= IOSQE_IO_LINK;
-    io_uring_sqe_set_data64(sqe, encode_user_data(Op::splice_in, connection.slot(), connection.generation()));
-    sqe = ring_.sqe();
-    io_uring_prep_splice(sqe, connection.pipe_fds[0], -1, connection.fd(), -1, length, SPLICE_F_MOVE);
-    io_uring_sqe_set_data64(sqe, encode_user_data(Op::splice_out, connection.slot(), connection.generation()));
-    connection.set(http::CONN_F_SEND_IN_FLIGHT);
-    connection.pending_ops += 2;
-}
-
-void Reactor::issue_splice_out(Connection &connection) {
-    io_uring_sqe *sqe = ring_.sqe();
-    io_uring_prep_splice(sqe, connection.pipe_fds[0], -1, connection.fd(), -1,
-                         static_cast<unsigned>(connection.pipe_bytes), SPLICE_F_MOVE);
-    io_uring_sqe_set_data64(sqe, encode_user_data(Op::splice_out, connection.slot(), connection.generation()));
-    ++connection.pending_ops;
-}
-
-void Reactor::on_splice_in(Connection &connection, int result) {
-    // A short read breaks the link: the linked splice_out then completes with -ECANCELED and is
-    // re-issued for what the pipe holds (on_splice_out).
-    if (result > 0) connection.pipe_bytes = static_cast<std::size_t>(result);
-    if (result <= 0 && !connection.has(http::CONN_F_TEARDOWN)) {
+        if (sent < 0 && errno == EAGAIN) break;
         // 0: the file shrank under us; the promised length can no longer be delivered.
-        log(LogLevel::warning, "reactor {}: reading a file for a response failed: {}", index_,
-            result == 0 ? "unexpected end of file" : std::strerror(-result));
-        connection.clear(http::CONN_F_SEND_IN_FLIGHT);
+        log(LogLevel::warning, "reactor {}: sending a file failed: {}", index_,
+            sent == 0 ? "unexpected end of file" : std::strerror(errno));
         connection.on_send_error();
+        return;
     }
-    finish_op(connection);
+    // Still a file in front, or head bytes before it that did not fit: wait for room.
+    if (!output.empty() && (output.front_is_file() || output.front().size > 0) && output.leading_file()) {
+        io_uring_sqe *sqe = ring_.sqe();
+        io_uring_prep_poll_add(sqe, connection.fd(), POLLOUT);
+        io_uring_sqe_set_data64(sqe, encode_user_data(Op::writable, connection.slot(), connection.generation()));
+        connection.set(http::CONN_F_SEND_IN_FLIGHT);
+        ++connection.pending_ops;
+        return;
+    }
+    want_send(connection);  // what follows the file, or on_output_drained()
 }
 
-void Reactor::on_splice_out(Connection &connection, int result) {
-    if (connection.has(http::CONN_F_TEARDOWN)) {
-        connection.clear(http::CONN_F_SEND_IN_FLIGHT);
-    } else if (result == -ECANCELED && connection.pipe_bytes > 0) {
-        issue_splice_out(connection);
-    } else if (result <= 0) {
-        connection.clear(http::CONN_F_SEND_IN_FLIGHT);
-        connection.on_send_error();
-    } else {
-        connection.pipe_bytes -= static_cast<std::size_t>(result);
-        connection.output.consume_file(static_cast<std::size_t>(result), sent_scratch_);
-        sent_notifications_.insert(sent_notifications_.end(), sent_scratch_.begin(), sent_scratch_.end());
-        sent_scratch_.clear();
-        if (connection.pipe_bytes > 0) {
-            issue_splice_out(connection);
-        } else {
-            connection.clear(http::CONN_F_SEND_IN_FLIGHT);
-            want_send(connection);
-        }
+void Reactor::on_writable(Connection &connection, int result) {
+    connection.clear(http::CONN_F_SEND_IN_FLIGHT);
+    if (!connection.has(http::CONN_F_TEARDOWN)) {
+        if (result < 0) connection.on_send_error();
+        else want_send(connection);
     }
     finish_op(connection);
 }

@@ -75,16 +75,14 @@ class Reactor {
     void on_accept(std::uint32_t listener, io_uring_cqe *cqe);
     void on_recv(http::Connection &connection, io_uring_cqe *cqe);
     void on_send(http::Connection &connection, io_uring_cqe *cqe, bool zero_copy);
-    void on_splice_in(http::Connection &connection, int result);
-    void on_splice_out(http::Connection &connection, int result);
+    void on_writable(http::Connection &connection, int result);
     void on_wake();
     void arm_accept(std::uint32_t listener);
     void arm_recv(http::Connection &connection);
     void arm_wake();
     void arm_tick();
     void issue_output(http::Connection &connection);
-    void issue_splice_in(http::Connection &connection);
-    void issue_splice_out(http::Connection &connection);
+    void send_file(http::Connection &connection);
     void flush_output();
     void finish_op(http::Connection &connection);
     void begin_drain();

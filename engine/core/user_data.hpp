@@ -17,8 +17,7 @@ enum class Op : std::uint8_t {
     recv,        ///< multishot recv into the provided-buffer ring
     send,        ///< send/sendmsg of queued output
     send_zc,     ///< zero-copy sendmsg: a result CQE, then a notification CQE (F_NOTIF)
-    splice_in,   ///< file -> pipe
-    splice_out,  ///< pipe -> socket
+    writable,    ///< POLLOUT: the socket has room again for a file response (sendfile)
     cancel,      ///< cancel requests we issued; result ignored
     wake,        ///< eventfd read: the inbox has commands
     tick,        ///< timer-wheel tick (a timeout SQE, armed only while timers exist)

@@ -89,10 +89,7 @@ Connection::Connection(core::Reactor &reactor, std::uint32_t slot)
     timer.owner = slot;
 }
 
-Connection::~Connection() {
-    if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
-    if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
-}
+Connection::~Connection() = default;
 
 void Connection::open(int fd, std::uint32_t generation, bool is_unix) {
     fd_ = fd;
@@ -103,7 +100,6 @@ void Connection::open(int fd, std::uint32_t generation, bool is_unix) {
     input_state_ = InputState::head;
     pending_ops = 0;
     zero_copy_notifications = 0;
-    pipe_bytes = 0;
     if (const tls::TlsContext *context = reactor_.tls_context()) {
         tls_ = std::make_unique<TlsTransport>(*context, reactor_.send_buffers(), *this);
         socket_output_ = &tls_->wire();
@@ -119,13 +115,6 @@ void Connection::release() {
     socket_output_ = &output;
     parser_.reset();
     std::string().swap(stash_);
-    if (pipe_bytes > 0 && pipe_fds[0] >= 0) {
-        // A pipe with leftover bytes cannot be reused for the next connection.
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        pipe_fds[0] = pipe_fds[1] = -1;
-        pipe_bytes = 0;
-    }
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     flags_ = 0;

@@ -106,9 +106,6 @@ class Connection final : public Exchange, private BodySink {
     core::TimerNode timer;
     unsigned pending_ops = 0;      ///< SQEs whose final completion has not arrived
     unsigned zero_copy_notifications = 0;  ///< zero-copy sends awaiting their notification
-    std::size_t pipe_bytes = 0;    ///< bytes sitting in the splice pipe
-    std::size_t pipe_capacity = 0; ///< the pipe's size, read once when it is created
-    int pipe_fds[2] = {-1, -1};
     msghdr message{};
     iovec vectors[16]{};
 
