@@ -282,9 +282,12 @@ class Config:
         default=False,
         metadata=_option("serve Prometheus metrics of the workers from the supervisor process"),
     )
-    metrics_address: str = field(default="127.0.0.1", metadata=_option("address of the metrics endpoint", metavar="ADDRESS"))
+    metrics_address: str = field(
+        default="127.0.0.1", metadata=_option("address of the metrics endpoint", metavar="ADDRESS")
+    )
     metrics_port: int = field(
-        default=9090, metadata=_option("port of the metrics endpoint", parse=int, minimum=0, maximum=65535, metavar="PORT")
+        default=9090,
+        metadata=_option("port of the metrics endpoint", parse=int, minimum=0, maximum=65535, metavar="PORT"),
     )
 
     # -----------------------------------------------------------------------------------------------------------

@@ -145,7 +145,8 @@ def socket_activation_fds() -> list[int]:
         try:
             mode = os.fstat(fd).st_mode
         except OSError as exc:
-            raise StartupError(f"socket activation: descriptor {fd} is not open ({errno.errorcode[exc.errno]})") from exc
+            reason = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+            raise StartupError(f"socket activation: descriptor {fd} is not open ({reason})") from exc
         if not stat.S_ISSOCK(mode):
             raise StartupError(f"socket activation: descriptor {fd} is not a socket")
         os.set_inheritable(fd, False)  # only workers get it, through pass_fds

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from worker_processes import RunningServer, free_port
+from worker_processes import WORKER_TESTS_DIR, RunningServer, free_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -73,3 +74,18 @@ def test_socket_activation_meant_for_another_process_is_ignored(launch: Callable
     assert httpx.get(server.url("/"), timeout=10).status_code == 200
     assert httpx.get(server.url("/env?LISTEN_FDS"), timeout=10).text == "-"
     assert server.stop() == 0
+
+
+def test_socket_activation_of_a_non_socket_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with (tmp_path / "not-a-socket").open("w") as regular_file:
+        result = subprocess.run(
+            [sys.executable, "-c", ACTIVATION_WRAPPER, "pid_app:app"],
+            cwd=WORKER_TESTS_DIR,
+            env={**os.environ, "TEST_SOCKET_FD": str(regular_file.fileno())},
+            pass_fds=(regular_file.fileno(),),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["uring-granian: error: socket activation: descriptor 3 is not a socket"]

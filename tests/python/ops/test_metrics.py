@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from worker_processes import RunningServer, free_port, wait_until
+from worker_processes import WORKER_TESTS_DIR, RunningServer, free_port, wait_until
 
 from uring_granian.metrics import SupervisorView, WorkerView, render
 
@@ -148,3 +151,21 @@ def test_wsgi_scrape_counts_every_body_shape(launch: Callable[..., RunningServer
     assert total(samples, "uring_granian_http_requests_total", code="500") == 1
     assert total(samples, "uring_granian_http_request_duration_seconds_count") == 5
     assert server.stop() == 0
+
+
+def test_busy_metrics_port_is_one_line_and_exit_1() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "uring_granian", "--metrics", "--metrics-port", str(busy), "pid_app:app"],
+            cwd=WORKER_TESTS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"uring-granian: error: cannot serve metrics on 127.0.0.1:{busy}: Address already in use"
+    )

@@ -23,7 +23,8 @@ async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     body = VERSION.encode()
-    await send({{"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]}})
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({{"type": "http.response.start", "status": 200, "headers": headers}})
     await send({{"type": "http.response.body", "body": body}})
 '''
 
