@@ -1,10 +1,17 @@
 #include "tls/tls_error.hpp"
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 namespace engine::tls {
 
 namespace {
+
+// Reason strings are loaded lazily by OpenSSL; a process that formats an error before any SSL
+// object exists (a test, an early startup failure) must load them itself.
+void load_error_strings() noexcept {
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
+}
 
 class TlsCategory final : public std::error_category {
   public:
@@ -15,6 +22,7 @@ class TlsCategory final : public std::error_category {
         case TlsErrc::handshake_incomplete: return "TLS handshake not complete";
         case TlsErrc::closed: return "TLS session closed";
         }
+        load_error_strings();
         const char *reason = ERR_reason_error_string(static_cast<unsigned long>(value));
         return reason ? reason : "TLS error " + std::to_string(value);
     }
@@ -45,6 +53,7 @@ std::string take_openssl_error_text(const char *fallback) {
     const unsigned long packed = ERR_peek_error();
     ERR_clear_error();
     if (packed == 0) return fallback;
+    load_error_strings();
     const char *reason = ERR_reason_error_string(packed);
     const char *library = ERR_lib_error_string(packed);
     std::string text = reason ? reason : fallback;
