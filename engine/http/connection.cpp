@@ -375,14 +375,23 @@ void Connection::drop_part(ResponsePart &part) noexcept {
     part.body = std::monostate{};
 }
 
+// Bodies up to this size are copied next to the head: the response then leaves in one plain send
+// instead of a sendmsg with an iovec per piece, which costs more than copying a few KiB.
+constexpr std::size_t copy_body_below = 4096;
+
 void Connection::queue_body(Body &body, std::size_t size) {
     if (auto *owned = std::get_if<std::string>(&body)) {
-        if (owned->size() <= 4096) output.append_copy(*owned);
+        if (owned->size() <= copy_body_below) output.append_copy(*owned);
         else output.append_owned(std::move(*owned));
     } else if (auto *external = std::get_if<ExternalBuffer>(&body)) {
         ExternalBuffer piece = *external;
         piece.size = size;
-        output.append_external(piece);
+        if (size <= copy_body_below) {
+            output.append_copy(std::string_view(piece.data, size));
+            if (piece.release) piece.release(piece.ctx);
+        } else {
+            output.append_external(piece);
+        }
     } else if (auto *file = std::get_if<FileRegion>(&body)) {
         FileRegion region = *file;
         region.length = size;
