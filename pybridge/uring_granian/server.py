@@ -26,8 +26,8 @@ __all__ = ["Server", "run_worker"]
 logger = logging.getLogger("uring_granian")
 
 # Eager task start (3.12+): a handler that never suspends finishes inside the dispatch callback, without a trip
-# through the loop's ready queue. Measured faster (see perf/results/bridge_loop_cpu.md); the variable exists to
-# measure both ways.
+# through the loop's ready queue. Measured: less loop-thread CPU per hello request on 3.12 and 3.13 with both
+# asyncio and uvloop. The variable (0 = off) exists to measure both ways.
 EAGER_TASKS_ENV = "URING_GRANIAN_EAGER_TASKS"
 
 
@@ -102,8 +102,9 @@ class Server:
             logger.info("Listening at %s (pid %d, %d reactor thread(s))", where, os.getpid(), config.threads)
             if on_ready is not None:
                 on_ready()
-            assert self._stop_event is not None
-            await self._stop_event.wait()
+            stop_event = self._stop_event
+            if stop_event is not None:
+                await stop_event.wait()
             logger.info("Stopping: finishing in-flight requests (up to %ds)", config.graceful_timeout)
         finally:
             await _shut_down(loop, native)
