@@ -284,3 +284,59 @@ def test_graceful_stop_finishes_in_flight_requests(start_server: Any) -> None:
         thread.join()
     assert result["response"].status_code == 200
     assert result["response"].text == "slow done"
+
+
+def test_blocking_threads_run_requests_concurrently(start_server: Any) -> None:
+    server = start_server("wsgi_apps:app", "--blocking-threads", "3")
+    results: list[dict[str, Any]] = []
+
+    def request() -> None:
+        results.append(httpx.get(server.url + "/thread?seconds=0.5", timeout=10).json())
+
+    started = time.monotonic()
+    clients = [threading.Thread(target=request) for _ in range(6)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    elapsed = time.monotonic() - started
+    names = {result["thread"] for result in results}
+    assert len(results) == 6
+    assert names <= {f"uring-granian-wsgi-{index}" for index in range(3)}, names
+    assert len(names) == 3  # all three threads worked ...
+    assert 1.0 <= elapsed < 2.5, elapsed  # ... three at a time: two rounds of 0.5 s
+
+
+SERVE_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+import uring_granian
+from wsgi_apps import hello
+uring_granian.serve(hello, interface="wsgi", host="127.0.0.1", port={port}, blocking_threads=2)
+"""
+
+
+def test_serve_api_with_interface_wsgi(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from server_process import free_port
+    from wsgi_server_process import HERE
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", SERVE_SCRIPT.format(here=str(HERE), port=port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+        assert httpx.get(f"http://127.0.0.1:{port}/").text == "Hello, World!"
+        process.terminate()
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -192,7 +192,10 @@ class ClosingBody:
         return b"x" * 65536
 
     def close(self) -> None:
-        (MARKERS / f"close-{self.marker}").write_text(f"{self.mode} {self.sent}")
+        # Written aside, then renamed: the test polls for the file and must never read it half-written.
+        partial = MARKERS / f".close-{self.marker}"
+        partial.write_text(f"{self.mode} {self.sent}")
+        partial.rename(MARKERS / f"close-{self.marker}")
 
 
 def closing(environ: Environ, start_response: StartResponse) -> ClosingBody:
@@ -229,6 +232,11 @@ def slow(environ: Environ, start_response: StartResponse) -> list[bytes]:
     return [b"slow done"]
 
 
+def thread_name(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    time.sleep(float(query(environ).get("seconds", "0")))
+    return json_response(start_response, {"thread": threading.current_thread().name, "pid": os.getpid()})
+
+
 def stats(environ: Environ, start_response: StartResponse) -> list[bytes]:
     from uring_granian import _native
 
@@ -255,6 +263,7 @@ ROUTES: dict[str, WSGIApp] = {
     "/file_validated": file_response,
     "/big": big,
     "/slow": slow,
+    "/thread": thread_name,
     "/__stats": stats,
 }
 VALIDATED: dict[str, WSGIApp] = {path: validator(route) for path, route in ROUTES.items()}
