@@ -103,7 +103,7 @@ ListenSocket open_unix(const ListenConfig &config) {
         throw StartupError(fmt::format("cannot chmod {:o} {}: {}", config.uds_permissions, config.uds_path,
                                        std::strerror(err)));
     }
-    return ListenSocket{fd, true, true, where};
+    return ListenSocket{fd, true, true, where, true};
 }
 
 ListenSocket adopt_inherited(int fd) {
@@ -114,7 +114,7 @@ ListenSocket adopt_inherited(int fd) {
     sockaddr_storage storage{};
     socklen_t address_length = sizeof storage;
     ::getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &address_length);
-    return ListenSocket{fd, true, storage.ss_family == AF_UNIX, fmt::format("fd:{}", fd)};
+    return ListenSocket{fd, true, storage.ss_family == AF_UNIX, fmt::format("fd:{}", fd), true};
 }
 
 } // namespace
@@ -143,7 +143,7 @@ std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config
             const int fd = open_tcp(*addresses, port, config.backlog, where);
             // With port 0 the first bind picks a port; the other reactors join that one.
             if (port == 0) port = local_port(fd);
-            sockets[i].push_back(ListenSocket{fd, true, false, endpoint_text(config, port)});
+            sockets[i].push_back(ListenSocket{fd, true, false, endpoint_text(config, port), false});
         }
         bound_port = port;
     } catch (...) {

@@ -16,6 +16,7 @@ struct ListenSocket {
     bool owned = true;       ///< closed by us (inherited fds are closed too, after use)
     bool is_unix = false;
     std::string description; ///< "http://127.0.0.1:8000" or "unix:/path"
+    bool shared = false;     ///< one socket for every reactor (and worker process): Unix or inherited
 };
 
 /// Opens what `config` asks for: `per_reactor[i]` are the sockets reactor i accepts on. Throws

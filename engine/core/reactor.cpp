@@ -189,10 +189,20 @@ void Reactor::handle_completion(io_uring_cqe *cqe) {
 void Reactor::arm_accept(std::uint32_t listener) {
     if (draining_) return;
     io_uring_sqe *sqe = ring_.sqe();
-    // Multishot: one SQE keeps producing a CQE per connection until the kernel clears F_MORE.
     // Accepted sockets are non-blocking: io_uring's socket ops poll for readiness either way, and
     // file responses go out with a direct sendfile() that must never block the reactor.
-    io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    constexpr int accept_flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+    if (listeners_[listener].shared) {
+        // A socket shared by every reactor and worker (Unix, inherited): the kernel wakes the first
+        // waiter in its queue, and a multishot accept never leaves that place, so one reactor would
+        // take every connection. A single-shot accept re-armed after each connection goes to the back
+        // of the queue: connections rotate over the reactors and worker processes.
+        io_uring_prep_accept(sqe, listeners_[listener].fd, nullptr, nullptr, accept_flags);
+    } else {
+        // Our own SO_REUSEPORT socket: multishot, one SQE producing a CQE per connection until the
+        // kernel clears F_MORE.
+        io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, accept_flags);
+    }
     io_uring_sqe_set_data64(sqe, encode_user_data(Op::accept, listener, 0));
     accept_armed_[listener] = true;
 }
