@@ -123,17 +123,22 @@ void AsgiServer::drain(py::handle self) {
 void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
     const engine::Request &request = *event.request;
     ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    // Answered here without an app: the body (if any) has no reader, so the reactor must drop it unpaused.
+    auto answer_without_app = [&](engine::ResponsePart &&response) {
+        if (event.body_gate) event.body_gate->discard.store(true, std::memory_order_release);
+        engine_->post(event.id, std::move(response));
+    };
     py::object scope;
     try {
         scope = build_http_scope(request, context);
     } catch (py::error_already_set &error) {
         error.restore();
         log_current_error("could not build the ASGI scope");
-        engine_->post(event.id, internal_error_response());
+        answer_without_app(internal_error_response());
         return;
     }
     if (!scope) {
-        engine_->post(event.id, bad_request_response());
+        answer_without_app(bad_request_response());
         return;
     }
     auto exchange = std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,

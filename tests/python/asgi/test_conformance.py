@@ -76,6 +76,14 @@ def test_path_that_is_not_utf8_is_rejected_with_400(conformance_server: ServerPr
     assert raw.startswith(b"HTTP/1.1 400"), raw[:200]
 
 
+def test_rejected_request_with_a_large_body_does_not_hang(conformance_server: ServerProcess) -> None:
+    body = b"z" * (3 * 1024 * 1024)  # above the body high-water mark: the reactor must drop it, not pause
+    head = b"POST /%FF HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " + str(len(body)).encode()
+    head += b"\r\n\r\n"
+    raw = conformance_server.raw_request(head + body, timeout=20)
+    assert raw.startswith(b"HTTP/1.1 400"), raw[:200]
+
+
 def test_http_1_0_version(conformance_server: ServerProcess) -> None:
     raw = conformance_server.raw_request(b"GET /scope HTTP/1.0\r\n\r\n")
     assert raw.startswith(b"HTTP/1.")
