@@ -165,6 +165,12 @@ async def stream_until_gone(scope: dict[str, Any], receive: Any, send: Any) -> N
         raise
 
 
+async def sleep_forever(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"started", "more_body": True})
+    await asyncio.sleep(3600)  # ignores the disconnect: only cancellation ends it
+
+
 async def observations(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await respond(send, 200, observed)
 
@@ -265,6 +271,7 @@ ROUTES = {
     "/wait-disconnect": wait_disconnect,
     "/stream-until-gone": stream_until_gone,
     "/observed": observations,
+    "/sleep-forever": sleep_forever,
     "/raise-before": raise_before,
     "/raise-after": raise_after,
     "/return-without-response": return_without_response,

@@ -223,6 +223,20 @@ def test_lifespan_shutdown_runs_on_graceful_stop(start_server) -> None:
     assert "conformance_app: lifespan shutdown" in server.logs()
 
 
+def test_graceful_stop_cuts_and_cancels_requests_that_outlive_the_timeout(start_server) -> None:
+    server = start_server("conformance_app:app", "--graceful-timeout", "1")
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.sendall(b"GET /sleep-forever HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert b"started" in sock.recv(65536) or b"started" in sock.recv(65536)
+    started = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - started < 15
+    sock.close()
+    logs = server.logs()
+    assert "conformance_app: lifespan shutdown" in logs
+    assert "Exception in ASGI application" not in logs  # cancellation at shutdown is not an app error
+
+
 def test_no_lifespan_gives_an_empty_state(start_server) -> None:
     server = start_server("conformance_app:app", "--no-lifespan")
     assert httpx.get(server.url + "/scope").json()["scope"]["state_keys"] == []
