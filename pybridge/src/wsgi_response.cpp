@@ -10,6 +10,7 @@
 
 #include "asgi_response.hpp"  // add_response_header, response_body_from, ProtocolError
 #include "errors.hpp"
+#include "lent_bytes.hpp"
 #include "wsgi_server.hpp"
 
 namespace py = pybind11;
@@ -132,7 +133,11 @@ bool WsgiResponder::post(engine::Body &&body, std::size_t size, bool end) {
     part.body = std::move(body);
     part.end = end;
     ended_ = end;
-    return channel_->send(std::move(part), size);
+    const bool delivered = channel_->send(std::move(part), size);
+    // Bodies lent earlier come back from the reactor as it sends them; drop them as the response goes, not at
+    // its end, or a long streamed response would keep every chunk it produced alive.
+    drop_released_bytes();
+    return delivered;
 }
 
 bool WsgiResponder::send_chunk(PyObject *chunk, bool end) {

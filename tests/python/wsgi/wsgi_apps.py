@@ -115,7 +115,8 @@ def download(environ: Environ, start_response: StartResponse) -> Iterator[bytes]
     block = bytes(range(256)) * (chunk_size // 256)
     sent = 0
     while sent < size:
-        piece = block[: min(chunk_size, size - sent)]
+        # A new object per chunk (a full slice would be the same object): each is lent to the engine on its own.
+        piece = block[: min(chunk_size, size - sent) - 1] + b"."
         sent += len(piece)
         with progress_lock:
             download_progress["produced"] = sent
