@@ -171,6 +171,17 @@ async def sleep_forever(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await asyncio.sleep(3600)  # ignores the disconnect: only cancellation ends it
 
 
+running = {"now": 0}
+
+
+async def concurrency(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    running["now"] += 1
+    observed["max_running"] = max(observed.get("max_running", 0), running["now"])
+    await asyncio.sleep(0.05)
+    running["now"] -= 1
+    await respond(send, 200, {"ok": True})
+
+
 async def observations(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await respond(send, 200, observed)
 
@@ -271,6 +282,7 @@ ROUTES = {
     "/wait-disconnect": wait_disconnect,
     "/stream-until-gone": stream_until_gone,
     "/observed": observations,
+    "/concurrency": concurrency,
     "/sleep-forever": sleep_forever,
     "/raise-before": raise_before,
     "/raise-after": raise_after,

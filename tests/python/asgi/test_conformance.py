@@ -237,6 +237,18 @@ def test_graceful_stop_cuts_and_cancels_requests_that_outlive_the_timeout(start_
     assert "Exception in ASGI application" not in logs  # cancellation at shutdown is not an app error
 
 
+@pytest.mark.parametrize(("options", "limited"), [(("--backpressure", "1"), True), ((), False)])
+def test_backpressure_limits_concurrent_requests(start_server, options: tuple[str, ...], limited: bool) -> None:
+    import concurrent.futures
+
+    server = start_server("conformance_app:app", *options)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: httpx.get(server.url + "/concurrency").status_code, range(12)))
+    assert statuses == [200] * 12
+    max_running = httpx.get(server.url + "/observed").json()["max_running"]
+    assert (max_running == 1) if limited else (max_running > 1)
+
+
 def test_no_lifespan_gives_an_empty_state(start_server) -> None:
     server = start_server("conformance_app:app", "--no-lifespan")
     assert httpx.get(server.url + "/scope").json()["scope"]["state_keys"] == []
