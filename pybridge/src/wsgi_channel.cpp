@@ -13,7 +13,8 @@ namespace py = pybind11;
 namespace bridge {
 
 WsgiChannel::WsgiChannel(WsgiServer *server, engine::ExchangeId id, std::shared_ptr<BodyGate> gate, bool has_body)
-    : live_(live_objects().wsgi_channels), server_(server), id_(id), gate_(std::move(gate)), body_complete_(!has_body) {}
+    : live_(live_objects().wsgi_channels), server_(server), id_(id), gate_(std::move(gate)),
+      body_complete_(!has_body) {}
 
 // --- pump thread ---------------------------------------------------------------------------------------------
 

@@ -134,7 +134,8 @@ def test_http_1_0_environ_and_close_delimited_body(server: WsgiServerProcess) ->
 
 
 def test_no_content_length_is_chunked_for_http_1_1(server: WsgiServerProcess) -> None:
-    _, fields, body = split_response(server.raw_request(b"GET /chunked HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+    raw = server.raw_request(b"GET /chunked HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    _, fields, body = split_response(raw)
     assert fields[b"transfer-encoding"] == b"chunked"
     assert dechunk(body) == (b"no content-length, so chunked or close-delimited", True)
 

@@ -89,7 +89,8 @@ def test_streaming_download_of_64_mib_keeps_rss_bounded(start_server: Callable[.
     server = warmed_server(start_server)
     baseline = server.rss_kib()
     received = 0
-    with PeakRss(server) as rss, httpx.stream("GET", server.url + f"/download?size={BODY_SIZE}", timeout=60) as response:
+    url = server.url + f"/download?size={BODY_SIZE}"
+    with PeakRss(server) as rss, httpx.stream("GET", url, timeout=60) as response:
         assert response.headers["content-length"] == str(BODY_SIZE)
         for chunk in response.iter_raw():
             received += len(chunk)

@@ -243,7 +243,8 @@ def stats(environ: Environ, start_response: StartResponse) -> list[bytes]:
 
     time.sleep(0.2)  # let the reactors hand back the last lent buffers
     gc.collect()
-    return json_response(start_response, {"live": _native.live_objects(), "garbage": len(gc.garbage), "rss_kib": rss_kib()})
+    stats = {"live": _native.live_objects(), "garbage": len(gc.garbage), "rss_kib": rss_kib()}
+    return json_response(start_response, stats)
 
 
 ROUTES: dict[str, WSGIApp] = {
