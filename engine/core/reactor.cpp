@@ -123,8 +123,14 @@ std::string Reactor::setup() {
 
 void Reactor::loop() {
     for (;;) {
-        deliver_sent_notifications();
-        flush_output();
+        // Everything a batch caused (sent notifications, output that resumes stashed input and so
+        // calls handlers again) happens before on_batch_end, so a handler that wakes its consumer
+        // there never leaves work behind while the reactor sleeps.
+        do {
+            deliver_sent_notifications();
+            flush_output();
+        } while (!sent_notifications_.empty());
+        handler_.on_batch_end(index_);
         const bool accepting = std::any_of(accept_armed_.begin(), accept_armed_.end(), [](bool armed) { return armed; });
         if (draining_ && open_connections_ == 0 && !accepting) break;
 
@@ -152,7 +158,6 @@ void Reactor::loop() {
         }
         rearm_recv_.clear();
         run_timers();
-        handler_.on_batch_end(index_);
     }
     log(LogLevel::debug, "reactor {} stopped", index_);
 }
@@ -279,6 +284,9 @@ void Reactor::on_recv(Connection &connection, io_uring_cqe *cqe) {
                 rearm_recv_.push_back(&connection);
             } else if (result != -ECANCELED) {
                 connection.on_peer_closed();  // EOF (0) or a socket error
+            } else if (!connection.has(http::CONN_F_STOP_READING)) {
+                // start_reading() raced with this cancel (it saw the recv still armed): honour it.
+                rearm_recv_.push_back(&connection);
             }
         }
         finish_op(connection);
