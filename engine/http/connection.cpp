@@ -415,8 +415,9 @@ void Connection::send(ResponsePart &&part) {
             return;
         }
         head_scratch_.clear();
-        framing_ = write_response_head(head_scratch_, *part.head, facts_, server_keep_alive(), reactor_.date(),
-                                       reactor_.config().server_header);
+        framing_ = write_response_head(head_scratch_, *part.head, facts_, server_keep_alive(),
+                                       part.head->has_date ? std::string_view{} : reactor_.date(),
+                                       part.head->has_server ? std::string_view{} : reactor_.config().server_header);
         output.append_copy(head_scratch_);
         if (!framing_.keep_alive) set(CONN_F_CLOSE_AFTER_OUTPUT);
         body_remaining_ = part.head->content_length;

@@ -32,11 +32,15 @@ struct ResponseHead {
     std::uint16_t status = 200;
     /// Header lines, each "Name: value\r\n", already validated by the producer (no CR/LF/NUL inside
     /// names or values). The engine adds Date, Server, Content-Length or Transfer-Encoding, and
-    /// Connection; a producer must not put those four in here (Content-Length goes in the field below).
+    /// Connection; a producer must not put those in here (Content-Length goes in the field below),
+    /// except Date and Server when it sets has_date / has_server.
     std::string header_lines;
     /// Body length if known. nullopt: chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0.
     std::optional<std::uint64_t> content_length;
     bool close = false;  ///< ask for Connection: close after this response
+    /// header_lines already carry the producer's own Date / Server: the engine leaves its own out.
+    bool has_date = false;
+    bool has_server = false;
 };
 
 using Body = std::variant<std::monostate, std::string, ExternalBuffer, FileRegion>;
