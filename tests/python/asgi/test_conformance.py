@@ -111,12 +111,13 @@ def test_one_mebibyte_upload_is_echoed(conformance_server: ServerProcess) -> Non
             assert response.content == payload
 
 
-@pytest.mark.skip(reason="engine bug: a paused body can stall for good (pybridge/ENGINE_REQUESTS.md #1)")
 def test_large_upload_is_flow_controlled(conformance_server: ServerProcess) -> None:
     payload = os.urandom(8 * 1024 * 1024)  # far above the body high-water mark: reading pauses and resumes
-    response = httpx.post(conformance_server.url + "/echo", content=payload, timeout=60)
-    assert response.content == payload
-    assert int(response.headers["x-events"]) > 1  # delivered as several http.request events
+    # Several rounds: a pause racing the resume once stalled about one upload in three.
+    for _ in range(5):
+        response = httpx.post(conformance_server.url + "/echo", content=payload, timeout=60)
+        assert response.content == payload
+        assert int(response.headers["x-events"]) > 1  # delivered as several http.request events
 
 
 def test_streaming_response_is_chunked(conformance_server: ServerProcess) -> None:
