@@ -124,11 +124,11 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
         if (contains_close_token(value)) head.close = true;
         return;
     }
-    // The engine frames the body (chunked when there is no Content-Length) and writes Date and Server itself.
-    if (equals_lowercase(name, "transfer-encoding") || equals_lowercase(name, "date") ||
-        equals_lowercase(name, "server")) {
-        return;
-    }
+    // The engine frames the body (chunked when there is no Content-Length).
+    if (equals_lowercase(name, "transfer-encoding")) return;
+    // The app's own Date and Server replace the engine's.
+    if (equals_lowercase(name, "date")) head.has_date = true;
+    if (equals_lowercase(name, "server")) head.has_server = true;
     head.header_lines.append(name);
     head.header_lines.append(": ");
     head.header_lines.append(value);

@@ -252,6 +252,7 @@ async def headers_out(scope: dict[str, Any], receive: Any, send: Any) -> None:
         (b"set-cookie", b"b=2"),
         (b"transfer-encoding", b"chunked"),
         (b"date", b"Mon, 01 Jan 1990 00:00:00 GMT"),
+        (b"server", b"conformance-app"),
         (b"content-length", b"5"),
     ]
     await send({"type": "http.response.start", "status": 201, "headers": headers})
