@@ -71,13 +71,9 @@ def test_streaming_upload_of_64_mib_keeps_rss_bounded(start_server: Callable[...
     for chunk in upload_chunks(BODY_SIZE):
         expected.update(chunk)
     with PeakRss(server) as rss:
-        try:
-            response = httpx.post(server.url + "/sink", content=upload_chunks(BODY_SIZE), timeout=20)
-        except httpx.TimeoutException:
-            # A stall, not a slow upload (64 MiB takes well under a second here): the engine loses a recv when
-            # resume_body() races the cancel of a paused read (pybridge/ENGINE_REQUESTS.md #1; the one-line fix
-            # proposed there makes this test pass). Reported as an expected failure until the engine has it.
-            pytest.xfail("paused request body never resumed: engine bug, pybridge/ENGINE_REQUESTS.md #1")
+        # 64 MiB takes well under a second here; a timeout means a paused body never resumed (the engine
+        # once lost a recv when resume_body() raced the cancel of a paused read: ENGINE_REQUESTS.md #1).
+        response = httpx.post(server.url + "/sink", content=upload_chunks(BODY_SIZE), timeout=20)
     result = response.json()
     assert result["size"] == BODY_SIZE
     assert result["sha256"] == expected.hexdigest()
