@@ -53,7 +53,7 @@ class Server:
                 app = load_app(config.app, config.factory)
             else:
                 app = config.app
-        self.app = app
+        self.app = with_access_log(app, self.config)
         self.bound_port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
@@ -182,12 +182,22 @@ def _loop_factory(choice: Loops) -> Callable[[], asyncio.AbstractEventLoop]:
     return asyncio.new_event_loop
 
 
+def with_access_log(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
+    """`app` as is, or wrapped to log each request when --access-log is on (no cost when it is off)."""
+    if not config.access_log:
+        return app
+    from .access_log import AccessLog
+    from .request_observer import observe_requests
+
+    return observe_requests(app, str(config.interface), AccessLog(config.access_log_fmt))
+
+
 def run_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], Any] | None = None) -> int:
     """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError."""
     if config.interface == Interfaces.WSGI:
         from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
 
-        return run_wsgi_worker(config, app, on_ready)
+        return run_wsgi_worker(config, with_access_log(app, config), on_ready)
     server = Server(app, config)
 
     async def main() -> None:

@@ -20,17 +20,16 @@ import bisect
 import json
 import os
 import threading
-import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable
 from typing import Any
+
+from .request_observer import observe_requests
 
 __all__ = ["DURATION_BUCKETS_S", "SNAPSHOT_INTERVAL_S", "AppCounters", "SnapshotWriter", "counting_app"]
 
 SNAPSHOT_INTERVAL_S = 1.0
 # Prometheus client libraries' default histogram buckets, in seconds (the +Inf bucket is implied).
 DURATION_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# What the bridge answers when the application fails, or returns, before its response started.
-_UNANSWERED_STATUS = 500
 
 
 class AppCounters:
@@ -57,87 +56,7 @@ class AppCounters:
 
 def counting_app(app: Callable[..., Any], interface: str, counters: AppCounters) -> Callable[..., Any]:
     """`app` wrapped so that each HTTP request it handles is recorded in `counters`."""
-    if interface == "wsgi":
-        return _counting_wsgi(app, counters)
-    return _counting_asgi(app, counters)
-
-
-def _counting_asgi(app: Callable[..., Any], counters: AppCounters) -> Callable[..., Any]:
-    async def counted(
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0  # from http.response.start
-        response_began = False  # a body (or pathsend) was sent: the status reached the client
-
-        async def counted_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status, response_began
-            kind = message["type"]
-            if kind == "http.response.start":
-                status = int(message["status"])
-            elif kind in ("http.response.body", "http.response.pathsend"):
-                response_began = True
-            await send(message)
-
-        try:
-            await app(scope, receive, counted_send)
-        finally:
-            # The bridge holds the head back until the first body message: a failure or a return before it is
-            # answered with 500 whatever status the app chose.
-            counters.record(status if response_began else _UNANSWERED_STATUS, time.perf_counter() - started)
-
-    return counted
-
-
-def _counting_wsgi(app: Callable[..., Any], counters: AppCounters) -> Callable[..., Any]:
-    def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        started = time.perf_counter()
-        status = [_UNANSWERED_STATUS]
-
-        def counted_start_response(status_line: str, headers: Any, exc_info: Any = None) -> Any:
-            status[0] = int(status_line.split(" ", 1)[0])
-            return start_response(status_line, headers, exc_info)
-
-        try:
-            body = app(environ, counted_start_response)
-        except BaseException:
-            counters.record(_UNANSWERED_STATUS, time.perf_counter() - started)
-            raise
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(body, list | tuple) or (isinstance(file_wrapper, type) and isinstance(body, file_wrapper)):
-            # The app's work is done (a file is sent by the engine): record now and hand the body over as it is,
-            # so the server's fast paths for lists and zero-copy files still see their own types.
-            counters.record(status[0], time.perf_counter() - started)
-            return body
-        return _RecordOnClose(body, lambda: counters.record(status[0], time.perf_counter() - started))
-
-    return counted
-
-
-class _RecordOnClose:
-    """A WSGI response iterable that records the request when the server closes it (PEP 3333: always)."""
-
-    def __init__(self, body: Iterable[bytes], record: Callable[[], None]) -> None:
-        self._body = body
-        self._record: Callable[[], None] | None = record
-
-    def __iter__(self) -> Any:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            if self._record is not None:
-                record, self._record = self._record, None
-                record()
+    return observe_requests(app, interface, lambda request: counters.record(request.status, request.seconds))
 
 
 class SnapshotWriter:
