@@ -607,7 +607,9 @@ def worker_main() -> int:
         return EXIT_FAILURE
     parent_path: list[str] = payload["sys_path"]
     sys.path[:] = parent_path + [p for p in sys.path if p not in parent_path]
-    config = Config.from_dict(payload["config"]).replace(workers=1, reload=False, reload_paths=None, metrics=False)
+    # `workers` stays as the supervisor has it (a worker runs run_worker directly, never a supervisor): the
+    # app sees how many processes serve it (wsgi.multiprocess).
+    config = Config.from_dict(payload["config"]).replace(reload=False, reload_paths=None, metrics=False)
     set_process_name(worker_process_name(config.process_name, payload["index"]))
     # SIGHUP means "restart" to the supervisor only; a stray one must not kill a worker mid-request.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)

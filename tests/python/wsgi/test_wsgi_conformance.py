@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -341,3 +342,10 @@ def test_serve_api_with_interface_wsgi(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_multiprocess_is_true_under_several_workers(start_server: Callable[..., WsgiServerProcess]) -> None:
+    server = start_server("wsgi_apps:app", "--workers", "2")
+    environ = httpx.get(server.url + "/environ", timeout=10).json()
+    assert environ["wsgi.multiprocess"] is True
+    assert environ["wsgi.multithread"] is True
