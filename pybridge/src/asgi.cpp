@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include "asgi_exchange.hpp"
+#include "asgi_scope.hpp"
 #include "asgi_server.hpp"
 
 namespace py = pybind11;
@@ -51,6 +52,7 @@ void register_asgi(py::module_ &m) {
                  AsgiCallables callables{std::move(app), std::move(loop), std::move(runner), std::move(state),
                                          std::move(logger)};
                  AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks};
+                 remember_server_certificate(engine_settings);
                  return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),

@@ -3,6 +3,9 @@
 
 #include "asgi_scope.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include "names.hpp"
 #include "py_objects.hpp"
 
@@ -72,7 +75,84 @@ PyObject *headers_list(const engine::Request &request) {
     return list.release().ptr();
 }
 
+/// The ASGI TLS extension's keys, interned on first use (the GIL is held: scopes are built on the loop thread).
+struct TlsNames {
+    PyObject *tls = intern("tls");
+    PyObject *server_cert = intern("server_cert");
+    PyObject *client_cert_chain = intern("client_cert_chain");
+    PyObject *client_cert_name = intern("client_cert_name");
+    PyObject *client_cert_error = intern("client_cert_error");
+    PyObject *tls_version = intern("tls_version");
+    PyObject *cipher_suite = intern("cipher_suite");
+};
+
+const TlsNames &tls_names() {
+    static const TlsNames interned;
+    return interned;
+}
+
+/// A str, or None for "" (the extension's "not available").
+PyObject *text_or_none(const std::string &text) {
+    if (text.empty()) Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
+}
+
+/// str: the PEM of the server certificate; null (None in scopes) until remember_server_certificate() found one.
+PyObject *server_certificate_pem = nullptr;
+
+PyObject *tls_extension(const engine::TlsInfo &info) {
+    const TlsNames &n = tls_names();
+    py::object extension = steal_or_throw(PyDict_New());
+    PyObject *dict = extension.ptr();
+    PyObject *server_cert = server_certificate_pem != nullptr ? server_certificate_pem : Py_None;
+    if (PyDict_SetItem(dict, n.server_cert, server_cert) < 0) throw py::error_already_set();
+    py::object chain = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(info.client_cert_chain.size())));
+    Py_ssize_t index = 0;
+    for (const std::string &pem : info.client_cert_chain) {
+        PyObject *item = PyUnicode_DecodeASCII(pem.data(), static_cast<Py_ssize_t>(pem.size()), "replace");
+        if (item == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(chain.ptr(), index++, item);
+    }
+    if (PyDict_SetItem(dict, n.client_cert_chain, chain.ptr()) < 0) throw py::error_already_set();
+    set_item(dict, n.client_cert_name, text_or_none(info.client_cert_name));
+    set_item(dict, n.client_cert_error, text_or_none(info.client_cert_error));
+    set_item(dict, n.tls_version, PyLong_FromUnsignedLong(info.tls_version));
+    set_item(dict, n.cipher_suite, PyLong_FromUnsignedLong(info.cipher_suite));
+    return extension.release().ptr();
+}
+
+PyObject *extensions_object(const engine::Request &request) {
+    const Names &n = names();
+    if (!request.tls || !request.tls_info) return Py_BuildValue("{O{}}", n.pathsend_extension);
+    return Py_BuildValue("{O{}ON}", n.pathsend_extension, tls_names().tls, tls_extension(*request.tls_info));
+}
+
 } // namespace
+
+void remember_server_certificate(py::handle engine_settings) {
+    py::object tls = engine_settings.attr("tls");
+    if (tls.is_none()) return;
+    const std::string path = py::str(tls.attr("certificate_file"));
+    std::string text;
+    {
+        py::gil_scoped_release unlocked;  // a file read: other Python threads may run meanwhile
+        std::ifstream file(path);
+        std::ostringstream contents;
+        contents << file.rdbuf();
+        text = contents.str();
+    }
+    constexpr std::string_view begin = "-----BEGIN CERTIFICATE-----";
+    constexpr std::string_view end = "-----END CERTIFICATE-----";
+    const std::size_t first = text.find(begin);
+    const std::size_t last = first == std::string::npos ? first : text.find(end, first);
+    PyObject *pem = nullptr;
+    if (last != std::string::npos) {
+        const std::string block = text.substr(first, last + end.size() - first) + "\n";
+        pem = PyUnicode_DecodeASCII(block.data(), static_cast<Py_ssize_t>(block.size()), "replace");
+        if (pem == nullptr) throw py::error_already_set();
+    }
+    Py_XSETREF(server_certificate_pem, pem);  // a previous server's certificate is released
+}
 
 bool percent_decode(std::string_view raw, std::string &out) {
     std::size_t percent = raw.find('%');
@@ -131,7 +211,7 @@ py::object build_http_scope(const engine::Request &request, const ScopeContext &
     set_item(dict, n.client, endpoint_object(request.peer, false));
     set_item(dict, n.server, endpoint_object(request.local, true));
     if (PyDict_Check(context.state.ptr())) set_item(dict, n.state, PyDict_Copy(context.state.ptr()));
-    set_item(dict, n.extensions, Py_BuildValue("{O{}}", n.pathsend_extension));
+    set_item(dict, n.extensions, extensions_object(request));
     return scope;
 }
 

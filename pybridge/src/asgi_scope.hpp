@@ -24,8 +24,16 @@ bool percent_decode(std::string_view raw, std::string &out);
 /// ("/api/x" under "/api" -> "/x"; "/api" -> ""; "/apix" is not under "/api" and stays).
 std::string_view strip_root_path(std::string_view path, std::string_view root_path) noexcept;
 
+/// Reads the first PEM block of `engine_settings.tls.certificate_file` (nothing when tls is None) for the
+/// `server_cert` of every TLS scope, once at server construction rather than per request. Process-wide:
+/// ScopeContext belongs to asgi_server.cpp, and a process serves one TLS configuration (the last server
+/// constructed with TLS wins). An unreadable file leaves None: the engine then refuses to start anyway.
+void remember_server_certificate(pybind11::handle engine_settings);
+
 /// The scope dict, or a null object when the percent-decoded path is not valid UTF-8 (the bridge answers
 /// 400: ASGI's `path` is text, and lone surrogates would break every framework that encodes it again).
+/// On TLS connections it carries scope["extensions"]["tls"] (the ASGI TLS extension, built from
+/// Request::tls_info per request: a small dict, beside a handshake's cost); plain HTTP pays nothing for it.
 /// Throws pybind11::error_already_set on Python errors (out of memory).
 pybind11::object build_http_scope(const engine::Request &request, const ScopeContext &context);
 

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "tls/tls_options.hpp"
+
 namespace py = pybind11;
 
 namespace bridge {
@@ -27,6 +29,24 @@ unsigned usable_cpus() {
         if (count > 0) return static_cast<unsigned>(count);
     }
     return 1;
+}
+
+/// TlsSettings -> TlsOptions, with the same flag helpers as uring-serve so both spell the options alike.
+engine::TlsOptions tls_options_from(py::handle tls) {
+    engine::TlsOptions options;
+    options.certificate_file = field<std::string>(tls, "certificate_file");
+    options.key_file = field<std::string>(tls, "key_file");
+    options.key_password = field<std::string>(tls, "key_password");
+    const auto protocol = engine::tls::parse_tls_protocol(field<std::string>(tls, "protocol_min"));
+    if (!protocol) throw py::value_error("engine setting 'tls.protocol_min' must be tls1.2 or tls1.3");
+    options.min_protocol = *protocol;
+    options.ca_file = field<std::string>(tls, "ca_file");
+    const bool verify_flag = field<bool>(tls, "client_verify");
+    const auto verify = engine::tls::client_verify_from_flags(!options.ca_file.empty(), verify_flag);
+    if (!verify) throw py::value_error("engine setting 'tls.client_verify' needs 'tls.ca_file'");
+    options.client_verify = *verify;
+    options.crl_file = field<std::string>(tls, "crl_file");
+    return options;
 }
 
 } // namespace
@@ -57,6 +77,8 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     config.threads = field<unsigned>(settings, "threads");
     if (config.threads == 0) config.threads = usable_cpus();
     config.pin_threads = field<bool>(settings, "pin_threads");
+    // Missing or unreadable files are the engine's StartupError at start(), like uring-serve's.
+    if (py::object tls = settings.attr("tls"); !tls.is_none()) config.tls = tls_options_from(tls);
     return config;
 }
 

@@ -15,10 +15,10 @@ namespace {
 /// Interned keys and shared constant values; immortal for the life of the process, like the module.
 struct EnvironNames {
     PyObject *request_method, *script_name, *path_info, *query_string, *content_type, *content_length,
-        *server_name, *server_port, *server_protocol, *remote_addr, *remote_port;
+        *server_name, *server_port, *server_protocol, *remote_addr, *remote_port, *https_flag;
     PyObject *wsgi_version, *wsgi_url_scheme, *wsgi_input, *wsgi_errors, *wsgi_multithread, *wsgi_multiprocess,
         *wsgi_run_once, *wsgi_file_wrapper, *wsgi_input_terminated;
-    PyObject *version_1_0, *http_1_1, *http_1_0, *http, *https, *empty, *zero;
+    PyObject *version_1_0, *http_1_1, *http_1_0, *http, *https, *empty, *zero, *on;
 };
 EnvironNames keys;
 
@@ -114,6 +114,7 @@ py::object build_environ(const engine::Request &request, const EnvironContext &c
 
     set_constant(dict, keys.wsgi_version, keys.version_1_0);
     set_constant(dict, keys.wsgi_url_scheme, request.tls ? keys.https : keys.http);
+    if (request.tls) set_constant(dict, keys.https_flag, keys.on);  // the CGI variable, as Apache and gunicorn set it
     set_constant(dict, keys.wsgi_input, input.ptr());
     set_constant(dict, keys.wsgi_errors, context.errors_stream.ptr());
     set_constant(dict, keys.wsgi_multithread, Py_True);
@@ -138,6 +139,7 @@ void register_wsgi_environ(py::module_ &) {
     k.server_protocol = intern("SERVER_PROTOCOL");
     k.remote_addr = intern("REMOTE_ADDR");
     k.remote_port = intern("REMOTE_PORT");
+    k.https_flag = intern("HTTPS");
     k.wsgi_version = intern("wsgi.version");
     k.wsgi_url_scheme = intern("wsgi.url_scheme");
     k.wsgi_input = intern("wsgi.input");
@@ -155,6 +157,7 @@ void register_wsgi_environ(py::module_ &) {
     k.https = intern("https");
     k.empty = intern("");
     k.zero = intern("0");
+    k.on = intern("on");
 }
 
 } // namespace bridge

@@ -20,6 +20,9 @@ __all__ = ["Config", "ConfigError", "Option", "options"]
 
 OPTION_KEY = "uring_granian.option"
 
+# Granian's --ssl-protocol-min values, oldest first.
+TLS_PROTOCOLS = ("tls1.2", "tls1.3")
+
 
 class ConfigError(ValueError):
     """An option has a bad value; str() is one line naming the option as it is spelled on the command line."""
@@ -193,6 +196,36 @@ class Config:
             metavar="BYTES",
         ),
     )
+    # --- HTTPS -----------------------------------------------------------------------------------------------
+    ssl_certificate: str | None = field(
+        default=None,
+        metadata=_option(
+            "serve HTTPS with this PEM certificate chain (the server's certificate first; needs --ssl-keyfile)",
+            metavar="FILE",
+        ),
+    )
+    ssl_keyfile: str | None = field(
+        default=None, metadata=_option("PEM private key of --ssl-certificate", metavar="FILE")
+    )
+    ssl_keyfile_password: str | None = field(
+        default=None, metadata=_option("password of an encrypted --ssl-keyfile", metavar="PASSWORD")
+    )
+    ssl_protocol_min: str = field(
+        default="tls1.2",
+        metadata=_option("oldest TLS version accepted", choices=TLS_PROTOCOLS, metavar="VERSION"),
+    )
+    ssl_ca: str | None = field(
+        default=None,
+        metadata=_option(
+            "PEM CAs signing client certificates: a certificate is asked for and checked if sent", metavar="FILE"
+        ),
+    )
+    ssl_client_verify: bool = field(
+        default=False, metadata=_option("require a client certificate signed by --ssl-ca (mutual TLS)")
+    )
+    ssl_crl: str | None = field(
+        default=None, metadata=_option("PEM CRLs checked against client certificates (needs --ssl-ca)", metavar="FILE")
+    )
     # --- worker lifecycle ------------------------------------------------------------------------------------
     respawn_failed_workers: bool = field(
         default=False, metadata=_option("start a new worker when one dies (else the server stops)")
@@ -360,7 +393,37 @@ class Config:
             )
         if self.log_config is not None and not os.path.isfile(self.log_config):
             raise ConfigError(f"{flag_of('log_config')}: no such file: {self.log_config}")
+        self._validate_tls()
         return self
+
+    def _validate_tls(self) -> None:
+        """Combinations only: the files are read by the engine at startup, which reports what it cannot use."""
+        if self.ssl_protocol_min not in TLS_PROTOCOLS:
+            raise ConfigError(
+                f"{flag_of('ssl_protocol_min')}: invalid choice {self.ssl_protocol_min!r}"
+                f" (choose from {', '.join(TLS_PROTOCOLS)})"
+            )
+        for name in ("ssl_certificate", "ssl_keyfile", "ssl_keyfile_password", "ssl_ca", "ssl_crl"):
+            if getattr(self, name) == "":
+                raise ConfigError(f"{flag_of(name)} must not be empty")
+        if (self.ssl_certificate is None) != (self.ssl_keyfile is None):
+            pair = ("ssl_certificate", "ssl_keyfile")
+            given, missing = pair if self.ssl_keyfile is None else reversed(pair)
+            raise ConfigError(f"{flag_of(given)} needs {flag_of(missing)}")
+        if not self.tls:
+            for name in ("ssl_keyfile_password", "ssl_ca", "ssl_crl", "ssl_client_verify"):
+                if getattr(self, name):
+                    raise ConfigError(f"{flag_of(name)} needs {flag_of('ssl_certificate')}")
+            if self.ssl_protocol_min != TLS_PROTOCOLS[0]:
+                raise ConfigError(f"{flag_of('ssl_protocol_min')} needs {flag_of('ssl_certificate')}")
+        for name in ("ssl_client_verify", "ssl_crl"):
+            if getattr(self, name) and self.ssl_ca is None:
+                raise ConfigError(f"{flag_of(name)} needs {flag_of('ssl_ca')}")
+
+    @property
+    def tls(self) -> bool:
+        """Whether the server speaks HTTPS."""
+        return self.ssl_certificate is not None
 
     @property
     def supervised(self) -> bool:
@@ -384,7 +447,7 @@ class Config:
         if self.fd is not None:
             return f"inherited socket fd {self.fd}"
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
 
 # Sections of `--help`, in order; every option except the positional app belongs to exactly one.
@@ -400,6 +463,15 @@ HELP_GROUPS: dict[str, tuple[str, ...]] = {
         "http1_max_headers_size",
         "http1_max_headers",
         "http1_max_body_size",
+    ),
+    "HTTPS": (
+        "ssl_certificate",
+        "ssl_keyfile",
+        "ssl_keyfile_password",
+        "ssl_protocol_min",
+        "ssl_ca",
+        "ssl_client_verify",
+        "ssl_crl",
     ),
     "worker lifecycle": (
         "respawn_failed_workers",
@@ -485,6 +557,11 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
         "access_log_fmt",
         "pid_file",
         "process_name",
+        "ssl_certificate",
+        "ssl_keyfile",
+        "ssl_keyfile_password",
+        "ssl_ca",
+        "ssl_crl",
     }
     if is_text and not isinstance(value, str):
         raise ConfigError(f"{flag_of(f.name)} must be a string, not {value!r}")

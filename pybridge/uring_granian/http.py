@@ -1,8 +1,9 @@
 """Settings that cross the bridge to the engine, as plain dataclasses.
 
-They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig and the top of ServerConfig) field for
-field, in the engine's units, so the native side copies them without interpreting options. They are derived from a
-validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads CLI-level names.
+They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig, TlsOptions, top of ServerConfig)
+field for field, in the engine's units, so the native side copies them without interpreting options. They are
+derived from a validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads CLI-level
+names.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 
-__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "TimeoutSettings"]
+__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "TimeoutSettings", "TlsSettings"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,34 @@ class ListenSettings:
 
 
 @dataclass(frozen=True)
+class TlsSettings:
+    """engine::TlsOptions, in Granian's terms: the native side turns protocol_min and the client_verify flag
+    into the engine's enums with the same helpers as uring-serve (engine/tls/tls_options.hpp)."""
+
+    certificate_file: str
+    key_file: str
+    key_password: str = ""  # empty: the key is not encrypted
+    protocol_min: str = "tls1.2"  # "tls1.2" or "tls1.3"
+    ca_file: str = ""  # empty: no client certificates asked for
+    client_verify: bool = False  # with ca_file: a client certificate is required
+    crl_file: str = ""
+
+    @classmethod
+    def from_config(cls, config: Config) -> TlsSettings | None:
+        if config.ssl_certificate is None or config.ssl_keyfile is None:
+            return None
+        return cls(
+            certificate_file=config.ssl_certificate,
+            key_file=config.ssl_keyfile,
+            key_password=config.ssl_keyfile_password or "",
+            protocol_min=config.ssl_protocol_min,
+            ca_file=config.ssl_ca or "",
+            client_verify=config.ssl_client_verify,
+            crl_file=config.ssl_crl or "",
+        )
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     """engine::ServerConfig: everything one worker's engine needs, in one object passed across the bridge."""
 
@@ -84,6 +113,7 @@ class EngineSettings:
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     threads: int = 1
     pin_threads: bool = False
+    tls: TlsSettings | None = None  # None: plain HTTP
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:
@@ -93,4 +123,5 @@ class EngineSettings:
             timeouts=TimeoutSettings.from_config(config),
             threads=config.threads,
             pin_threads=config.pin_threads,
+            tls=TlsSettings.from_config(config),
         )

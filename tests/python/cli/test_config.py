@@ -15,6 +15,8 @@ from uring_granian.config import HELP_GROUPS, options
 from uring_granian.constants import Interfaces, LogLevels, Loops
 from uring_granian.http import EngineSettings
 
+TLS_FILES = ("--ssl-certificate", "c.pem", "--ssl-keyfile", "k.pem")  # what every other --ssl-* option needs
+
 # One non-default command-line value per option, and the Config value it must become. A new Config field without
 # an entry here fails test_every_option_has_a_round_trip_case.
 NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
@@ -45,6 +47,13 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "http1_max_headers_size": (["--http1-max-headers-size", "8192"], 8192),
     "http1_max_headers": (["--http1-max-headers", "50"], 50),
     "http1_max_body_size": (["--http1-max-body-size", "0"], 0),
+    "ssl_certificate": ([*TLS_FILES], "c.pem"),
+    "ssl_keyfile": ([*TLS_FILES], "k.pem"),
+    "ssl_keyfile_password": ([*TLS_FILES, "--ssl-keyfile-password", "s3cret"], "s3cret"),
+    "ssl_protocol_min": ([*TLS_FILES, "--ssl-protocol-min", "tls1.3"], "tls1.3"),
+    "ssl_ca": ([*TLS_FILES, "--ssl-ca", "ca.pem"], "ca.pem"),
+    "ssl_client_verify": ([*TLS_FILES, "--ssl-ca", "ca.pem", "--ssl-client-verify"], True),
+    "ssl_crl": ([*TLS_FILES, "--ssl-ca", "ca.pem", "--ssl-crl", "crl.pem"], "crl.pem"),
     "respawn_failed_workers": (["--respawn-failed-workers"], True),
     "workers_kill_timeout": (["--workers-kill-timeout", "7"], 7),
     "graceful_timeout": (["--graceful-timeout", "3"], 3),
@@ -124,6 +133,23 @@ def test_threads_alias_and_granian_spelling_are_the_same_option() -> None:
     assert parse_config(["--runtime-threads", "2", "m:app"]).threads == 2
 
 
+def test_engine_settings_carry_the_tls_options() -> None:
+    assert EngineSettings.from_config(parse_config(["m:app"])).tls is None
+    config = parse_config(
+        [*TLS_FILES, "--ssl-ca", "ca.pem", "--ssl-client-verify", "m:app"]
+    )
+    tls = EngineSettings.from_config(config).tls
+    assert tls is not None
+    assert (tls.certificate_file, tls.key_file, tls.key_password, tls.protocol_min) == ("c.pem", "k.pem", "", "tls1.2")
+    assert (tls.ca_file, tls.client_verify, tls.crl_file) == ("ca.pem", True, "")
+    assert config.bind_description == "https://127.0.0.1:8000"
+
+
+def test_tls_protocol_of_python_callers_is_checked() -> None:
+    with pytest.raises(ConfigError, match=r"--ssl-protocol-min: invalid choice 'tls1.1' \(choose from tls1.2, tls1"):
+        Config.from_options(app="m:app", ssl_certificate="c", ssl_keyfile="k", ssl_protocol_min="tls1.1").validate()
+
+
 def test_engine_settings_carry_the_http1_options() -> None:
     config = parse_config(
         ["--http1-max-headers", "7", "--http1-max-body-size", "10", "--http1-header-read-timeout", "900", "m:app"]
@@ -161,6 +187,17 @@ BAD_ARGS = [
     (["--respawn-interval", "-1", "m:app"], "--respawn-interval must be at least 0 (got -1.0)"),
     (["--respawn-interval", "soon", "m:app"], "argument --respawn-interval: invalid float value: 'soon'"),
     (["--workers-max-rss", "0", "m:app"], "--workers-max-rss must be at least 1 (got 0)"),
+    (["--ssl-keyfile", "k.pem", "m:app"], "--ssl-keyfile needs --ssl-certificate"),
+    (["--ssl-certificate", "c.pem", "m:app"], "--ssl-certificate needs --ssl-keyfile"),
+    (["--ssl-ca", "ca.pem", "m:app"], "--ssl-ca needs --ssl-certificate"),
+    (["--ssl-keyfile-password", "pw", "m:app"], "--ssl-keyfile-password needs --ssl-certificate"),
+    (["--ssl-protocol-min", "tls1.3", "m:app"], "--ssl-protocol-min needs --ssl-certificate"),
+    (["--ssl-protocol-min", "ssl3", "m:app"], "argument --ssl-protocol-min: invalid choice: 'ssl3'"),
+    ([*TLS_FILES, "--ssl-client-verify", "m:app"],
+     "--ssl-client-verify needs --ssl-ca"),
+    ([*TLS_FILES, "--ssl-crl", "crl.pem", "m:app"],
+     "--ssl-crl needs --ssl-ca"),
+    (["--ssl-certificate", "", "--ssl-keyfile", "k.pem", "m:app"], "--ssl-certificate must not be empty"),
 ]
 
 
