@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import HERE, Pki
 from cryptography.hazmat.primitives import serialization
 from server_process import ServerProcess
+from tls_pki import Pki
 
+HERE = Path(__file__).parent
 Start = Callable[..., ServerProcess]
 
 TLS_1_2 = 0x0303
