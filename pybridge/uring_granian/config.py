@@ -152,6 +152,18 @@ class Config:
         default=None,
         metadata=_option("access log format (Granian's atoms, e.g. %(addr)s %(status)d)", metavar="FORMAT"),
     )
+    # --- proxies ---------------------------------------------------------------------------------------------
+    proxy_headers: bool = field(
+        default=False,
+        metadata=_option(
+            "take the client address, scheme and host from Forwarded / X-Forwarded-For, -Proto, -Host "
+            "when the peer is a trusted proxy (--forwarded-allow-ips)"
+        ),
+    )
+    forwarded_allow_ips: str = field(
+        default="127.0.0.1",
+        metadata=_option("comma-separated addresses or networks of trusted proxies, or * for any", metavar="IPS"),
+    )
     # --- HTTP/1 ----------------------------------------------------------------------------------------------
     http1_keep_alive: bool = field(default=True, metadata=_option("keep HTTP/1.1 connections alive between requests"))
     http1_header_read_timeout: int = field(
@@ -352,6 +364,13 @@ class Config:
         """Check every value and their combinations; raises ConfigError with one line. Returns self."""
         for f in dataclasses.fields(self):
             _check_bounds(f, getattr(self, f.name))
+        if self.proxy_headers:
+            from .proxy_headers import parse_trusted
+
+            try:
+                parse_trusted(self.forwarded_allow_ips)
+            except ValueError as exc:
+                raise ConfigError(f"{flag_of('forwarded_allow_ips')}: {exc}") from None
         if not isinstance(self.app, str) and not callable(self.app):
             raise ConfigError(f"the application must be an import string or a callable, not {type(self.app).__name__}")
         if isinstance(self.app, str) and not self.app.strip():
@@ -454,7 +473,7 @@ class Config:
 HELP_GROUPS: dict[str, tuple[str, ...]] = {
     "listening": ("interface", "host", "port", "uds", "uds_permissions", "fd", "backlog"),
     "processes and threads": ("workers", "threads", "blocking_threads", "pin_threads", "loop", "backpressure"),
-    "application": ("lifespan", "factory", "url_path_prefix"),
+    "application": ("lifespan", "factory", "url_path_prefix", "proxy_headers", "forwarded_allow_ips"),
     "logging": ("log_level", "log_config", "access_log", "access_log_fmt"),
     "HTTP/1": (
         "http1_keep_alive",

@@ -53,7 +53,7 @@ class Server:
                 app = load_app(config.app, config.factory)
             else:
                 app = config.app
-        self.app = with_access_log(app, self.config)
+        self.app = with_options(app, self.config)
         self.bound_port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
@@ -182,14 +182,20 @@ def _loop_factory(choice: Loops) -> Callable[[], asyncio.AbstractEventLoop]:
     return asyncio.new_event_loop
 
 
-def with_access_log(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
-    """`app` as is, or wrapped to log each request when --access-log is on (no cost when it is off)."""
-    if not config.access_log:
-        return app
-    from .access_log import AccessLog
-    from .request_observer import observe_requests
+def with_options(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
+    """`app` as is, or wrapped for --access-log and --proxy-headers (no cost when they are off). The proxy layer
+    is outermost, so the access log shows the client the proxy named."""
+    interface = str(config.interface)
+    if config.access_log:
+        from .access_log import AccessLog
+        from .request_observer import observe_requests
 
-    return observe_requests(app, str(config.interface), AccessLog(config.access_log_fmt))
+        app = observe_requests(app, interface, AccessLog(config.access_log_fmt))
+    if config.proxy_headers:
+        from .proxy_headers import with_proxy_headers
+
+        app = with_proxy_headers(app, interface, config.forwarded_allow_ips)
+    return app
 
 
 def run_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], Any] | None = None) -> int:
@@ -197,7 +203,7 @@ def run_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], A
     if config.interface == Interfaces.WSGI:
         from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
 
-        return run_wsgi_worker(config, with_access_log(app, config), on_ready)
+        return run_wsgi_worker(config, with_options(app, config), on_ready)
     server = Server(app, config)
 
     async def main() -> None:

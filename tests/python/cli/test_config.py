@@ -41,6 +41,8 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "log_config": (["--log-config", "LOG_CONFIG"], "LOG_CONFIG"),
     "access_log": (["--access-log"], True),
     "access_log_fmt": (["--access-log-fmt", "%(addr)s %(status)d"], "%(addr)s %(status)d"),
+    "proxy_headers": (["--proxy-headers"], True),
+    "forwarded_allow_ips": (["--proxy-headers", "--forwarded-allow-ips", "10.0.0.0/8,::1"], "10.0.0.0/8,::1"),
     "http1_keep_alive": (["--no-http1-keep-alive"], False),
     "http1_header_read_timeout": (["--http1-header-read-timeout", "2500"], 2500),
     "http1_max_request_line": (["--http1-max-request-line", "4096"], 4096),
@@ -198,6 +200,8 @@ BAD_ARGS = [
     ([*TLS_FILES, "--ssl-crl", "crl.pem", "m:app"],
      "--ssl-crl needs --ssl-ca"),
     (["--ssl-certificate", "", "--ssl-keyfile", "k.pem", "m:app"], "--ssl-certificate must not be empty"),
+    (["--proxy-headers", "--forwarded-allow-ips", "10.0.0.1,proxy.local", "m:app"],
+     "--forwarded-allow-ips: 'proxy.local' is not an IP address or network"),
 ]
 
 
