@@ -1,5 +1,7 @@
 #include "asgi_server.hpp"
 
+#include "engine_lifecycle.hpp"
+
 #include <utility>
 
 #include "asgi_exchange.hpp"
@@ -51,27 +53,11 @@ AsgiServer::~AsgiServer() {
     drop_released_bytes();
 }
 
-void AsgiServer::start() {
-    if (started_) throw std::logic_error("the server was already started");
-    queue_->make_default_waker();
-    {
-        py::gil_scoped_release unlocked;
-        engine_->start();
-    }
-    started_ = true;
-}
+void AsgiServer::start() { start_engine(*engine_, *queue_, started_); }
 
-void AsgiServer::stop() {
-    if (!started_) return;
-    py::gil_scoped_release unlocked;
-    engine_->stop();
-}
+void AsgiServer::stop() { stop_engine(*engine_, started_); }
 
-void AsgiServer::wait() {
-    if (!started_) return;
-    py::gil_scoped_release unlocked;
-    engine_->wait();
-}
+void AsgiServer::wait() { wait_engine(*engine_, started_); }
 
 // --- the reader callback ---------------------------------------------------------------------------------
 

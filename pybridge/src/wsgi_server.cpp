@@ -1,5 +1,7 @@
 #include "wsgi_server.hpp"
 
+#include "engine_lifecycle.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <utility>
@@ -59,30 +61,16 @@ WsgiServer::~WsgiServer() {
 }
 
 void WsgiServer::start() {
-    if (started_) throw std::logic_error("the server was already started");
-    queue_->make_default_waker();
-    {
-        py::gil_scoped_release unlocked;
-        engine_->start();
-    }
-    started_ = true;
+    start_engine(*engine_, *queue_, started_);
     engine_running_.store(true);
     pump_thread_ = std::thread([this] { pump(); });
 }
 
-void WsgiServer::stop() {
-    if (!started_) return;
-    py::gil_scoped_release unlocked;
-    engine_->stop();
-}
+void WsgiServer::stop() { stop_engine(*engine_, started_); }
 
 void WsgiServer::wait() {
-    if (!started_) return;
-    {
-        py::gil_scoped_release unlocked;
-        engine_->wait();
-    }
-    engine_running_.store(false);
+    wait_engine(*engine_, started_);
+    if (started_) engine_running_.store(false);
 }
 
 // --- the pump thread (never holds the GIL) -------------------------------------------------------------------
