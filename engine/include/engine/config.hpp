@@ -38,6 +38,15 @@ struct ListenConfig {
     int backlog = 1024;
 };
 
+/// WebSocket sessions (RFC 6455), reached through an HTTP/1.1 upgrade.
+struct WebSocketConfig {
+    bool enabled = true;  ///< false: upgrade requests are ordinary HTTP requests (--no-ws)
+    std::uint64_t max_message_bytes = 16 * 1024 * 1024;  ///< larger messages close with 1009
+    std::chrono::milliseconds ping_interval{0};  ///< ping a peer quiet this long; 0: never
+    std::chrono::milliseconds ping_timeout{20'000};  ///< close (1011) when a ping goes unanswered this long
+    std::chrono::milliseconds close_timeout{5'000};  ///< after our close frame, wait this long for the peer's
+};
+
 struct ServerConfig {
     ListenConfig listen;
     unsigned threads = 0;              ///< reactors; 0 = one per online CPU
@@ -46,6 +55,7 @@ struct ServerConfig {
     bool keep_alive = true;            ///< HTTP/1.1 keep-alive (false: Connection: close on every response)
     Limits limits;
     Timeouts timeouts;
+    WebSocketConfig websocket;
 
     unsigned ring_entries = 2048;          ///< SQ size; the CQ is 4x this
     unsigned recv_buffer_count = 1024;     ///< provided buffers per reactor (power of two)

@@ -38,6 +38,13 @@ enum class BodyFlow : std::uint8_t {
     pause,    ///< stop reading the body until Server::resume_body(id)
 };
 
+/// What a handler answers to a WebSocket message: keep feeding, or stop reading the connection (TCP's
+/// window then pushes back on the client; pings wait with the data) until Server::resume_websocket(id).
+enum class MessageFlow : std::uint8_t {
+    proceed,
+    pause,
+};
+
 class Handler {
   public:
     virtual ~Handler() = default;
@@ -51,6 +58,26 @@ class Handler {
     virtual void on_abort(ExchangeId) {}
     /// A part posted with notify_sent was fully handed to the kernel.
     virtual void on_sent(ExchangeId) {}
+
+    // WebSockets. A request with Request::websocket set is an opening handshake the engine has already
+    // validated (RFC 6455 4.2.1). The handler answers it either with Server::accept_websocket(id, ...) --
+    // the engine writes the 101 and the exchange becomes a WebSocket session under the same id -- or
+    // with an ordinary response through post()/send() (a denial; the connection closes after it).
+    // Until the 101 is written, the end of the exchange is reported by on_abort; after it, by
+    // on_ws_close only.
+
+    /// A whole message from the client (fragments joined; text already validated as UTF-8).
+    /// `payload` is valid only during the call.
+    virtual MessageFlow on_ws_message(ExchangeId, bool /*text*/, std::string_view /*payload*/) {
+        return MessageFlow::proceed;
+    }
+    /// The session ended, once per accepted session; the id is dead afterwards. `code` is the peer's
+    /// close code (1005 when its close frame had none), 1006 when the connection was lost without a
+    /// close frame, the code the engine failed the connection with (1002 protocol error, 1007 invalid
+    /// UTF-8, 1009 message too big, 1011 keepalive timeout, 1001 server shutting down), or the code
+    /// the handler closed with once the peer answered. `reason` is valid only during the call.
+    virtual void on_ws_close(ExchangeId, std::uint16_t /*code*/, std::string_view /*reason*/) {}
+
     /// After each batch of completions on `reactor`: the place to flush queued work to other threads
     /// with one wake per batch.
     virtual void on_batch_end(std::uint32_t /*reactor*/) {}

@@ -40,6 +40,9 @@ struct Request {
     bool keep_alive = true;         ///< what the client asked for (HTTP/1.0 default close)
     bool expect_continue = false;   ///< Expect: 100-continue
     bool upgrade = false;           ///< Connection: upgrade + Upgrade: present
+    /// A valid WebSocket opening handshake, and WebSockets are on: answer with
+    /// Server::accept_websocket or with a denial response (see Handler).
+    bool websocket = false;
     bool is_head = false;           ///< method == HEAD (response has no body)
     std::string_view host;          ///< the Host header value (required for HTTP/1.1)
 

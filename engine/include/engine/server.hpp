@@ -25,6 +25,26 @@ struct ReactorStats {
     std::uint64_t requests = 0;
 };
 
+/// The handler's acceptance of a WebSocket opening handshake (see Handler).
+struct WebSocketAccept {
+    /// Empty: no Sec-WebSocket-Protocol. Otherwise one of the subprotocols the client offered (an
+    /// HTTP token); anything else is a handler bug and is answered with 500 and a closed connection.
+    std::string subprotocol;
+    /// Extra header lines for the 101, each "Name: value\r\n", validated by the producer.
+    std::string header_lines;
+};
+
+/// A message or a close frame for an accepted WebSocket session.
+struct WebSocketOutbound {
+    enum class Kind : std::uint8_t { text, binary, close };
+    Kind kind = Kind::binary;
+    /// text/binary: the payload (std::string or ExternalBuffer; text must be valid UTF-8).
+    /// close: the reason as a std::string (cut to fit a control frame), or empty.
+    Body payload;
+    std::uint16_t close_code = 1000;  ///< close only
+    bool notify_sent = false;         ///< call Handler::on_sent once this frame is fully sent
+};
+
 namespace core {
 class Reactor;
 }
@@ -42,6 +62,13 @@ class Server {
     void post(ExchangeId id, ResponsePart &&part);
     /// Thread-safe. Resumes reading a body paused by BodyFlow::pause.
     void resume_body(ExchangeId id);
+    /// Thread-safe. Accepts the WebSocket opening handshake of this exchange (Request::websocket).
+    void accept_websocket(ExchangeId id, WebSocketAccept &&accept);
+    /// Thread-safe. Queues a message or a close frame on an accepted session; dropped (buffer
+    /// released) if the session is gone or already closing.
+    void post_websocket(ExchangeId id, WebSocketOutbound &&outbound);
+    /// Thread-safe. Resumes reading a session paused by MessageFlow::pause.
+    void resume_websocket(ExchangeId id);
     /// Thread-safe. Cuts the connection of this exchange (an app failed after its response started).
     void abort(ExchangeId id);
     /// Thread-safe, non-blocking. Stops accepting, lets in-flight exchanges finish (up to
