@@ -5,6 +5,7 @@
 
 #include "engine/handler.hpp"
 #include "engine/response.hpp"
+#include "engine/server.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -14,11 +15,29 @@
 namespace engine::core {
 
 struct Command {
-    enum class Kind : std::uint8_t { response_part, resume_body, abort, stop };
+    enum class Kind : std::uint8_t {
+        response_part,
+        resume_body,
+        abort,
+        stop,
+        websocket_accept,    ///< `websocket_accept` answers the exchange's opening handshake
+        websocket_outbound,  ///< `websocket_outbound` goes to the exchange's session
+        websocket_resume,    ///< after MessageFlow::pause
+    };
     Kind kind = Kind::response_part;
     ExchangeId id;
     ResponsePart part;
+    WebSocketAccept websocket_accept;
+    WebSocketOutbound websocket_outbound;
 };
+
+/// Bytes in a body (a file region's length).
+std::size_t body_size(const Body &body) noexcept;
+/// Gives back what a body holds that was never sent: calls an external buffer's release, closes a
+/// file. The body is empty afterwards.
+void release_body(Body &body) noexcept;
+/// The same for every body a command carries (the exchange is gone, or the reactor stopped).
+void release_command(Command &command) noexcept;
 
 class Inbox {
   public:

@@ -37,15 +37,6 @@ std::uint64_t monotonic_ms() noexcept {
     return static_cast<std::uint64_t>(now.tv_sec) * 1000u + static_cast<std::uint64_t>(now.tv_nsec) / 1'000'000u;
 }
 
-void drop_command(Command &command) noexcept {
-    if (auto *external = std::get_if<ExternalBuffer>(&command.part.body)) {
-        if (external->release) external->release(external->ctx);
-    } else if (auto *file = std::get_if<FileRegion>(&command.part.body)) {
-        if (file->fd >= 0) ::close(file->fd);
-    }
-    command.part.body = std::monostate{};
-}
-
 } // namespace
 
 Reactor::Reactor(std::uint32_t index, const ServerConfig &config, Handler &handler,
@@ -57,7 +48,7 @@ Reactor::~Reactor() {
     join();
     // Parts posted after the loop ended still own buffers and files.
     inbox_.drain(commands_);
-    for (Command &command : commands_) drop_command(command);
+    for (Command &command : commands_) release_command(command);
     slots_.clear();
 }
 
@@ -498,7 +489,7 @@ void Reactor::deliver_sent_notifications() {
 
 void Reactor::teardown(Connection &connection) {
     if (connection.has(http::CONN_F_TEARDOWN)) return;
-    connection.abort_exchange();
+    connection.on_teardown();
     connection.set(http::CONN_F_TEARDOWN);
     timers_->cancel(connection.timer);
     // Shutting the socket down completes the outstanding recv (EOF) and fails pending sends, so
@@ -548,7 +539,7 @@ void Reactor::on_wake() {
         }
         Connection *connection = connection_for(command.id);
         if (connection) connection->on_command(command);
-        else drop_command(command);  // the exchange is gone: release what the part holds
+        else release_command(command);  // the exchange is gone: release what the part holds
     }
     commands_.clear();
     arm_wake();

@@ -12,18 +12,6 @@
 
 namespace engine {
 
-namespace {
-
-void release_part(ResponsePart &part) noexcept {
-    if (auto *external = std::get_if<ExternalBuffer>(&part.body)) {
-        if (external->release) external->release(external->ctx);
-    } else if (auto *file = std::get_if<FileRegion>(&part.body)) {
-        if (file->fd >= 0) ::close(file->fd);
-    }
-}
-
-} // namespace
-
 Server::Server(ServerConfig config, std::shared_ptr<Handler> handler)
     : config_(std::move(config)), handler_(std::move(handler)) {}
 
@@ -78,7 +66,7 @@ void Server::start() {
 
 void Server::post(ExchangeId id, ResponsePart &&part) {
     if (id.reactor >= reactors_.size()) {
-        release_part(part);
+        core::release_body(part.body);
         return;
     }
     reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::response_part, id, std::move(part)});
@@ -87,6 +75,28 @@ void Server::post(ExchangeId id, ResponsePart &&part) {
 void Server::resume_body(ExchangeId id) {
     if (id.reactor < reactors_.size())
         reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::resume_body, id, {}});
+}
+
+void Server::accept_websocket(ExchangeId id, WebSocketAccept &&accept) {
+    if (id.reactor >= reactors_.size()) return;
+    core::Command command{core::Command::Kind::websocket_accept, id, {}};
+    command.websocket_accept = std::move(accept);
+    reactors_[id.reactor]->inbox().post(std::move(command));
+}
+
+void Server::post_websocket(ExchangeId id, WebSocketOutbound &&outbound) {
+    if (id.reactor >= reactors_.size()) {
+        core::release_body(outbound.payload);
+        return;
+    }
+    core::Command command{core::Command::Kind::websocket_outbound, id, {}};
+    command.websocket_outbound = std::move(outbound);
+    reactors_[id.reactor]->inbox().post(std::move(command));
+}
+
+void Server::resume_websocket(ExchangeId id) {
+    if (id.reactor < reactors_.size())
+        reactors_[id.reactor]->inbox().post(core::Command{core::Command::Kind::websocket_resume, id, {}});
 }
 
 void Server::abort(ExchangeId id) {

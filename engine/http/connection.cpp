@@ -5,6 +5,7 @@
 #include "engine/log.hpp"
 #include "http/canned_errors.hpp"
 #include "http/tls_transport.hpp"
+#include "http/websocket_connection.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,18 +71,6 @@ bool is_local_peer(const sockaddr_storage &storage) noexcept {
     return false;
 }
 
-std::size_t body_size(const Body &body) noexcept {
-    return std::visit(
-        [](const auto &value) -> std::size_t {
-            using T = std::decay_t<decltype(value)>;
-            if constexpr (std::is_same_v<T, std::string>) return value.size();
-            else if constexpr (std::is_same_v<T, ExternalBuffer>) return value.size;
-            else if constexpr (std::is_same_v<T, FileRegion>) return value.length;
-            else return 0;
-        },
-        body);
-}
-
 } // namespace
 
 Connection::Connection(core::Reactor &reactor, std::uint32_t slot)
@@ -114,6 +103,7 @@ void Connection::release() {
     tls_.reset();
     socket_output_ = &output;
     parser_.reset();
+    websocket_.reset();
     std::string().swap(stash_);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -142,6 +132,12 @@ void Connection::arm_timer(TimerKind kind) {
     case TimerKind::keep_alive_idle: delay_ms = static_cast<std::uint64_t>(timeouts.keep_alive_idle.count()); break;
     case TimerKind::lingering: delay_ms = lingering_ms; break;
     case TimerKind::shutdown: delay_ms = static_cast<std::uint64_t>(timeouts.graceful_shutdown.count()); break;
+    case TimerKind::ws_keepalive:
+        delay_ms = static_cast<std::uint64_t>(reactor_.config().websocket.ping_interval.count());
+        break;
+    case TimerKind::ws_close:
+        delay_ms = static_cast<std::uint64_t>(reactor_.config().websocket.close_timeout.count());
+        break;
     }
     timer_kind_ = kind;
     reactor_.timers().schedule(timer, reactor_.now_ms() + delay_ms);
@@ -170,6 +166,12 @@ void Connection::on_data(std::string_view data) {
 void Connection::on_plaintext(std::string_view data) {
     if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
     if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) return;  // no further requests
+    if (has(CONN_F_WEBSOCKET)) {
+        // Frames are unmasked in place. `data` is ours and writable: provided-buffer ring memory, or
+        // the TLS session's plaintext array; only the view is const.
+        websocket_input(std::span<char>(const_cast<char *>(data.data()), data.size()));
+        return;
+    }
     if (!stash_.empty() || has(CONN_F_IN_INPUT)) {
         stash(data);
         resume_input();
@@ -220,8 +222,12 @@ void Connection::process_input(std::string_view data) {
             fail_request(parser_->error());
             break;
         }
-        if (result.status == RequestParser::Status::head_complete) dispatch();
-        else on_message_complete();
+        if (result.status == RequestParser::Status::head_complete) {
+            if (!check_websocket_offer(parser_->request())) break;  // refused and closing
+            dispatch();
+        } else {
+            on_message_complete();
+        }
     }
     clear(CONN_F_IN_INPUT);
 }
@@ -300,12 +306,19 @@ void Connection::abort_exchange() {
     if (!response_complete) reactor_.handler().on_abort(id());
 }
 
+void Connection::on_teardown() {
+    abort_exchange();
+    report_websocket_close(ws::close_code::abnormal, {});
+}
+
 void Connection::on_peer_closed() {
     if (has(CONN_F_TEARDOWN)) return;
     if (has(CONN_F_LINGERING)) {
         reactor_.teardown(*this);
         return;
     }
+    // Gone without a close frame (RFC 6455 7.1.5: 1006). Our last frames may still be leaving.
+    report_websocket_close(ws::close_code::abnormal, {});
     // A response that is complete but still leaving may finish; anything unanswered is aborted.
     if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::done) {
         abort_exchange();
@@ -319,10 +332,7 @@ void Connection::on_peer_closed() {
     set(CONN_F_CLOSE_AFTER_OUTPUT);
 }
 
-void Connection::on_send_error() {
-    abort_exchange();
-    reactor_.teardown(*this);
-}
+void Connection::on_send_error() { reactor_.teardown(*this); }
 
 void Connection::on_timeout() {
     switch (timer_kind_) {
@@ -339,9 +349,11 @@ void Connection::on_timeout() {
         }
         reactor_.teardown(*this);
         return;
+    case TimerKind::ws_keepalive: on_websocket_timeout(); return;
     case TimerKind::keep_alive_idle:
     case TimerKind::lingering:
     case TimerKind::shutdown:
+    case TimerKind::ws_close:  // our close frame went unanswered: on_teardown reports 1006
         timer_kind_ = TimerKind::none;
         abort_exchange();
         reactor_.teardown(*this);
@@ -352,6 +364,10 @@ void Connection::on_timeout() {
 
 void Connection::begin_drain() {
     if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (has(CONN_F_WEBSOCKET)) {
+        begin_websocket_drain();
+        return;
+    }
     const bool idle = !has(CONN_F_EXCHANGE_ACTIVE) && output.empty() && !has(CONN_F_SEND_IN_FLIGHT) &&
                       !(parser_ && parser_->in_message()) && stash_.empty();
     if (idle) {
@@ -366,18 +382,7 @@ void Connection::begin_drain() {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-void Connection::drop_part(ResponsePart &part) noexcept {
-    if (auto *external = std::get_if<ExternalBuffer>(&part.body)) {
-        if (external->release) external->release(external->ctx);
-    } else if (auto *file = std::get_if<FileRegion>(&part.body)) {
-        if (file->fd >= 0) ::close(file->fd);
-    }
-    part.body = std::monostate{};
-}
-
-// Bodies up to this size are copied next to the head: the response then leaves in one plain send
-// instead of a sendmsg with an iovec per piece, which costs more than copying a few KiB.
-constexpr std::size_t copy_body_below = 4096;
+void Connection::drop_part(ResponsePart &part) noexcept { core::release_body(part.body); }
 
 void Connection::queue_body(Body &body, std::size_t size) {
     if (auto *owned = std::get_if<std::string>(&body)) {
@@ -414,6 +419,9 @@ void Connection::send(ResponsePart &&part) {
             reactor_.teardown(*this);
             return;
         }
+        // Any answer to a WebSocket offer but accept_websocket is a denial: the client must not
+        // mistake the connection for an HTTP one it may reuse (its next bytes could be frames).
+        if (websocket_) set(CONN_F_CLOSE_AFTER_OUTPUT);
         head_scratch_.clear();
         framing_ = write_response_head(head_scratch_, *part.head, facts_, server_keep_alive(),
                                        part.head->has_date ? std::string_view{} : reactor_.date(),
@@ -434,7 +442,7 @@ void Connection::send(ResponsePart &&part) {
         return;
     }
 
-    std::size_t size = body_size(part.body);
+    std::size_t size = core::body_size(part.body);
     if (!framing_.body_allowed) {
         drop_part(part);
         size = 0;
@@ -535,6 +543,11 @@ void Connection::on_command(core::Command &command) {
     case core::Command::Kind::abort:
         abort_exchange();
         reactor_.teardown(*this);
+        break;
+    case core::Command::Kind::websocket_accept: accept_websocket(command.websocket_accept); break;
+    case core::Command::Kind::websocket_outbound: post_websocket(command.websocket_outbound); break;
+    case core::Command::Kind::websocket_resume:
+        if (has(CONN_F_WEBSOCKET) && has(CONN_F_READ_PAUSED)) resume_websocket();
         break;
     case core::Command::Kind::stop: break;
     }

@@ -3,12 +3,14 @@
 // The reactor owns the socket operations; this class owns the protocol state. Like h2o's
 // http1.c, a request runs through an explicit output state, and finish_exchange() is the one
 // reset point for keep-alive. Pipelined requests wait (stashed) until the current response is
-// complete, so responses leave in order.
+// complete, so responses leave in order. A WebSocket opening handshake the handler accepts turns
+// the connection into a WebSocket session for good (websocket_connection.cpp).
 
 #include "core/output_queue.hpp"
 #include "core/timer_wheel.hpp"
 #include "engine/config.hpp"
 #include "engine/handler.hpp"
+#include "engine/server.hpp"
 #include "http/parser.hpp"
 #include "http/response_writer.hpp"
 
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,11 +51,27 @@ enum ConnFlags : std::uint32_t {
     CONN_F_STOP_READING = 1u << 13,    ///< the stash is full: recv is cancelled until it drains
     CONN_F_IN_INPUT = 1u << 14,        ///< inside process_input (guards re-entry)
     CONN_F_LOCAL_PEER = 1u << 15,      ///< loopback or Unix peer: zero-copy sends only cost (see send_zc_threshold)
+    CONN_F_WEBSOCKET = 1u << 16,       ///< the 101 was written: bytes are WebSocket frames from now on
+    CONN_F_WS_LIVE = 1u << 17,         ///< a session whose end (Handler::on_ws_close) is not reported yet
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };
 enum class InputState : std::uint8_t { head, body, complete };
-enum class TimerKind : std::uint8_t { none, header_read, keep_alive_idle, lingering, shutdown };
+enum class TimerKind : std::uint8_t {
+    none,
+    header_read,
+    keep_alive_idle,
+    lingering,
+    shutdown,
+    ws_keepalive,  ///< the session's next ping or ping timeout check
+    ws_close,      ///< our close frame went out: the peer's must arrive before this fires
+};
+
+struct WebSocketState;
+
+/// Bodies up to this size are copied next to their head (or frame header): the bytes then leave in
+/// one plain send instead of a sendmsg with an iovec per piece, which costs more than copying a few KiB.
+inline constexpr std::size_t copy_body_below = 4096;
 
 class Connection final : public Exchange, private BodySink {
   public:
@@ -79,6 +98,9 @@ class Connection final : public Exchange, private BodySink {
     void on_send_error();
     /// Ends the dispatched exchange without a complete response (Handler::on_abort). Idempotent.
     void abort_exchange();
+    /// The connection is being torn down: reports the end of whatever is still live (on_abort for an
+    /// exchange, on_ws_close with 1006 for a session).
+    void on_teardown();
 
     // Exchange (valid while a request is dispatched).
     ExchangeId id() const noexcept override;
@@ -90,7 +112,7 @@ class Connection final : public Exchange, private BodySink {
     void set(std::uint32_t flag) noexcept { flags_ |= flag; }
     void clear(std::uint32_t flag) noexcept { flags_ &= ~flag; }
     bool matches(const ExchangeId &id) const noexcept {
-        return has(CONN_F_EXCHANGE_ACTIVE) && id.generation == exchange_generation_;
+        return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE) && id.generation == exchange_generation_;
     }
 
     int fd() const noexcept { return fd_; }
@@ -125,6 +147,25 @@ class Connection final : public Exchange, private BodySink {
     void queue_body(Body &body, std::size_t size);
     bool server_keep_alive() const noexcept;
 
+    // WebSockets (websocket_connection.cpp).
+    /// At head-complete: checks an upgrade request. False when it was refused (400/426 queued,
+    /// closing); true to dispatch it (Request::websocket set for a valid opening handshake).
+    bool check_websocket_offer(Request &request);
+    void accept_websocket(WebSocketAccept &accept);
+    void post_websocket(WebSocketOutbound &outbound);
+    void resume_websocket();
+    /// Feeds received bytes to the session. `input` is unmasked in place.
+    void websocket_input(std::span<char> input);
+    /// Moves frames the session produced (pongs, close replies, pings) into the output queue.
+    void flush_websocket_output();
+    /// After the session produced a closed event or was cut: Handler::on_ws_close once.
+    void report_websocket_close(std::uint16_t code, std::string_view reason);
+    /// Arms the keepalive timer when the session needs one (and no close timer runs).
+    void arm_websocket_timer();
+    void on_websocket_timeout();
+    void on_websocket_peer_closed();
+    void begin_websocket_drain();
+
     core::Reactor &reactor_;
     const std::uint32_t slot_;
     std::uint32_t generation_ = 0;
@@ -136,6 +177,8 @@ class Connection final : public Exchange, private BodySink {
     core::OutputQueue *socket_output_ = &output;
     std::string stash_;           ///< received bytes waiting for the current exchange to finish
     std::string head_scratch_;    ///< reused for serializing heads
+    /// An opening handshake waiting for the handler's answer, then the session (upgraded only).
+    std::unique_ptr<WebSocketState> websocket_;
 
     std::uint32_t exchange_generation_ = 0;
     OutputState output_state_ = OutputState::idle;

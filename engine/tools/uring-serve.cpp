@@ -1,5 +1,6 @@
 // uring-serve: the engine on its own. Answers "Hello, World!", echoes request bodies (--echo), or
-// serves a directory (--root) zero-copy. Stopped gracefully by SIGINT/SIGTERM.
+// serves a directory (--root) zero-copy; with --ws-echo it also accepts WebSocket upgrades and echoes
+// every message. Stopped gracefully by SIGINT/SIGTERM.
 
 #include "engine/log.hpp"
 #include "engine/server.hpp"
@@ -41,6 +42,12 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --max-headers N             header count limit, 431 above it (default 100)
   --max-request-line BYTES    request line limit, 414 above it (default 8192)
   --max-connections N         connections per reactor (default 16384)
+  --ws-echo                   accept WebSocket upgrades and echo each message (plain requests as usual);
+                              the text message "close CODE REASON" closes the session with CODE instead
+  --no-ws                     no WebSockets: upgrade requests are ordinary requests
+  --ws-max-size BYTES         largest WebSocket message, closed with 1009 above it (default 16 MiB)
+  --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
+  --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --ssl-certificate FILE      serve HTTPS with this PEM certificate chain (needs --ssl-keyfile)
   --ssl-keyfile FILE          PEM private key of the certificate
   --ssl-keyfile-password PW   password of an encrypted key
@@ -65,10 +72,20 @@ template <class T> T parse_number(std::string_view option, std::string_view text
     return value;
 }
 
+/// Seconds with a fraction ("0.2"), for the WebSocket keepalive options.
+std::chrono::milliseconds parse_seconds(std::string_view option, std::string_view text, double minimum) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || !(value >= minimum && value <= 86400))
+        fail_usage(fmt::format("{} expects seconds from {} to 86400, got \"{}\"", option, minimum, text));
+    return std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000 + 0.5));
+}
+
 struct Options {
     engine::ServerConfig server;
     std::string root;
     bool echo = false;
+    bool ws_echo = false;
     std::size_t body_size = 0;
     bool ssl_client_verify = false;
 };
@@ -94,6 +111,12 @@ Options parse_options(int argc, char **argv) {
         else if (option == "--uds") config.listen.uds_path = value();
         else if (option == "--root") options.root = value();
         else if (option == "--echo") options.echo = true;
+        else if (option == "--ws-echo") options.ws_echo = true;
+        else if (option == "--no-ws") config.websocket.enabled = false;
+        else if (option == "--ws-max-size")
+            config.websocket.max_message_bytes = parse_number<std::uint64_t>(option, value(), 1, UINT64_MAX);
+        else if (option == "--ws-ping-interval") config.websocket.ping_interval = parse_seconds(option, value(), 0);
+        else if (option == "--ws-ping-timeout") config.websocket.ping_timeout = parse_seconds(option, value(), 0.001);
         else if (option == "--body-size") options.body_size = parse_number<std::size_t>(option, value(), 1, 1ull << 32);
         else if (option == "--send-zc-threshold")
         {
@@ -139,6 +162,8 @@ Options parse_options(int argc, char **argv) {
         } else fail_usage(fmt::format("unknown option \"{}\"", option));
     }
     if (options.echo && !options.root.empty()) fail_usage("--echo and --root exclude each other");
+    if (options.ws_echo && !options.root.empty()) fail_usage("--ws-echo and --root exclude each other");
+    if (options.ws_echo && !config.websocket.enabled) fail_usage("--ws-echo and --no-ws exclude each other");
     if (config.tls) {
         const auto verify =
             engine::tls::client_verify_from_flags(!config.tls->ca_file.empty(), options.ssl_client_verify);
@@ -152,15 +177,20 @@ Options parse_options(int argc, char **argv) {
 
 /// Answers each request once all of it has arrived (so a malformed body still gets its 400): with
 /// a fixed body, or (echo) with the request's own body. Collected bodies are kept per reactor, so no
-/// lock is needed.
+/// lock is needed. With `ws_echo`, WebSocket handshakes are accepted and each message is sent back
+/// as it came (text as text, binary as binary); otherwise they get the plain answer, which denies them.
 class WholeRequestHandler final : public engine::Handler {
   public:
     /// `fixed_body` empty: echo mode.
-    WholeRequestHandler(unsigned reactors, std::string fixed_body)
-        : fixed_body_(std::move(fixed_body)), bodies_(reactors) {}
+    WholeRequestHandler(unsigned reactors, std::string fixed_body, bool ws_echo)
+        : fixed_body_(std::move(fixed_body)), ws_echo_(ws_echo), bodies_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
 
     void on_request(engine::Exchange &exchange) override {
+        if (ws_echo_ && exchange.request().websocket) {
+            server_->accept_websocket(exchange.id(), {});
+            return;
+        }
         if (!exchange.request().has_body()) {
             exchange.send(response({}));
             return;
@@ -179,8 +209,36 @@ class WholeRequestHandler final : public engine::Handler {
         return engine::BodyFlow::proceed;
     }
     void on_abort(engine::ExchangeId id) override { bodies_[id.reactor].erase(key(id)); }
+    engine::MessageFlow on_ws_message(engine::ExchangeId id, bool text, std::string_view payload) override {
+        if (text && payload.starts_with(close_command)) {
+            server_->post_websocket(id, close_frame(payload.substr(close_command.size())));
+            return engine::MessageFlow::proceed;
+        }
+        engine::WebSocketOutbound echo;
+        echo.kind = text ? engine::WebSocketOutbound::Kind::text : engine::WebSocketOutbound::Kind::binary;
+        echo.payload = std::string(payload);
+        server_->post_websocket(id, std::move(echo));
+        return engine::MessageFlow::proceed;
+    }
+    void on_ws_close(engine::ExchangeId id, std::uint16_t code, std::string_view reason) override {
+        engine::log(engine::LogLevel::debug, "websocket {}/{} closed: {} \"{}\"", id.slot, id.generation, code, reason);
+    }
 
   private:
+    static constexpr std::string_view close_command = "close ";
+
+    /// "CODE REASON" -> a close frame; a code that is not a number closes with 1000.
+    static engine::WebSocketOutbound close_frame(std::string_view arguments) {
+        engine::WebSocketOutbound close;
+        close.kind = engine::WebSocketOutbound::Kind::close;
+        const std::size_t space = arguments.find(' ');
+        const std::string_view code = arguments.substr(0, space);
+        if (std::from_chars(code.data(), code.data() + code.size(), close.close_code).ec != std::errc{})
+            close.close_code = 1000;
+        close.payload = std::string(space == std::string_view::npos ? std::string_view{} : arguments.substr(space + 1));
+        return close;
+    }
+
     bool echo() const noexcept { return fixed_body_.empty(); }
     static std::uint64_t key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
     engine::ResponsePart response(std::string echoed) const {
@@ -194,6 +252,7 @@ class WholeRequestHandler final : public engine::Handler {
     }
 
     const std::string fixed_body_;
+    const bool ws_echo_;
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, std::string>> bodies_;
 };
@@ -244,7 +303,7 @@ int main(int argc, char **argv) {
             const unsigned reactors = options.server.threads ? options.server.threads : 1024;
             std::string fixed_body;
             if (!options.echo) fixed_body = options.body_size ? std::string(options.body_size, 'x') : "Hello, World!";
-            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body));
+            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body), options.ws_echo);
             whole_request = created.get();
             handler = std::move(created);
         }

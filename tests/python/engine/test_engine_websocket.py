@@ -1,0 +1,359 @@
+"""WebSockets (RFC 6455) in uring-serve over real sockets: the `websockets` client for behaviour a browser or
+library sees, raw frames (ws_wire.py) for protocol violations and exact close codes.
+
+`uring-serve --ws-echo` accepts every upgrade and echoes each message; the text message "close CODE REASON"
+makes it close the session instead. With --log-level debug it logs each session's end with the code and
+reason its handler got (on_ws_close), which is how these tests see the server's side of a close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import ssl
+import subprocess
+import time
+
+import pytest
+import websockets
+from engine_server import URING_SERVE, Server
+from engine_wire import HttpReader, exchange
+from websockets.asyncio.client import connect
+from ws_wire import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    RawWebSocket,
+    close_payload,
+    frame,
+    handshake_request,
+    new_key,
+)
+
+HELLO_BODY = b"Hello, World!"
+CLOSE_WAIT = 5.0
+
+
+def ws_url(server: Server, path: str = "/ws") -> str:
+    return f"ws://127.0.0.1:{server.port}{path}"
+
+
+def wait_for_log(server: Server, pattern: str, timeout: float = CLOSE_WAIT) -> re.Match[str]:
+    """The first stderr line of the server matching `pattern`, waiting for it to be written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in list(server.stderr_lines):
+            if match := re.search(pattern, line):
+                return match
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no log line matching {pattern!r}; stderr:\n{server.stderr_text()}")
+        time.sleep(0.02)
+
+
+def closes_logged(server: Server) -> list[tuple[int, str]]:
+    """(code, reason) of every on_ws_close the server logged so far."""
+    found = []
+    for line in list(server.stderr_lines):
+        if match := re.search(r'websocket \d+/\d+ closed: (\d+) "(.*)"', line):
+            found.append((int(match.group(1)), match.group(2)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def ws_server(module_server_factory) -> Server:
+    return module_server_factory("--ws-echo", "--log-level", "debug")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The websockets client
+
+
+async def echo_round_trips(url: str) -> None:
+    async with connect(url, max_size=None) as ws:
+        await ws.send("hello, wörld")
+        assert await ws.recv() == "hello, wörld"
+        await ws.send(b"\x00\x01\xffbinary")
+        assert await ws.recv() == b"\x00\x01\xffbinary"
+        await ws.send("")
+        assert await ws.recv() == ""
+
+
+def test_text_and_binary_messages_are_echoed(ws_server):
+    asyncio.run(echo_round_trips(ws_url(ws_server)))
+
+
+def test_a_one_mebibyte_message_is_echoed_whole(ws_server):
+    payload = os.urandom(1 << 20)
+
+    async def run() -> None:
+        async with connect(ws_url(ws_server), max_size=None) as ws:
+            await ws.send(payload)
+            assert await ws.recv() == payload
+            text = "é" * (1 << 19)  # 1 MiB of two-byte characters
+            await ws.send(text)
+            assert await ws.recv() == text
+
+    asyncio.run(run())
+
+
+def test_fragmented_client_messages_arrive_joined(ws_server):
+    async def run() -> None:
+        async with connect(ws_url(ws_server)) as ws:
+            await ws.send(["frag", "mented ", "text ✓"])
+            assert await ws.recv() == "fragmented text ✓"
+            await ws.send([b"a" * 5000, b"b" * 70000, b"c"])
+            assert await ws.recv() == b"a" * 5000 + b"b" * 70000 + b"c"
+
+    asyncio.run(run())
+
+
+def test_ping_is_answered_with_its_payload(ws_server):
+    async def run() -> None:
+        async with connect(ws_url(ws_server)) as ws:
+            latency = await asyncio.wait_for(await ws.ping(b"are you there"), CLOSE_WAIT)
+            assert latency >= 0
+
+    asyncio.run(run())
+    # Raw: the pong carries the ping's payload.
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_PING, b"payload-123"))
+        pong = ws.read_frame()
+        assert (pong.opcode, pong.payload, pong.fin) == (OP_PONG, b"payload-123", True)
+
+
+def test_client_close_code_and_reason_reach_the_handler(ws_server):
+    async def run() -> websockets.ClientConnection:
+        async with connect(ws_url(ws_server)) as ws:
+            await ws.send("before close")
+            assert await ws.recv() == "before close"
+            await ws.close(4000, "client done")
+            return ws
+
+    ws = asyncio.run(run())
+    assert ws.close_code == 4000  # the server echoes the code (RFC 6455 5.5.1)
+    wait_for_log(ws_server, r'closed: 4000 "client done"')
+
+
+def test_server_close_code_and_reason_reach_the_client(ws_server):
+    async def run() -> None:
+        async with connect(ws_url(ws_server)) as ws:
+            await ws.send("close 4001 server says bye")
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), CLOSE_WAIT)
+            assert ws.close_code == 4001
+            assert ws.close_reason == "server says bye"
+
+    asyncio.run(run())
+    wait_for_log(ws_server, r'closed: 4001 "server says bye"')  # the client's reply echoed both
+
+
+def test_plain_requests_still_get_the_plain_answer(ws_server):
+    with ws_server.connect() as sock:
+        response = exchange(sock, b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert response.status == 200
+    assert response.body == HELLO_BODY
+
+
+def test_frames_sent_with_the_handshake_are_the_first_messages(ws_server):
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock, first_bytes=frame(OP_TEXT, b"eager") + frame(OP_BINARY, b"\x01\x02"))
+        assert ws.read_frame().payload == b"eager"
+        second = ws.read_frame()
+        assert (second.opcode, second.payload) == (OP_BINARY, b"\x01\x02")
+
+
+def test_the_peer_vanishing_without_a_close_frame_is_reported_as_1006(ws_server):
+    before = closes_logged(ws_server).count((1006, ""))
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_TEXT, b"still here"))
+        assert ws.read_frame().payload == b"still here"
+    deadline = time.monotonic() + CLOSE_WAIT
+    while closes_logged(ws_server).count((1006, "")) == before:
+        assert time.monotonic() < deadline, ws_server.stderr_text()
+        time.sleep(0.02)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Handshakes
+
+
+NO_KEY_HANDSHAKE = (
+    b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "header"),
+    [
+        pytest.param(NO_KEY_HANDSHAKE, 400, ("Connection", "close"), id="no-key-400"),
+        pytest.param(handshake_request(b"c2hvcnQ="), 400, ("Connection", "close"), id="short-key-400"),
+        pytest.param(handshake_request(new_key(), version="12"), 426, ("Sec-WebSocket-Version", "13"), id="version-12-426"),
+        pytest.param(
+            handshake_request(new_key()).replace(b"GET", b"POST", 1), 400, ("Connection", "close"), id="post-400"
+        ),
+    ],
+)
+def test_bad_handshakes_are_refused_and_closed(ws_server, request_bytes, status, header):
+    with ws_server.connect() as sock:
+        sock.sendall(request_bytes)
+        reader = HttpReader(sock)
+        response = reader.read_response()
+        assert response.status == status
+        assert response.header(header[0]) == header[1]
+        assert reader.closed_by_server()
+
+
+def test_a_denied_handshake_gets_the_ordinary_response_and_a_close(start_server):
+    server = start_server()  # no --ws-echo: the handler answers every request with hello
+    with server.connect() as sock:
+        sock.sendall(handshake_request(new_key()) + frame(OP_TEXT, b"ignored"))
+        reader = HttpReader(sock)
+        response = reader.read_response()
+        assert response.status == 200
+        assert response.body == HELLO_BODY
+        assert response.header("Connection") == "close"
+        assert reader.closed_by_server()
+
+
+def test_no_ws_answers_upgrade_requests_as_plain_http(start_server):
+    server = start_server("--no-ws")
+    with server.connect() as sock:
+        sock.sendall(handshake_request(new_key()) + b"GET /next HTTP/1.1\r\nHost: test\r\n\r\n")
+        reader = HttpReader(sock)
+        for _ in range(2):  # the upgrade was not taken: the next request is HTTP again
+            response = reader.read_response()
+            assert response.status == 200
+            assert response.body == HELLO_BODY
+
+
+def test_ws_echo_and_no_ws_exclude_each_other():
+    result = subprocess.run([str(URING_SERVE), "--ws-echo", "--no-ws"], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert "--ws-echo and --no-ws exclude each other" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Protocol violations: each fails the connection with its close code (RFC 6455 7.4.1)
+
+
+@pytest.mark.parametrize(
+    ("frames", "code"),
+    [
+        pytest.param(frame(OP_TEXT, b"no mask", masked=False), 1002, id="unmasked-client-frame"),
+        pytest.param(frame(0x3, b""), 1002, id="reserved-opcode"),
+        pytest.param(frame(OP_TEXT, b"x", rsv=0x4), 1002, id="rsv-bit-without-extension"),
+        pytest.param(frame(OP_PING, b"", fin=False), 1002, id="fragmented-control-frame"),
+        pytest.param(frame(OP_CONTINUATION, b"orphan"), 1002, id="continuation-without-message"),
+        pytest.param(frame(OP_TEXT, b"ok \xff\xfe"), 1007, id="invalid-utf8-text"),
+        pytest.param(frame(OP_TEXT, b"\xe2\x82", fin=False) + frame(OP_CONTINUATION, b"\x28"), 1007, id="bad-utf8-across-fragments"),
+        pytest.param(frame(OP_CLOSE, close_payload(1005)), 1002, id="reserved-close-code"),
+    ],
+)
+def test_protocol_violations_close_with_their_code(ws_server, frames, code):
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frames)
+        close = ws.read_close()
+        assert close.close_code == code
+        assert ws.closed_by_server()
+    wait_for_log(ws_server, rf"closed: {code} ")
+
+
+def test_an_oversize_message_closes_with_1009(start_server):
+    server = start_server("--ws-echo", "--ws-max-size", "1000")
+    with server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_BINARY, b"a" * 1000))  # at the limit: fine
+        assert ws.read_frame().payload == b"a" * 1000
+        ws.send(frame(OP_BINARY, b"b" * 600, fin=False) + frame(OP_CONTINUATION, b"c" * 600))
+        assert ws.read_close().close_code == 1009
+        assert ws.closed_by_server()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keepalive
+
+
+def test_a_peer_that_never_answers_pings_is_closed_with_1011(start_server):
+    server = start_server("--ws-echo", "--ws-ping-interval", "0.2", "--ws-ping-timeout", "0.3")
+    with server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        started = time.monotonic()
+        ping = ws.read_frame()
+        assert ping.opcode == OP_PING
+        close = ws.read_close()  # we never answer
+        assert close.close_code == 1011
+        assert time.monotonic() - started < 3.0
+        assert ws.closed_by_server()
+
+
+def test_a_peer_that_answers_pings_stays_open(start_server):
+    server = start_server("--ws-echo", "--ws-ping-interval", "0.2", "--ws-ping-timeout", "0.3")
+
+    async def run() -> None:
+        async with connect(ws_url(server)) as ws:  # the client answers pings by itself
+            await asyncio.sleep(1.2)
+            await ws.send("still open")
+            assert await ws.recv() == "still open"
+
+    asyncio.run(run())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shutdown
+
+
+def test_sigterm_closes_open_sessions_with_1001_and_exits(start_server):
+    server = start_server("--ws-echo")
+
+    async def run() -> list[int | None]:
+        clients = [await connect(ws_url(server)) for _ in range(5)]
+        for client in clients:
+            await client.send("up")
+            assert await client.recv() == "up"
+        server.process.send_signal(signal.SIGTERM)
+        codes = []
+        for client in clients:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(client.recv(), CLOSE_WAIT)
+            codes.append(client.close_code)
+        return codes
+
+    assert asyncio.run(run()) == [1001] * 5
+    assert server.stop(timeout=CLOSE_WAIT) == 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# TLS
+
+
+def test_websockets_over_tls(start_server, tmp_path):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+    certificate_file = tmp_path / "server.pem"
+    key_file = tmp_path / "server-key.pem"
+    certificate.cert_chain_pems[0].write_to_path(certificate_file)
+    certificate.private_key_pem.write_to_path(key_file)
+    server = start_server("--ws-echo", "--ssl-certificate", str(certificate_file), "--ssl-keyfile", str(key_file))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    payload = os.urandom(300_000)
+
+    async def run() -> None:
+        async with connect(f"wss://127.0.0.1:{server.port}/ws", ssl=context, max_size=None) as ws:
+            await ws.send("over tls")
+            assert await ws.recv() == "over tls"
+            await ws.send(payload)
+            assert await ws.recv() == payload
+            await ws.close(1000, "done")
+        assert ws.close_code == 1000
+
+    asyncio.run(run())
