@@ -1,6 +1,7 @@
 """Command lines of perf/bench (side-by-side runs, soak) and perf/profile."""
 
 import argparse
+import dataclasses
 import datetime
 import os
 import resource
@@ -54,6 +55,10 @@ def bench_parser():
     parser.add_argument("--sweep", help="comma-separated connection counts to run every scenario at")
     parser.add_argument("--repeat", type=int, default=1, help="runs per server; the table shows the median run")
     parser.add_argument("--no-perf-stat", action="store_true", help="do not attach perf stat during warmup")
+    parser.add_argument("--ws-size", type=int, help="ws-* scenarios: message bytes (default: the scenario's)")
+    parser.add_argument("--ws-binary", action=argparse.BooleanOptionalAction,
+                        help="ws-* scenarios: binary (--ws-binary) or text (--no-ws-binary) messages")
+    parser.add_argument("--ws-depth", type=int, help="ws-* scenarios: messages in flight per connection [1]")
     parser.add_argument("--list", action="store_true", help="list scenarios and servers with availability")
     parser.add_argument("--setup-peers", action="store_true",
                         help="create perf/.venv-peers (perf/envs/peers.txt) and perf/.venv-granian175, then exit")
@@ -153,7 +158,8 @@ def _measure_one(scenario, server, connections, repeat, options, static_root):
     try:
         result = runner.measure(server, scenario, ctx, connections, options.duration, options.warmup,
                                 not options.no_perf_stat)
-        print(f"{result['rps']:,.0f} req/s, {result['cpu_us_per_request']:.2f} µs CPU/req, "
+        unit = "rt" if scenario.ws else "req"  # WebSocket scenarios count echo round trips
+        print(f"{result['rps']:,.0f} {unit}/s, {result['cpu_us_per_request']:.2f} µs CPU/{unit}, "
               f"core {result['server_cpu_share'] * 100:.0f}% busy"
               + (" (client-limited)" if result["client_limited"] else "")
               + (f" NOISY: others used {result['foreign_share_on_server_core'] * 100:.0f}% of core 0"
@@ -165,6 +171,17 @@ def _measure_one(scenario, server, connections, repeat, options, static_root):
     finally:
         shutil.rmtree(ctx.workdir, ignore_errors=True)
     return result
+
+
+def _with_ws_overrides(scenario, options):
+    """The scenario with --ws-size/--ws-binary/--ws-depth applied (WebSocket scenarios only)."""
+    if scenario.ws is None:
+        return scenario
+    changes = {key: value for key, value in (("size", options.ws_size), ("binary", options.ws_binary),
+                                             ("depth", options.ws_depth)) if value is not None}
+    if changes.get("size", 0) < 0 or changes.get("depth", 1) < 1:
+        raise SystemExit("perf/bench: --ws-size must be >= 0 and --ws-depth >= 1")
+    return dataclasses.replace(scenario, ws=dataclasses.replace(scenario.ws, **changes))
 
 
 def run_bench(options):
@@ -183,7 +200,7 @@ def run_bench(options):
     _warn_if_busy()
     runs, skipped, versions = [], [], {}
     for name in names:
-        scenario = SCENARIOS[name]
+        scenario = _with_ws_overrides(SCENARIOS[name], options)
         connection_counts = ([int(count) for count in _split(options.sweep)] or scenario.sweep
                              or [options.connections or scenario.connections])
         servers = _ready_servers(scenario, options, static_root, skipped, versions)
@@ -317,8 +334,8 @@ def profile_main(argv=None):
                                    "-o", str(data), "-p", pids], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   text=True)
         time.sleep(0.3)
-        load, _ = loadgen.run(scenario.tool, f"http://127.0.0.1:{ctx.port}{scenario.path}", connections,
-                              options.duration, scenario.lua_script, ctx.workdir / "h2load.log")
+        load, _ = loadgen.run(scenario.tool, scenario.url("127.0.0.1", ctx.port), connections,
+                              options.duration, scenario.lua_script, ctx.workdir / "h2load.log", scenario.ws)
         record.send_signal(2)  # SIGINT: perf record writes its file and exits
         record.communicate(timeout=60)
     # A flat profile to read at a glance, and the call graphs in a file beside it.

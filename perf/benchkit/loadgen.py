@@ -1,12 +1,19 @@
-"""Load generators, pinned to the client core: wrk for small bodies, `h2load --h1` for MB-sized ones.
+"""Load generators, pinned to the client core: wrk for small bodies, `h2load --h1` for MB-sized ones,
+benchkit/wsload.py for WebSocket echo round trips.
 
 wrk reads responses 8 KiB at a time, which caps it near 1 GB/s here; h2load reads large bodies far more
 efficiently, so scenarios with MB-sized responses use it. Both parsers return the same dict shape:
-requests, seconds, rps, latency_us {p50, p99, max}, errors {non_2xx, socket}.
+requests, seconds, rps, latency_us {p50, p99, max}, errors {non_2xx, socket} (wsload's requests are echo
+round trips, and it adds its own CPU time per round trip).
 """
 
+import json
 import re
 import subprocess
+import sys
+from pathlib import Path
+
+from .servers import PEERS_VENV
 
 CLIENT_CPU = "1"
 
@@ -90,10 +97,28 @@ def h2load_command(url, connections, seconds, log_path=None):
     return command + [url]
 
 
-def run(tool, url, connections, seconds, lua_script=None, log_path=None):
+WSLOAD = Path(__file__).resolve().with_name("wsload.py")
+
+
+def wsload_python():
+    """perf/.venv-peers' python when it exists (it has uvloop, which makes the client about 3x faster),
+    else this one (plain asyncio)."""
+    peers_python = PEERS_VENV / "bin" / "python"
+    return str(peers_python) if peers_python.exists() else sys.executable
+
+
+def wsload_command(url, connections, seconds, ws, messages=0):
+    command = ["taskset", "-c", CLIENT_CPU, wsload_python(), str(WSLOAD), url, "-c", str(connections),
+               "-d", str(seconds), "--size", str(ws.size), "--depth", str(ws.depth)]
+    return command + (["--binary"] if ws.binary else []) + ([f"--messages={messages}"] if messages else [])
+
+
+def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None):
     """Run one load window; returns (parsed result, the command line)."""
     if tool == "wrk":
         command = wrk_command(url, connections, seconds, lua_script)
+    elif tool == "wsload":
+        command = wsload_command(url, connections, seconds, ws)
     else:
         command = h2load_command(url, connections, seconds, log_path)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
@@ -101,6 +126,8 @@ def run(tool, url, connections, seconds, lua_script=None, log_path=None):
         raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()}")
     if tool == "wrk":
         return parse_wrk(completed.stdout), command
+    if tool == "wsload":
+        return json.loads(completed.stdout), command
     log_text = ""
     if log_path:
         with open(log_path) as log_file:

@@ -32,12 +32,13 @@ def scenario_bars(runs, out_dir):
         colors = _colors(names)
         figure, (cpu_axes, rps_axes) = pyplot.subplots(1, 2, figsize=(10, 3.8))
         cpu_axes.bar(names, [run["cpu_us_per_request"] or 0 for run in rows], color=[colors[n] for n in names])
-        cpu_axes.set_title("server CPU µs per request (lower is better)")
+        unit = "round trip" if rows[0].get("ws_message") else "request"
+        cpu_axes.set_title(f"server CPU µs per {unit} (lower is better)")
         rps_axes.bar(names, [run["rps"] for run in rows], color=[colors[n] for n in names])
         for index, run in enumerate(rows):
             if run["client_limited"]:
                 rps_axes.annotate("client-limited", (index, run["rps"]), ha="center", va="bottom", fontsize=7)
-        rps_axes.set_title("requests/s (higher is better)")
+        rps_axes.set_title(f"{unit}s/s (higher is better)")
         for axes in (cpu_axes, rps_axes):
             axes.tick_params(axis="x", labelrotation=20, labelsize=8)
         figure.suptitle(f"{scenario}, {connection_counts[0]} connections, server on 1 pinned core")

@@ -112,6 +112,19 @@ def _paired_cpu_ratios(runs, key, peer):
     return paired
 
 
+def _ws_notes(rows):
+    """What a WebSocket row counts, and how busy the client was in each (its CPU per round trip is its limit)."""
+    message = rows[0]["ws_message"]
+    lines = [f"rt = one echo round trip of a {message['bytes']} B {message['type']} message, {message['depth']} in "
+             "flight per connection, every echo checked byte for byte by the client (benchkit/wsload.py). Client "
+             "per row: its event loop, its own CPU µs per round trip and how busy its core was (near 100% means "
+             "the client, not the server, set the pace).", ""]
+    lines += [f"- {run['server']}: client on {run.get('client_loop', '?')}, "
+              f"{_fmt(run.get('client_cpu_us_per_round_trip'), 2)} µs/rt, "
+              f"{(run.get('client_cpu_share') or 0) * 100:.0f}% busy" for run in rows]
+    return lines + [""]
+
+
 def markdown_table(runs, skipped, metadata, versions):
     lines = [f"Run of {metadata['date']} on {metadata['cpu_model']} ({metadata['cpus']} CPUs), kernel "
              f"{metadata['kernel']}, Debian {metadata['os']}, commit {str(metadata['git_commit'])[:12]}"
@@ -133,11 +146,14 @@ def markdown_table(runs, skipped, metadata, versions):
         best_cpu_peer = next((run["server"] for run in peers if run["cpu_us_per_request"] == best_cpu), None)
         paired = _paired_cpu_ratios(runs, key, best_cpu_peer)
         best_rps = max((run["rps"] for run in peers), default=None)
-        lines += [f"### {key[0]}, {key[1]} connections ({rows[0]['tool']}, {rows[0]['duration_s']} s)", "",
-                  "| server | req/s | p50 ms | p99 ms | max ms | errors | CPU µs/req | CPU/req vs best peer | "
+        header = ("| server | req/s | p50 ms | p99 ms | max ms | errors | CPU µs/req | CPU/req vs best peer | "
                   "req/s vs best peer | server core busy | ctx sw/req (vol+invol) | syscalls/req | "
-                  "RSS peak/final MiB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "RSS peak/final MiB |")
+        lines += [f"### {key[0]}, {key[1]} connections ({rows[0]['tool']}, {rows[0]['duration_s']} s)", ""]
+        if rows[0].get("ws_message"):
+            header = header.replace("req", "rt")
+            lines += _ws_notes(rows)
+        lines += [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for run in rows:
             errors = run["errors"]["non_2xx"] + run["errors"]["socket"]
             switches = run["context_switches_per_request"]

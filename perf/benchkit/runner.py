@@ -130,7 +130,15 @@ def _stop(process):
 
 
 def prime(scenario, port):
-    """Single requests that must succeed with the expected body length before any load is applied."""
+    """Single requests that must succeed with the expected body length before any load is applied
+    (WebSocket scenarios: two connections of 10 checked echoes each)."""
+    if scenario.kind == "ws":
+        command = loadgen.wsload_command(scenario.url(HOST, port), 2, 30, scenario.ws,
+                                         messages=PRIMER_REQUESTS // 2)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if completed.returncode != 0:
+            raise RunError(f"primer: {' '.join(command[3:])}: {completed.stderr.strip()}")
+        return
     body = b"x" * scenario.post_body_length if scenario.post_body_length else None
     method = "POST" if body else "GET"
     for _ in range(PRIMER_REQUESTS):
@@ -186,7 +194,10 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
     result = {"scenario": scenario.name, "server": server.name, "role": server.role, "kind": scenario.kind,
               "path": scenario.path, "connections": connections, "duration_s": duration, "warmup_s": warmup,
               "tool": scenario.tool}
-    url = f"http://{HOST}:{ctx.port}{scenario.path}"
+    if scenario.ws:
+        result["ws_message"] = {"bytes": scenario.ws.size, "type": "binary" if scenario.ws.binary else "text",
+                                "depth": scenario.ws.depth}
+    url = scenario.url(HOST, ctx.port)
     with running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/") as proc:
         result["command"] = ["taskset", "-c", SERVER_CPU, *proc.argv]
         prime(scenario, ctx.port)
@@ -195,7 +206,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
             perf_output = ctx.workdir / "perf-stat.csv"
             perf_stat = start_perf_stat(pids, perf_output) if use_perf_stat else None
             warm, _ = loadgen.run(scenario.tool, url, connections, warmup, scenario.lua_script,
-                                  ctx.workdir / "h2load-warmup.log")
+                                  ctx.workdir / "h2load-warmup.log", scenario.ws)
             counts = stop_perf_stat(perf_stat, perf_output) if use_perf_stat else {"error": "disabled"}
             result["warmup"] = {"requests": warm["requests"], "perf_stat": counts}
             if "error" not in counts and warm["requests"]:
@@ -212,7 +223,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
             load_average = procstat.load_average()
             started = time.monotonic()
             load, load_command = loadgen.run(scenario.tool, url, connections, duration, scenario.lua_script,
-                                             ctx.workdir / "h2load.log")
+                                             ctx.workdir / "h2load.log", scenario.ws)
             wall = time.monotonic() - started
             cores_after = procstat.cpu_busy_ticks()
             pids = procstat.process_tree(proc.pid)
@@ -257,6 +268,10 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
         "busiest_threads_ticks": [{"thread": name, "ticks": ticks} for name, ticks in busiest if ticks > 0],
         "processes": len(pids),
     })
+    # wsload measures itself: its CPU per round trip says how close the client came to its own limit.
+    for key in ("client_cpu_us_per_round_trip", "client_cpu_share", "client_loop"):
+        if key in load:
+            result[key] = load[key]
     return result
 
 

@@ -12,20 +12,36 @@ STATIC_SERVERS = ["uring-serve", "nginx", "uring_granian", "granian"]
 ASGI_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
 WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
+WS_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
+
+
+@dataclass(frozen=True)
+class WsMessage:
+    """What the WebSocket client (benchkit/wsload.py) sends: message size and type, messages in flight."""
+    size: int = 64
+    binary: bool = False
+    depth: int = 1
+
+    def describe(self):
+        return f"{self.size} B {'binary' if self.binary else 'text'}, {self.depth} in flight per connection"
 
 
 @dataclass
 class Scenario:
     name: str
-    kind: str  # engine | static | asgi | wsgi | soak
+    kind: str  # engine | static | asgi | wsgi | soak | ws
     path: str
-    tool: str  # wrk | h2load
+    tool: str  # wrk | h2load | wsload
     connections: int
     servers: list
     description: str
     body_length: int = None  # expected response body length, checked by the primer
     post_body_length: int = 0  # > 0: POST this many bytes (wrk through perf/conf/post_64k.lua)
     sweep: list = field(default_factory=list)
+    ws: WsMessage = None  # kind ws: the echoed messages
+
+    def url(self, host, port):
+        return f"{'ws' if self.kind == 'ws' else 'http'}://{host}:{port}{self.path}"
 
     @property
     def lua_script(self):
@@ -53,6 +69,10 @@ SCENARIOS = {
         Scenario("wsgi-hello", "wsgi", "/", "wrk", 64, WSGI_SERVERS, "WSGI hello world", HELLO_LENGTH),
         Scenario("sweep", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello over 1..1024 connections",
                  HELLO_LENGTH, sweep=SWEEP_CONNECTIONS),
+        Scenario("ws-echo", "ws", "/", "wsload", 64, WS_SERVERS, "WebSocket echo, 64 B text messages (ASGI)",
+                 ws=WsMessage()),
+        Scenario("ws-echo-16k", "ws", "/", "wsload", 64, WS_SERVERS, "WebSocket echo, 16 KiB binary messages (ASGI)",
+                 ws=WsMessage(16 * 1024, binary=True)),
     ]
 }
 

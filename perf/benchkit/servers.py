@@ -1,6 +1,7 @@
 """The servers perf/bench can start: command lines per scenario kind, availability and versions.
 
-Kinds: engine (fixed hello), static (files under /static/), asgi, wsgi, soak (the Quart 4 MB app).
+Kinds: engine (fixed hello), static (files under /static/), asgi, wsgi, soak (the Quart 4 MB app), ws (the
+WebSocket echo app perf/apps/ws_app.py).
 Every server is started under `taskset -c 0`, in its own session so the whole tree can be stopped, with the
 same app files (perf/apps) and the same static root, so only the server differs between rows.
 """
@@ -23,6 +24,7 @@ HOST = "127.0.0.1"
 
 PROJECT = "project"
 PEER = "peer"
+REFERENCE = "reference"  # not a competitor: measures the load generator's own ceiling
 
 
 @dataclass
@@ -122,11 +124,11 @@ def _uring_granian(interface, app, *extra):
     return command
 
 
-def _granian(interface, app, *extra):
+def _granian(interface, app, *extra, websockets=False):
     # One worker and one runtime thread: the configuration issue 3 compares against.
     def command(ctx):
         return [_peer("granian"), "--interface", interface, *_listen(ctx), "--workers", "1",
-                "--runtime-threads", "1", "--no-ws", "--log-level", "warning", *extra, app]
+                "--runtime-threads", "1", "--ws" if websockets else "--no-ws", "--log-level", "warning", *extra, app]
     return command
 
 
@@ -135,11 +137,16 @@ def _granian_static(ctx):
                     str(ctx.static_root / "static"))(ctx)
 
 
-def _uvicorn(loop, http, app):
+def _uvicorn(loop, http, app, *extra):
     def command(ctx):
         return [_peer("uvicorn"), *_listen(ctx), "--loop", loop, "--http", http, "--no-access-log",
-                "--log-level", "warning", app]
+                "--log-level", "warning", *extra, app]
     return command
+
+
+def _wsload_echo(ctx):
+    from .loadgen import WSLOAD, wsload_python
+    return [wsload_python(), str(WSLOAD), "--host", HOST, "--serve", str(ctx.port)]
 
 
 def _uwsgi_command(ctx):
@@ -187,17 +194,24 @@ SERVERS = {
             "static": _uring_granian("asgi", "asgi_app:app"),
             "wsgi": _uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
             "soak": _uring_granian("asgi", "quart_app:app"),
+            "ws": _uring_granian("asgi", "ws_app:app"),
         }, _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
         Server("granian", PEER, {
             "asgi": _granian("asgi", "asgi_app:app"),
             "static": _granian_static,
             "wsgi": _granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
             "soak": _granian("asgi", "quart_app:app"),
+            "ws": _granian("asgi", "ws_app:app", websockets=True),
         }, lambda ctx: _missing_peer("granian"), lambda ctx: _python_reports(_peer("python"), "granian")),
         Server("uvicorn", PEER, {
             "asgi": _uvicorn("uvloop", "httptools", "asgi_app:app"),
             "soak": _uvicorn("uvloop", "httptools", "quart_app:app"),
+            "ws": _uvicorn("uvloop", "httptools", "ws_app:app", "--ws", "websockets"),
         }, lambda ctx: _missing_peer("uvicorn"), lambda ctx: _python_reports(_peer("python"), "uvicorn")),
+        Server("uvicorn-wsproto", PEER, {"ws": _uvicorn("uvloop", "httptools", "ws_app:app", "--ws", "wsproto")},
+               lambda ctx: _missing_peer("uvicorn"),
+               lambda ctx: _python_reports(_peer("python"), "uvicorn") + ", " +
+               _python_reports(_peer("python"), "wsproto").split(" (")[0] + " wsproto"),
         Server("uvicorn-h11", PEER, {"asgi": _uvicorn("asyncio", "h11", "asgi_app:app")},
                lambda ctx: _missing_peer("uvicorn"), lambda ctx: _python_reports(_peer("python"), "uvicorn")),
         Server("hypercorn", PEER, {
@@ -211,6 +225,10 @@ SERVERS = {
                lambda ctx: None if shutil.which("uwsgi") and Path("/usr/lib/uwsgi/plugins/python3_plugin.so").exists()
                else "uwsgi or its python3 plugin not installed (apt-get install uwsgi uwsgi-plugin-python3)",
                lambda ctx: "uWSGI " + _run_text(["uwsgi", "--version"]) + " (Debian python3 plugin)"),
+        Server("wsload-echo", REFERENCE, {"ws": _wsload_echo}, lambda ctx: None,
+               lambda ctx: "benchkit/wsload.py --serve (the client's reference echo server, Python "
+                           + _run_text([_wsload_echo(ctx)[0], "-c", "import sys; print(sys.version.split()[0])"])
+                           + ")"),
         Server("granian-1.7", PEER, {"soak": _granian_17},
                lambda ctx: _missing_file(GRANIAN_17_VENV / "bin" / "granian", "run `perf/bench --setup-peers`"),
                lambda ctx: _python_reports(GRANIAN_17_VENV / "bin" / "python", "granian") + " --task-impl rust"),
