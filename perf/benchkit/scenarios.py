@@ -12,7 +12,7 @@ STATIC_SERVERS = ["uring-serve", "nginx", "uring_granian", "granian"]
 ASGI_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
 WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
-WS_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
+WS_SERVERS = ["uring-serve", "uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
 
 
 @dataclass(frozen=True)

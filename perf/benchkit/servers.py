@@ -184,6 +184,7 @@ SERVERS = {
             "engine": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1"],
             "static": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1",
                                    "--root", str(ctx.static_root)],
+            "ws": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1", "--ws-echo"],
         }, lambda ctx: _missing_file(ctx.uring_serve, "build it: cmake --build build-perf --target uring-serve"),
             _uring_serve_version),
         Server("nginx", PEER, {"engine": _nginx_command, "static": _nginx_command},
