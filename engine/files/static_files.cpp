@@ -18,6 +18,7 @@
 #include "files/path_sanitizer.hpp"
 #include "files/range.hpp"
 #include "http/date_cache.hpp"
+#include "http/response_writer.hpp"
 
 namespace engine::files {
 namespace {
@@ -159,6 +160,20 @@ FileAnswer StaticFiles::answer(const engine::Request &request, std::string_view 
     answer.head.content_length = length;
     answer.region = file_fd.into_region(offset, is_head ? 0 : length);
     return answer;
+}
+
+engine::ResponsePart into_response(FileAnswer &&answer) {
+    if (answer.is_error) {
+        std::string body(http::reason_phrase(answer.status));
+        body += '\n';
+        answer.head.header_lines += "Content-Type: text/plain; charset=utf-8\r\n";
+        return engine::make_response(answer.status, std::move(answer.head.header_lines), std::move(body));
+    }
+    engine::ResponsePart part;
+    part.head = std::move(answer.head);
+    if (answer.region.fd >= 0) part.body = answer.region;
+    part.end = true;
+    return part;
 }
 
 } // namespace engine::files

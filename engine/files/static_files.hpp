@@ -66,4 +66,9 @@ class StaticFiles {
     int root_fd_ = -1;
 };
 
+/// The response part that carries `answer`, complete (end set): a success as it is (head plus the file region,
+/// if any); an error as the status's reason phrase ("Not Found\n") in a short text/plain body, keeping the
+/// answer's extra header lines (Allow for 405, Content-Range for 416).
+engine::ResponsePart into_response(FileAnswer &&answer);
+
 } // namespace engine::files

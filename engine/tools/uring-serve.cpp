@@ -5,7 +5,6 @@
 #include "engine/log.hpp"
 #include "engine/server.hpp"
 #include "files/static_files.hpp"
-#include "http/response_writer.hpp"
 #include "tls/tls_options.hpp"
 
 #include <fmt/format.h>
@@ -262,19 +261,7 @@ class FilesHandler final : public engine::Handler {
     explicit FilesHandler(std::string root) : files_(engine::files::StaticFilesOptions{std::move(root)}) {}
 
     void on_request(engine::Exchange &exchange) override {
-        engine::files::FileAnswer answer = files_.answer(exchange.request(), exchange.request().path);
-        if (answer.is_error) {
-            std::string body(engine::http::reason_phrase(answer.status));
-            body += '\n';
-            answer.head.header_lines += "Content-Type: text/plain; charset=utf-8\r\n";
-            exchange.send(engine::make_response(answer.status, std::move(answer.head.header_lines), std::move(body)));
-            return;
-        }
-        engine::ResponsePart part;
-        part.head = std::move(answer.head);
-        if (answer.region.fd >= 0) part.body = answer.region;
-        part.end = true;
-        exchange.send(std::move(part));
+        exchange.send(engine::files::into_response(files_.answer(exchange.request(), exchange.request().path)));
     }
 
   private:

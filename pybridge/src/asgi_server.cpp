@@ -31,7 +31,7 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
-    engine_ = std::make_unique<engine::Server>(config_, handler_);
+    engine_ = std::make_unique<engine::Server>(config_, with_static_route(engine_settings, handler_));
     root_path_str_ = py::str(options_.root_path);
     create_future_ = callables_.loop.attr("create_future");
     if (options_.eager_tasks) {

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "engine/server.hpp"
+#include "files/static_route_handler.hpp"
 #include "tls/tls_options.hpp"
 
 namespace py = pybind11;
@@ -80,6 +82,24 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     // Missing or unreadable files are the engine's StartupError at start(), like uring-serve's.
     if (py::object tls = settings.attr("tls"); !tls.is_none()) config.tls = tls_options_from(tls);
     return config;
+}
+
+std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::shared_ptr<engine::Handler> handler) {
+    py::object static_files = settings.attr("static_files");
+    if (static_files.is_none()) return handler;
+    engine::files::StaticFilesOptions options;
+    options.root = field<std::string>(static_files, "mount");
+    options.index_file = "";  // like Granian: a directory is not served (404)
+    if (const auto expires = field<std::uint32_t>(static_files, "expires_seconds"); expires > 0)
+        options.expires_seconds = expires;
+    try {
+        return std::make_shared<engine::files::StaticRouteHandler>(field<std::string>(static_files, "route"),
+                                                                   std::move(options), std::move(handler));
+    } catch (const std::exception &error) {
+        // Raised as uring_granian.StartupError: a mount that vanished since the options were checked, or a
+        // kernel without openat2, stops the worker with this one line.
+        throw engine::StartupError(error.what());
+    }
 }
 
 } // namespace bridge

@@ -3,11 +3,13 @@
 // engine::ServerConfig field for field) read into the engine's struct, plus the bridge's own options.
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <pybind11/pybind11.h>
 
 #include "engine/config.hpp"
+#include "engine/handler.hpp"
 
 namespace bridge {
 
@@ -15,6 +17,11 @@ namespace bridge {
 /// pybind11::type_error / value_error naming the field that does not fit. threads == 0 becomes the number
 /// of CPUs this process may run on, so the bridge knows the reactor count before the engine starts.
 engine::ServerConfig engine_config_from(pybind11::handle settings);
+
+/// `handler`, or when EngineSettings.static_files is set, `handler` behind an engine::files::StaticRouteHandler
+/// that answers the static route on the reactors. Throws engine::StartupError with one line when the route or the
+/// mount cannot be used (the mount is opened here, once per worker).
+std::shared_ptr<engine::Handler> with_static_route(pybind11::handle settings, std::shared_ptr<engine::Handler> handler);
 
 /// Options of the ASGI bridge itself (not the engine's).
 struct AsgiOptions {

@@ -40,7 +40,7 @@ WsgiServer::WsgiServer(py::handle engine_settings, WsgiCallables callables, Wsgi
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
-    engine_ = std::make_unique<engine::Server>(config_, handler_);
+    engine_ = std::make_unique<engine::Server>(config_, with_static_route(engine_settings, handler_));
     root_path_str_ = py::str(options_.root_path);
 }
 

@@ -322,6 +322,28 @@ class Config:
             metavar="PATH",
         ),
     )
+    # --- static files (served by the engine; never reach the app) -----------------------------------------
+    static_path_route: str = field(
+        default="/static",
+        metadata=_option("URL path under which --static-path-mount is served", metavar="ROUTE"),
+    )
+    static_path_mount: str | None = field(
+        default=None,
+        metadata=_option(
+            "serve the files of this directory under --static-path-route from the engine, without calling the app",
+            metavar="DIRECTORY",
+        ),
+    )
+    static_path_expires: int = field(
+        default=86400,
+        metadata=_option(
+            "Cache-Control max-age of static files, in seconds; 0 sends none",
+            parse=int,
+            minimum=0,
+            maximum=(1 << 32) - 1,
+            metavar="SECONDS",
+        ),
+    )
     # --- metrics ---------------------------------------------------------------------------------------------
     metrics: bool = field(
         default=False,
@@ -413,7 +435,18 @@ class Config:
         if self.log_config is not None and not os.path.isfile(self.log_config):
             raise ConfigError(f"{flag_of('log_config')}: no such file: {self.log_config}")
         self._validate_tls()
+        self._validate_static_files()
         return self
+
+    def _validate_static_files(self) -> None:
+        route = self.static_path_route
+        if not route.startswith("/") or any(c in route for c in "?#% ") or not route.isprintable():
+            raise ConfigError(
+                f"{flag_of('static_path_route')} must be a URL path starting with '/'"
+                f" (no spaces, '?', '#' or '%'; got {route!r})"
+            )
+        if self.static_path_mount is not None and not os.path.isdir(self.static_path_mount):
+            raise ConfigError(f"{flag_of('static_path_mount')}: not a directory: {self.static_path_mount}")
 
     def _validate_tls(self) -> None:
         """Combinations only: the files are read by the engine at startup, which reports what it cannot use."""
@@ -503,6 +536,7 @@ HELP_GROUPS: dict[str, tuple[str, ...]] = {
         "process_name",
     ),
     "development": ("reload", "reload_paths"),
+    "static files": ("static_path_route", "static_path_mount", "static_path_expires"),
     "metrics": ("metrics", "metrics_address", "metrics_port"),
 }
 
@@ -581,6 +615,7 @@ def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
         "ssl_keyfile_password",
         "ssl_ca",
         "ssl_crl",
+        "static_path_mount",
     }
     if is_text and not isinstance(value, str):
         raise ConfigError(f"{flag_of(f.name)} must be a string, not {value!r}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 
-__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "TimeoutSettings", "TlsSettings"]
+__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "StaticFilesSettings", "TimeoutSettings", "TlsSettings"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,22 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
+class StaticFilesSettings:
+    """The engine-served static route (engine/files/static_route_handler.hpp): requests under `route` are answered
+    from the directory `mount` on the reactor threads and never reach the application."""
+
+    route: str
+    mount: str
+    expires_seconds: int = 86400  # Cache-Control: max-age; 0 sends none
+
+    @classmethod
+    def from_config(cls, config: Config) -> StaticFilesSettings | None:
+        if config.static_path_mount is None:
+            return None
+        return cls(config.static_path_route, config.static_path_mount, config.static_path_expires)
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     """engine::ServerConfig: everything one worker's engine needs, in one object passed across the bridge."""
 
@@ -114,6 +130,7 @@ class EngineSettings:
     threads: int = 1
     pin_threads: bool = False
     tls: TlsSettings | None = None  # None: plain HTTP
+    static_files: StaticFilesSettings | None = None  # a handler in front of the app's, not a ServerConfig field
 
     @classmethod
     def from_config(cls, config: Config) -> EngineSettings:
@@ -124,4 +141,5 @@ class EngineSettings:
             threads=config.threads,
             pin_threads=config.pin_threads,
             tls=TlsSettings.from_config(config),
+            static_files=StaticFilesSettings.from_config(config),
         )

@@ -1,0 +1,63 @@
+#pragma once
+// A Handler decorator for one static-files route: requests whose path lies under the route are answered right
+// on the reactor thread from a StaticFiles mount (openat2 beneath the root, ETag/304, Range, zero-copy splice);
+// every other request, and every other callback, goes to the wrapped handler unchanged. The Python servers
+// wrap their bridge handler in it, so static files never reach Python.
+//
+// A static request is answered inside on_request, before its body (if any) is read. The connection then
+// reads and discards the rest of the body on its own (or closes after the response when the client waits for
+// "100 Continue"), and never passes those bytes to a handler. So the wrapped handler sees no callback for
+// static exchanges -- except, in the rare case that the connection is torn down while the answer is being
+// queued, an on_abort for an id it never saw, which handlers already ignore like any stale id.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/handler.hpp"
+#include "files/static_files.hpp"
+
+namespace engine::files {
+
+/// The route as the handler matches it: "/static" and "/static/" become "/static", "/" becomes "" (every
+/// path). Throws std::invalid_argument with a one-line reason unless `route` starts with '/' and holds no
+/// '?', '#', '%' or control characters (it is compared with the raw, still percent-encoded request path).
+std::string normalize_route(std::string_view route);
+
+/// The raw path below `prefix` (a normalize_route result) when `path` is the prefix itself or lies under it
+/// on a segment boundary: "/static" -> "", "/static/a/b" -> "/a/b"; "/staticx" -> nullopt.
+std::optional<std::string_view> path_below_route(std::string_view path, std::string_view prefix) noexcept;
+
+class StaticRouteHandler final : public Handler {
+  public:
+    /// Opens the mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
+    /// the route or the options cannot work or the root is not a readable directory). `inner` must not be null.
+    StaticRouteHandler(std::string_view route, StaticFilesOptions options, std::shared_ptr<Handler> inner);
+
+    void on_request(Exchange &exchange) override;
+
+    // Everything else belongs to the wrapped handler. Every Handler callback is listed here: one left out would
+    // silently fall back to the base class's no-op.
+    BodyFlow on_body(ExchangeId id, std::string_view data, bool last) override {
+        return inner_->on_body(id, data, last);
+    }
+    void on_abort(ExchangeId id) override { inner_->on_abort(id); }
+    void on_sent(ExchangeId id) override { inner_->on_sent(id); }
+    MessageFlow on_ws_message(ExchangeId id, bool text, std::string_view payload) override {
+        return inner_->on_ws_message(id, text, payload);
+    }
+    void on_ws_close(ExchangeId id, std::uint16_t code, std::string_view reason) override {
+        inner_->on_ws_close(id, code, reason);
+    }
+    void on_batch_end(std::uint32_t reactor) override { inner_->on_batch_end(reactor); }
+
+    const std::string &prefix() const noexcept { return prefix_; }
+
+  private:
+    std::string prefix_;
+    StaticFiles files_;
+    std::shared_ptr<Handler> inner_;
+};
+
+} // namespace engine::files

@@ -1,0 +1,182 @@
+#include "files/static_route_handler.hpp"
+
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "scratch_directory.hpp"
+
+using engine::files::normalize_route;
+using engine::files::path_below_route;
+using engine::files::StaticFilesOptions;
+using engine::files::StaticRouteHandler;
+using engine::files::testing::ScratchDirectory;
+using engine::files::testing::write_file;
+
+namespace {
+
+/// An exchange as the connection would present it during on_request; keeps what was sent.
+class RecordingExchange final : public engine::Exchange {
+  public:
+    explicit RecordingExchange(std::string_view method, std::string_view path) {
+        request_.method = method;
+        request_.is_head = method == "HEAD";
+        request_.path = path;
+        request_.target = path;
+    }
+    ~RecordingExchange() override {
+        for (auto &part : sent)
+            if (auto *file = std::get_if<engine::FileRegion>(&part.body); file && file->fd >= 0) close(file->fd);
+    }
+    engine::ExchangeId id() const noexcept override { return {0, 7, 1}; }
+    const engine::Request &request() const noexcept override { return request_; }
+    std::unique_ptr<engine::Request> take_request() noexcept override {
+        return std::make_unique<engine::Request>(request_);
+    }
+    void send(engine::ResponsePart &&part) override { sent.push_back(std::move(part)); }
+
+    std::vector<engine::ResponsePart> sent;
+
+  private:
+    engine::Request request_;
+};
+
+/// The wrapped handler: counts what reaches it.
+struct CountingHandler final : engine::Handler {
+    void on_request(engine::Exchange &) override { ++requests; }
+    engine::BodyFlow on_body(engine::ExchangeId, std::string_view, bool) override {
+        ++bodies;
+        return engine::BodyFlow::pause;
+    }
+    void on_abort(engine::ExchangeId) override { ++aborts; }
+    void on_sent(engine::ExchangeId) override { ++sent; }
+    engine::MessageFlow on_ws_message(engine::ExchangeId, bool, std::string_view) override {
+        ++messages;
+        return engine::MessageFlow::pause;
+    }
+    void on_ws_close(engine::ExchangeId, std::uint16_t, std::string_view) override { ++closes; }
+    void on_batch_end(std::uint32_t) override { ++batch_ends; }
+    int requests = 0, bodies = 0, aborts = 0, sent = 0, messages = 0, closes = 0, batch_ends = 0;
+};
+
+struct Mount {
+    ScratchDirectory scratch;
+    std::shared_ptr<CountingHandler> inner = std::make_shared<CountingHandler>();
+    Mount() { write_file(scratch.path() / "app.js", "console.log(1);\n"); }
+    StaticRouteHandler handler(std::string_view route = "/static") const {
+        StaticFilesOptions options;
+        options.root = scratch.path().string();
+        options.index_file = "";
+        options.expires_seconds = 60;
+        return StaticRouteHandler(route, options, inner);
+    }
+};
+
+} // namespace
+
+TEST_CASE("normalize_route") {
+    CHECK(normalize_route("/static") == "/static");
+    CHECK(normalize_route("/static/") == "/static");
+    CHECK(normalize_route("/a/b//") == "/a/b");
+    CHECK(normalize_route("/") == "");
+    CHECK_THROWS_AS(normalize_route(""), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(normalize_route("static"), doctest::Contains("must start with '/'"), std::invalid_argument);
+    CHECK_THROWS_AS(normalize_route("/sta tic"), std::invalid_argument);
+    CHECK_THROWS_AS(normalize_route("/static?x"), std::invalid_argument);
+    CHECK_THROWS_AS(normalize_route("/st%61tic"), std::invalid_argument);
+}
+
+TEST_CASE("path_below_route: segment boundaries") {
+    CHECK(path_below_route("/static", "/static") == "");
+    CHECK(path_below_route("/static/", "/static") == "/");
+    CHECK(path_below_route("/static/a/b.css", "/static") == "/a/b.css");
+    CHECK_FALSE(path_below_route("/staticx", "/static"));
+    CHECK_FALSE(path_below_route("/staticx/a", "/static"));
+    CHECK_FALSE(path_below_route("/stat", "/static"));
+    CHECK_FALSE(path_below_route("/other/static/a", "/static"));
+    CHECK_FALSE(path_below_route("*", "/static"));
+    SUBCASE("the root route takes every absolute path") {
+        CHECK(path_below_route("/a.js", "") == "/a.js");
+        CHECK(path_below_route("/", "") == "/");
+        CHECK_FALSE(path_below_route("*", ""));
+    }
+}
+
+TEST_CASE("StaticRouteHandler: static requests are answered here, the rest go to the inner handler") {
+    Mount mount;
+    StaticRouteHandler handler = mount.handler("/static/");
+    CHECK(handler.prefix() == "/static");
+
+    RecordingExchange file("GET", "/static/app.js");
+    handler.on_request(file);
+    REQUIRE(file.sent.size() == 1);
+    const engine::ResponsePart &part = file.sent.front();
+    REQUIRE(part.head);
+    CHECK(part.head->status == 200);
+    CHECK(part.end);
+    CHECK(part.head->header_lines.find("Cache-Control: max-age=60\r\n") != std::string::npos);
+    REQUIRE(std::holds_alternative<engine::FileRegion>(part.body));
+    CHECK(std::get<engine::FileRegion>(part.body).length == 16);
+
+    RecordingExchange missing("GET", "/static/nope.js");
+    handler.on_request(missing);
+    REQUIRE(missing.sent.size() == 1);
+    CHECK(missing.sent.front().head->status == 404);
+    CHECK(std::get<std::string>(missing.sent.front().body) == "Not Found\n");
+
+    RecordingExchange traversal("GET", "/static/%2e%2e/etc/passwd");
+    handler.on_request(traversal);
+    REQUIRE(traversal.sent.size() == 1);
+    CHECK(traversal.sent.front().head->status == 404);
+
+    RecordingExchange post("POST", "/static/app.js");
+    handler.on_request(post);
+    REQUIRE(post.sent.size() == 1);
+    CHECK(post.sent.front().head->status == 405);
+    CHECK(post.sent.front().head->header_lines.find("Allow: GET, HEAD\r\n") != std::string::npos);
+
+    CHECK(mount.inner->requests == 0);
+
+    RecordingExchange app("GET", "/staticx/app.js");
+    handler.on_request(app);
+    CHECK(app.sent.empty());
+    RecordingExchange root("GET", "/");
+    handler.on_request(root);
+    CHECK(root.sent.empty());
+    CHECK(mount.inner->requests == 2);
+}
+
+TEST_CASE("StaticRouteHandler: every other callback reaches the inner handler with its answer") {
+    Mount mount;
+    StaticRouteHandler handler = mount.handler();
+    const engine::ExchangeId id{1, 2, 3};
+    CHECK(handler.on_body(id, "x", false) == engine::BodyFlow::pause);
+    handler.on_abort(id);
+    handler.on_sent(id);
+    CHECK(handler.on_ws_message(id, true, "hi") == engine::MessageFlow::pause);
+    handler.on_ws_close(id, 1000, "");
+    handler.on_batch_end(0);
+    const CountingHandler &inner = *mount.inner;
+    CHECK(inner.bodies == 1);
+    CHECK(inner.aborts == 1);
+    CHECK(inner.sent == 1);
+    CHECK(inner.messages == 1);
+    CHECK(inner.closes == 1);
+    CHECK(inner.batch_ends == 1);
+}
+
+TEST_CASE("StaticRouteHandler: construction errors") {
+    Mount mount;
+    StaticFilesOptions options;
+    options.root = (mount.scratch.path() / "missing").string();
+    CHECK_THROWS_WITH_AS(StaticRouteHandler("/static", options, mount.inner), doctest::Contains("missing"),
+                         std::runtime_error);
+    options.root = mount.scratch.path().string();
+    CHECK_THROWS_AS(StaticRouteHandler("static", options, mount.inner), std::invalid_argument);
+    CHECK_THROWS_AS(StaticRouteHandler("/static", options, nullptr), std::invalid_argument);
+}

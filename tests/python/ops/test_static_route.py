@@ -1,0 +1,249 @@
+"""--static-path-route/--static-path-mount: files answered by the engine on its reactor threads, never by the app.
+
+Real server processes (ASGI and WSGI) over real sockets. The app (recording_apps.py) writes down every request it
+gets, so each test can check that no static request reached Python -- and that everything else still does.
+Traversal attempts go through http.client, which sends the request path exactly as written (httpx would resolve
+"../" before sending).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from recording_apps import recorded_calls
+from worker_processes import RunningServer
+
+pytestmark = pytest.mark.timeout(120)
+
+HERE = Path(__file__).parent
+STYLE = b"body { color: rebeccapurple }\n"
+SCRIPT = b"console.log('static');\n"
+DATA = b'{"served": "by the engine"}\n'
+SECRET = b"outside the mount\n"
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def interface(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def mount(tmp_path: Path) -> Path:
+    """<tmp>/mount is served; <tmp>/outside/secret.txt must stay out of reach, also through mount/escape."""
+    root = tmp_path / "mount"
+    (root / "sub").mkdir(parents=True)
+    (root / "style.css").write_bytes(STYLE)
+    (root / "app.js").write_bytes(SCRIPT)
+    (root / "sub" / "data.json").write_bytes(DATA)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_bytes(SECRET)
+    (root / "escape").symlink_to("../outside/secret.txt")
+    return root
+
+
+def serve(launch: Callable[..., RunningServer], interface: str, mount: Path, *options: str) -> RunningServer:
+    ready = "Supervisor {pid} ready" if "--workers" in options else "Listening at"
+    return launch(
+        "--interface",
+        interface,
+        "--static-path-mount",
+        str(mount),
+        *options,
+        app=f"recording_apps:{interface}_app",
+        cwd=HERE,
+        ready=ready,
+    )
+
+
+def raw_get(server: RunningServer, path: str) -> tuple[int, bytes]:
+    """GET with the path sent byte for byte as given."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_files_are_answered_by_the_engine(launch: Callable[..., RunningServer], interface: str, mount: Path) -> None:
+    server = serve(launch, interface, mount)
+    with httpx.Client(timeout=10) as client:
+        css = client.get(server.url("/static/style.css"))
+        assert css.status_code == 200
+        assert css.content == STYLE
+        assert css.headers["content-type"].startswith("text/css")
+        assert css.headers["content-length"] == str(len(STYLE))
+        assert css.headers["cache-control"] == "max-age=86400"  # Granian's default --static-path-expires
+        assert css.headers["accept-ranges"] == "bytes"
+        etag, last_modified = css.headers["etag"], css.headers["last-modified"]
+
+        data = client.get(server.url("/static/sub/data.json"))
+        assert (data.status_code, data.content) == (200, DATA)
+        assert data.headers["content-type"].startswith("application/json")
+        assert client.get(server.url("/static/app.js")).content == SCRIPT
+
+        not_modified = client.get(server.url("/static/style.css"), headers={"if-none-match": etag})
+        assert (not_modified.status_code, not_modified.content) == (304, b"")
+        assert not_modified.headers["etag"] == etag
+        since = client.get(server.url("/static/style.css"), headers={"if-modified-since": last_modified})
+        assert since.status_code == 304
+
+        part = client.get(server.url("/static/style.css"), headers={"range": "bytes=7-11"})
+        assert (part.status_code, part.content) == (206, STYLE[7:12])
+        assert part.headers["content-range"] == f"bytes 7-11/{len(STYLE)}"
+        tail = client.get(server.url("/static/style.css"), headers={"range": "bytes=-6"})
+        assert (tail.status_code, tail.content) == (206, STYLE[-6:])
+        beyond = client.get(server.url("/static/style.css"), headers={"range": "bytes=5000-"})
+        assert beyond.status_code == 416
+        assert beyond.headers["content-range"] == f"bytes */{len(STYLE)}"
+
+        head = client.head(server.url("/static/style.css"))
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == str(len(STYLE))
+
+        for missing in ("/static/nope.css", "/static/sub", "/static", "/static/"):
+            assert client.get(server.url(missing)).status_code == 404, missing
+        assert recorded_calls(server.markers) == []
+
+        # Everything not under the route on a segment boundary is the app's.
+        assert client.get(server.url("/staticx/style.css")).text == f"{interface} /staticx/style.css"
+        assert client.get(server.url("/other")).text == f"{interface} /other"
+        assert client.get(server.url("/")).text == f"{interface} /"
+    assert recorded_calls(server.markers) == ["/staticx/style.css", "/other", "/"]
+    assert server.stop() == 0
+
+
+def test_traversal_is_refused(launch: Callable[..., RunningServer], interface: str, mount: Path) -> None:
+    server = serve(launch, interface, mount)
+    refused = {
+        "/static/../outside/secret.txt": 404,
+        "/static/sub/../../outside/secret.txt": 404,
+        "/static/%2e%2e/outside/secret.txt": 404,
+        "/static/%2E%2E/%2e%2e/outside/secret.txt": 404,
+        "/static/..%2foutside%2fsecret.txt": 404,
+        "/static/sub/%2e%2e%2f%2e%2e%2foutside/secret.txt": 404,
+        "/static/%00style.css": 404,
+        "/static/escape": 403,  # a symlink leaving the mount
+    }
+    for path, status in refused.items():
+        got, body = raw_get(server, path)
+        assert got == status, path
+        assert SECRET not in body
+    assert raw_get(server, "/static/./sub//data.json") == (200, DATA)  # harmless spellings still work
+    assert recorded_calls(server.markers) == []
+    assert server.stop() == 0
+
+
+def test_request_bodies_under_the_route_are_discarded(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    """Answered before its body was read, a request must not leave the body to be parsed as the next request."""
+    server = serve(launch, interface, mount)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        fake_request = b"GET /other HTTP/1.1\r\nHost: x\r\n\r\n"  # would reach the app if the body were parsed
+        connection.request("POST", "/static/style.css", body=fake_request * 4000)
+        response = connection.getresponse()
+        assert response.status == 405
+        assert response.getheader("allow") == "GET, HEAD"
+        response.read()
+        connection.request("GET", "/static/app.js", body=fake_request)  # a GET with a body is served
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, SCRIPT)
+        connection.request("GET", "/static/style.css")  # the same connection is still in step
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, STYLE)
+        connection.request("POST", "/echo", body=b"to the app")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, f"{interface} /echo".encode())
+    finally:
+        connection.close()
+    assert recorded_calls(server.markers) == ["/echo"]
+    assert server.stop() == 0
+
+
+def test_route_and_expires_options(launch: Callable[..., RunningServer], mount: Path) -> None:
+    server = serve(launch, "asgi", mount, "--static-path-route", "/assets/", "--static-path-expires", "0")
+    with httpx.Client(timeout=10) as client:
+        served = client.get(server.url("/assets/style.css"))
+        assert (served.status_code, served.content) == (200, STYLE)
+        assert "cache-control" not in served.headers  # 0: no Cache-Control at all
+        assert client.get(server.url("/static/style.css")).text == "asgi /static/style.css"
+    assert recorded_calls(server.markers) == ["/static/style.css"]
+    assert server.stop() == 0
+
+    server = serve(launch, "wsgi", mount, "--static-path-expires", "3600")
+    assert httpx.get(server.url("/static/style.css"), timeout=10).headers["cache-control"] == "max-age=3600"
+    assert server.stop() == 0
+
+
+@pytest.mark.slow
+def test_a_64_mib_file_arrives_intact_from_every_worker(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    big = mount / "big.bin"
+    digest = hashlib.sha256()
+    with big.open("wb") as file:
+        for _ in range(64):
+            block = os.urandom(1 << 20)
+            digest.update(block)
+            file.write(block)
+    server = serve(launch, interface, mount, "--workers", "2")
+    for _ in range(3):  # new connections: SO_REUSEPORT spreads them over both workers
+        received = hashlib.sha256()
+        size = 0
+        with httpx.stream("GET", server.url("/static/big.bin"), headers={"connection": "close"}, timeout=30) as got:
+            assert got.status_code == 200
+            assert got.headers["content-length"] == str(64 << 20)
+            for chunk in got.iter_bytes():
+                received.update(chunk)
+                size += len(chunk)
+        assert (size, received.hexdigest()) == (64 << 20, digest.hexdigest())
+    etags = {
+        httpx.head(server.url("/static/big.bin"), headers={"connection": "close"}, timeout=10).headers["etag"]
+        for _ in range(8)
+    }
+    assert len(etags) == 1  # every worker names the file alike, so a cache validates against any of them
+    tail = httpx.get(server.url("/static/big.bin"), headers={"range": f"bytes={(64 << 20) - 1000}-"}, timeout=10)
+    assert tail.status_code == 206
+    assert tail.content == big.read_bytes()[-1000:]
+    assert recorded_calls(server.markers) == []
+    assert server.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--static-path-mount", "{tmp}/missing"], "--static-path-mount: not a directory: {tmp}/missing"),
+        (["--static-path-mount", "{tmp}/file.txt"], "--static-path-mount: not a directory: {tmp}/file.txt"),
+        (
+            ["--static-path-mount", "{tmp}", "--static-path-route", "static"],
+            "--static-path-route must be a URL path starting with '/' (no spaces, '?', '#' or '%'; got 'static')",
+        ),
+        (["--static-path-mount", "{tmp}", "--static-path-expires", "-1"], "--static-path-expires must be at least 0"),
+    ],
+)
+def test_unusable_options_are_one_line_and_exit_2(tmp_path: Path, options: list[str], message: str) -> None:
+    (tmp_path / "file.txt").write_text("not a directory")
+    argv = [option.format(tmp=tmp_path) for option in options]
+    result = subprocess.run(
+        [sys.executable, "-m", "uring_granian", *argv, "recording_apps:asgi_app"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"uring-granian: error: {message.format(tmp=tmp_path)}")
