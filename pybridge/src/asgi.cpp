@@ -65,6 +65,7 @@ void register_asgi(py::module_ &m) {
              "The loop's reader callback on wake_fd.")
         .def("close", &AsgiServer::close, "After wait(): end what is left and drop every reference.")
         .def("running_tasks", &AsgiServer::running_tasks, "Tasks of the requests still running.")
+        .def("stats", &AsgiServer::stats, "The engine's counters, one dict per reactor ([] before start).")
         .def_property_readonly("wake_fd", &AsgiServer::wake_fd)
         .def_property_readonly("bound_port", &AsgiServer::bound_port)
         .def_property_readonly("registered", &AsgiServer::registered_count);

@@ -59,6 +59,8 @@ void AsgiServer::stop() { stop_engine(*engine_, started_); }
 
 void AsgiServer::wait() { wait_engine(*engine_, started_); }
 
+py::list AsgiServer::stats() const { return engine_stats(*engine_, started_); }
+
 // --- the reader callback ---------------------------------------------------------------------------------
 
 void AsgiServer::drain(py::handle self) {

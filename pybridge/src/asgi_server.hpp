@@ -58,6 +58,8 @@ class AsgiServer {
 
     int wake_fd() const noexcept { return queue_->wake_fd(); }
     std::uint16_t bound_port() const noexcept { return engine_->bound_port(); }
+    /// The engine's per-reactor counters (see engine_stats in engine_lifecycle.hpp).
+    pybind11::list stats() const;
     pybind11::list running_tasks() const;
     std::size_t registered_count() const noexcept { return exchanges_.size(); }
 

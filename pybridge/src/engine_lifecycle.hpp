@@ -33,4 +33,21 @@ inline void wait_engine(engine::Server &engine, bool started) {
     engine.wait();
 }
 
+/// The engine's per-reactor counters (engine::ReactorStats) as a list of dicts with the same keys, one per
+/// reactor; [] before start. Callable from any Python thread (a worker's metrics thread reads it while the loop
+/// serves): the counters are relaxed atomics, and the reactor table no longer changes once `started` is set --
+/// which happens with the GIL held, as this runs. The numbers stay readable after stop (the final counts).
+inline pybind11::list engine_stats(const engine::Server &engine, bool started) {
+    pybind11::list reactors;
+    if (!started) return reactors;
+    for (const engine::ReactorStats &counters : engine.stats()) {
+        pybind11::dict reactor;
+        reactor["connections_accepted"] = counters.connections_accepted;
+        reactor["connections_open"] = counters.connections_open;
+        reactor["requests"] = counters.requests;
+        reactors.append(std::move(reactor));
+    }
+    return reactors;
+}
+
 } // namespace bridge

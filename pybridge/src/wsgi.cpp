@@ -37,6 +37,7 @@ void register_wsgi(py::module_ &m) {
         .def("wait", &WsgiServer::wait, "Block (without the GIL) until the reactors have exited.")
         .def("close", &WsgiServer::close, "After wait(): wake every WSGI thread so serve_requests() returns.")
         .def("drop_references", &WsgiServer::drop_references, "After the threads returned: drop the app.")
+        .def("stats", &WsgiServer::stats, "The engine's counters, one dict per reactor ([] before start).")
         .def_property_readonly("bound_port", &WsgiServer::bound_port)
         .def_property_readonly("in_flight", &WsgiServer::in_flight);
 }

@@ -68,6 +68,8 @@ void WsgiServer::start() {
 
 void WsgiServer::stop() { stop_engine(*engine_, started_); }
 
+py::list WsgiServer::stats() const { return engine_stats(*engine_, started_); }
+
 void WsgiServer::wait() {
     wait_engine(*engine_, started_);
     if (started_) engine_running_.store(false);

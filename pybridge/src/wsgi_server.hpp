@@ -65,6 +65,8 @@ class WsgiServer {
 
     std::uint16_t bound_port() const noexcept { return engine_->bound_port(); }
     std::size_t in_flight() const noexcept { return in_flight_.load(); }
+    /// The engine's per-reactor counters (see engine_stats in engine_lifecycle.hpp).
+    pybind11::list stats() const;
 
     // --- for channels (any WSGI thread) ---
     void post(engine::ExchangeId id, engine::ResponsePart &&part);

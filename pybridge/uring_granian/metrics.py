@@ -5,7 +5,8 @@ A scrape renders, for the workers alive at that moment:
   scrape time), the number of workers;
 - what each worker last wrote to the snapshot directory (worker_metrics.py, at most a second old): requests by
   status and the request-duration histogram measured at the app boundary, and the engine's per-reactor counters
-  when the server exposes them.
+  (requests parsed, connections accepted, connections open).
+The series are listed in README.md ("Metrics").
 Every family is always declared (HELP and TYPE) so dashboards see the schema; a family without a source has no
 samples rather than invented ones. Counters of a worker start again from zero in its replacement (a new pid label),
 which Prometheus's rate() treats as a counter reset.

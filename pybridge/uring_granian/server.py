@@ -59,6 +59,7 @@ class Server:
         self._stop_requested = False
         self._stop_event: asyncio.Event | None = None
         self._stopped: asyncio.Event | None = None
+        self._native: Any = None  # the native AsgiServer while serving
 
     async def serve(self, on_ready: Callable[[], Any] | None = None) -> None:
         """Runs until stop()/request_stop(); lifespan startup before listening, shutdown after the last request."""
@@ -95,6 +96,7 @@ class Server:
         except BaseException:
             await lifespan.shutdown()
             raise
+        self._native = native
         try:
             loop.add_reader(native.wake_fd, native.drain)
             self.bound_port = native.bound_port
@@ -107,8 +109,15 @@ class Server:
                 await stop_event.wait()
             logger.info("Stopping: finishing in-flight requests (up to %ds)", config.graceful_timeout)
         finally:
+            self._native = None
             await _shut_down(loop, native)
             await lifespan.shutdown()
+
+    def stats(self) -> list[dict[str, int]] | None:
+        """The engine's counters, one dict per reactor (connections_accepted, connections_open, requests), or None
+        when not serving. Safe from any thread (the metrics snapshot thread calls it)."""
+        native = self._native
+        return None if native is None else native.stats()
 
     def request_stop(self) -> None:
         """Asks a running serve() to stop gracefully. Safe from signal handlers and other threads."""
@@ -198,13 +207,23 @@ def with_options(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
     return app
 
 
-def run_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], Any] | None = None) -> int:
-    """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError."""
+def run_worker(
+    config: Config,
+    app: Callable[..., Any],
+    on_ready: Callable[[], Any] | None = None,
+    on_server: Callable[[Any], Any] | None = None,
+) -> int:
+    """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError.
+
+    `on_server(server)` is called before serving with an object whose stats() gives the engine's counters (the
+    Server, or the native WSGI server); the worker's metrics thread reads them from there."""
     if config.interface == Interfaces.WSGI:
         from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
 
-        return run_wsgi_worker(config, with_options(app, config), on_ready)
+        return run_wsgi_worker(config, with_options(app, config), on_ready, on_server)
     server = Server(app, config)
+    if on_server is not None:
+        on_server(server)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -6,8 +6,9 @@ Two sources, both real counts (nothing is estimated):
   Requests the engine answers by itself (400, 413, 431 ...) never reach it; the engine's own counters (below) do
   include them. The layer exists only because the bridge does not count statuses and latencies yet
   (pybridge/OPS_REQUESTS.md): when it does, this layer goes.
-- The engine: per-reactor counters (accepted and open connections, requests), when the server exposes them
-  (`Server.stats()`, asked for in OPS_REQUESTS.md); until then the snapshot carries no engine section.
+- The engine: per-reactor counters (accepted and open connections, requests parsed), read from the running
+  server's `stats()` (the native ReactorStats; static files and the engine's own error answers included). Before
+  the server runs, the snapshot has no engine section.
 
 Every SNAPSHOT_INTERVAL_S a daemon thread writes the snapshot as JSON to `<directory>/<pid>.json` (written to a
 temporary name and renamed: the supervisor never reads half a file). A file, not a pipe: the supervisor reads the

@@ -54,8 +54,14 @@ def default_blocking_threads() -> int:
     return max(4, 2 * len(os.sched_getaffinity(0)))
 
 
-def run_wsgi_worker(config: Config, app: Callable[..., Any], on_ready: Callable[[], Any] | None = None) -> int:
-    """Serves the WSGI `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError."""
+def run_wsgi_worker(
+    config: Config,
+    app: Callable[..., Any],
+    on_ready: Callable[[], Any] | None = None,
+    on_server: Callable[[Any], Any] | None = None,
+) -> int:
+    """Serves the WSGI `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError.
+    `on_server(native)` gets the native server before it starts (its stats() are the engine's counters)."""
     from . import _native
 
     thread_count = config.blocking_threads or default_blocking_threads()
@@ -68,6 +74,8 @@ def run_wsgi_worker(config: Config, app: Callable[..., Any], on_ready: Callable[
         root_path=config.url_path_prefix or "",
         multiprocess=config.workers > 1,
     )
+    if on_server is not None:
+        on_server(native)
     stop_requested = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -91,16 +92,72 @@ def test_scrape_counts_match_the_requests_sent(launch: Callable[..., RunningServ
     rss = {labels["pid"]: v for n, labels, v in samples if n == "uring_granian_worker_resident_memory_bytes"}
     assert set(rss) == {str(pid) for pid in workers} and all(v > 10 * 2**20 for v in rss.values())
     assert total(samples, "uring_granian_worker_restarts_total") == 0
-    # The engine's counters appear once the bridge exposes them (pybridge/OPS_REQUESTS.md); then they must agree.
-    if any(n == "uring_granian_engine_requests_total" for n, _, _ in samples):
-        assert total(samples, "uring_granian_engine_requests_total") == sent
-        assert total(samples, "uring_granian_engine_connections_accepted_total") == ok_sent + 1
+    # The engine's own counters: every request parsed, one connection per plain GET plus the client's one.
+    assert total(samples, "uring_granian_engine_requests_total") == sent
+    assert total(samples, "uring_granian_engine_connections_accepted_total") == ok_sent + 1
+    assert {labels["pid"] for n, labels, _ in samples if n == "uring_granian_engine_requests_total"} <= {
+        str(pid) for pid in workers
+    }
 
     server.process.send_signal(signal.SIGHUP)  # two replacements, counted as restarts by signal
     server.wait_for_log("Rolling restart done")
     after = parse(httpx.get(scrape_url, timeout=10).text)
     assert total(after, "uring_granian_worker_restarts_total", reason="signal") == 2
     assert total(after, "uring_granian_http_requests_total") == 0  # new workers, new series: no request yet
+    assert server.stop() == 0
+
+
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
+def test_engine_connection_counters(launch: Callable[..., RunningServer], interface: str) -> None:
+    """K keep-alive connections carrying N requests: accepted grows by K, the open gauge is K while they are open
+    and 0 once they are closed, the engine counts exactly N requests. Two reactors: the series sum over both."""
+    metrics_port = free_port()
+    server = launch(
+        "--interface",
+        interface,
+        "--threads",
+        "2",
+        "--metrics",
+        "--metrics-port",
+        str(metrics_port),
+        app=f"recording_apps:{interface}_app",
+        cwd=Path(__file__).parent,
+        ready="Supervisor {pid} ready",
+    )
+    scrape_url = f"http://127.0.0.1:{metrics_port}/metrics"
+
+    def engine_counts() -> tuple[float, float, float] | None:
+        samples = parse(httpx.get(scrape_url, timeout=10).text)
+        if not any(n == "uring_granian_engine_requests_total" for n, _, _ in samples):
+            return None  # the worker has not written a snapshot with its engine counters yet
+        assert {labels["reactor"] for n, labels, _ in samples if n == "uring_granian_engine_requests_total"} == {
+            "0",
+            "1",
+        }
+        return (
+            total(samples, "uring_granian_engine_connections_accepted_total"),
+            total(samples, "uring_granian_engine_connections_open"),
+            total(samples, "uring_granian_engine_requests_total"),
+        )
+
+    accepted_before, open_before, requests_before = wait_until(engine_counts, 10, "the engine counters")
+    assert open_before == 0
+    connections, per_connection = 5, 3
+    clients = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(connections)]
+    try:
+        for _ in range(per_connection):
+            for client in clients:
+                client.request("GET", "/counted")
+                response = client.getresponse()
+                assert (response.status, response.read()) == (200, f"{interface} /counted".encode())
+        sent = connections * per_connection
+        expected_open = (accepted_before + connections, float(connections), requests_before + sent)
+        assert wait_until(lambda: engine_counts() == expected_open, 10, f"counters {expected_open}")
+    finally:
+        for client in clients:
+            client.close()
+    expected_closed = (accepted_before + connections, 0.0, requests_before + sent)
+    assert wait_until(lambda: engine_counts() == expected_closed, 10, f"counters {expected_closed}")
     assert server.stop() == 0
 
 
