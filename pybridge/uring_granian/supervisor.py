@@ -652,7 +652,7 @@ def _run_worker(
     if "on_ready" in parameters:
         extra: dict[str, Any] = {}
         if snapshots is not None and "on_server" in parameters:
-            # The engine's counters, once the server offers them (asked for in pybridge/OPS_REQUESTS.md).
+            # The engine's per-reactor counters (connections, requests) for /metrics, read from the native server.
             extra["on_server"] = lambda server: snapshots.set_engine_stats(server.stats)
         return int(run_worker(config, app, on_ready=ready.notify, **extra))
     # Without a readiness callback from the server, "ready" can only mean "about to start": rolling restarts are
