@@ -1,22 +1,25 @@
 #include "http/response_writer.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace engine::http {
 namespace {
 
 constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view status_line_prefix = "HTTP/1.1 ";
+constexpr std::string_view date_prefix = "Date: ";
+constexpr std::string_view server_prefix = "Server: ";
+constexpr std::string_view content_length_prefix = "Content-Length: ";
+constexpr std::string_view chunked_line = "Transfer-Encoding: chunked\r\n";
 
-void append_decimal(std::string &out, std::uint64_t value) {
-    char digits[20];  // UINT64_MAX has 20 decimal digits
-    const auto result = std::to_chars(digits, digits + sizeof digits, value);
-    out.append(digits, static_cast<std::size_t>(result.ptr - digits));
+char *put(char *cursor, std::string_view bytes) noexcept {
+    if (!bytes.empty()) std::memcpy(cursor, bytes.data(), bytes.size());
+    return cursor + bytes.size();
 }
 
-void append_field(std::string &out, std::string_view name_and_colon, std::string_view value) {
-    out.append(name_and_colon);
-    out.append(value);
-    out.append(crlf);
+char *put_field(char *cursor, std::string_view name_and_colon, std::string_view value) noexcept {
+    return put(put(put(cursor, name_and_colon), value), crlf);
 }
 
 } // namespace
@@ -123,35 +126,45 @@ ResponseFraming write_response_head(std::string &out, const ResponseHeadView &he
     framing.keep_alive =
         interim || (server_keep_alive && req.client_keep_alive && !head.close && !framing.close_delimited);
 
-    // One growth for the whole head: the fixed parts are bounded by 128 bytes.
-    out.reserve(out.size() + 128 + reason.size() + head.header_lines.size() + date.size() + server.size());
+    const bool say_close = !interim && !framing.keep_alive;
+    // A close is always announced (RFC 9112 9.6: the client must not reuse the connection).
+    // Keep-alive is the default only for HTTP/1.1 (RFC 9112 9.3), so HTTP/1.0 is told explicitly.
+    const std::string_view connection_line = say_close               ? std::string_view("Connection: close\r\n")
+                                             : !interim && is_http10 ? std::string_view("Connection: keep-alive\r\n")
+                                                                     : std::string_view{};
+    char length_digits[20];  // UINT64_MAX has 20 decimal digits
+    std::size_t length_size = 0;
+    if (send_content_length)
+        length_size = static_cast<std::size_t>(
+            std::to_chars(length_digits, length_digits + sizeof length_digits, *head.content_length).ptr -
+            length_digits);
 
-    const char status_digits[3] = {static_cast<char>('0' + status / 100), static_cast<char>('0' + status / 10 % 10),
-                                   static_cast<char>('0' + status % 10)};
-    out.append("HTTP/1.1 ");
-    out.append(status_digits, 3);
-    out.push_back(' ');
-    out.append(reason);
-    out.append(crlf);
-    out.append(head.header_lines);
-    if (!date.empty()) append_field(out, "Date: ", date);
-    if (!server.empty()) append_field(out, "Server: ", server);
-    if (send_content_length) {
-        out.append("Content-Length: ");
-        append_decimal(out, *head.content_length);
-        out.append(crlf);
-    } else if (framing.chunked) {
-        out.append("Transfer-Encoding: chunked\r\n");
-    }
-    if (!interim) {
-        // A close is always announced (RFC 9112 9.6: the client must not reuse the connection).
-        // Keep-alive is the default only for HTTP/1.1 (RFC 9112 9.3), so HTTP/1.0 is told explicitly.
-        if (!framing.keep_alive)
-            out.append("Connection: close\r\n");
-        else if (is_http10)
-            out.append("Connection: keep-alive\r\n");
-    }
-    out.append(crlf);
+    // The head is sized first and then written through a cursor: one growth of `out` and no
+    // per-piece capacity checks (this runs for every response).
+    std::size_t size = status_line_prefix.size() + 4 + reason.size() + crlf.size() + head.header_lines.size() +
+                       connection_line.size() + crlf.size();
+    if (!date.empty()) size += date_prefix.size() + date.size() + crlf.size();
+    if (!server.empty()) size += server_prefix.size() + server.size() + crlf.size();
+    if (send_content_length) size += content_length_prefix.size() + length_size + crlf.size();
+    else if (framing.chunked) size += chunked_line.size();
+
+    const std::size_t start = out.size();
+    out.resize(start + size);
+    char *cursor = out.data() + start;
+    cursor = put(cursor, status_line_prefix);
+    *cursor++ = static_cast<char>('0' + status / 100);
+    *cursor++ = static_cast<char>('0' + status / 10 % 10);
+    *cursor++ = static_cast<char>('0' + status % 10);
+    *cursor++ = ' ';
+    cursor = put(cursor, reason);
+    cursor = put(cursor, crlf);
+    cursor = put(cursor, head.header_lines);
+    if (!date.empty()) cursor = put_field(cursor, date_prefix, date);
+    if (!server.empty()) cursor = put_field(cursor, server_prefix, server);
+    if (send_content_length) cursor = put_field(cursor, content_length_prefix, {length_digits, length_size});
+    else if (framing.chunked) cursor = put(cursor, chunked_line);
+    cursor = put(cursor, connection_line);
+    put(cursor, crlf);
     return framing;
 }
 
