@@ -6,6 +6,25 @@
 
 namespace engine::core {
 
+OutputSegment &SegmentRing::emplace_back() {
+    if (count_ == slots_.size()) grow();
+    ++count_;
+    return back();
+}
+
+void SegmentRing::pop_front() noexcept {
+    slots_[head_].reset();
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --count_;
+}
+
+void SegmentRing::grow() {
+    std::vector<OutputSegment> larger(slots_.empty() ? 4 : slots_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) larger[i] = std::move((*this)[i]);
+    slots_.swap(larger);
+    head_ = 0;
+}
+
 void OutputQueue::append_copy(std::string_view bytes) {
     if (bytes.empty()) return;
     queued_bytes_ += bytes.size();
@@ -45,6 +64,9 @@ void OutputQueue::append_owned(std::string &&bytes) {
     queued_bytes_ += bytes.size();
     OutputSegment &segment = segments_.emplace_back();
     segment.kind = OutputSegment::Kind::owned;
+    // Short strings keep their bytes inside the string object (SSO), which moves with the segment
+    // when the ring grows or the segment is held: give them heap storage, whose address is stable.
+    if (bytes.capacity() < 2 * sizeof(std::string)) bytes.reserve(2 * sizeof(std::string));
     segment.owned = std::move(bytes);
     segment.data = segment.owned.data();
     segment.size = segment.owned.size();
@@ -96,7 +118,8 @@ std::size_t OutputQueue::gather(iovec *vectors, std::size_t max_vectors, std::si
     std::size_t count = 0;
     total = 0;
     if (stopped_at_file) *stopped_at_file = false;
-    for (const OutputSegment &segment : segments_) {
+    for (std::size_t i = 0; i < segments_.size(); ++i) {
+        const OutputSegment &segment = segments_[i];
         if (segment.kind == OutputSegment::Kind::file) {
             if (stopped_at_file) *stopped_at_file = true;
             break;
@@ -152,8 +175,8 @@ void OutputQueue::consume_file(std::size_t bytes, std::vector<ExchangeId> &sent)
 }
 
 const OutputSegment *OutputQueue::leading_file() const noexcept {
-    for (const OutputSegment &segment : segments_)
-        if (segment.kind == OutputSegment::Kind::file) return &segment;
+    for (std::size_t i = 0; i < segments_.size(); ++i)
+        if (segments_[i].kind == OutputSegment::Kind::file) return &segments_[i];
     return nullptr;
 }
 
@@ -183,8 +206,10 @@ void OutputQueue::release(OutputSegment &segment) noexcept {
 }
 
 void OutputQueue::clear() noexcept {
-    for (OutputSegment &segment : segments_) release(segment);
-    segments_.clear();
+    while (!segments_.empty()) {
+        release(segments_.front());
+        segments_.pop_front();
+    }
     release_held();
     queued_bytes_ = 0;
 }

@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +31,54 @@ struct OutputSegment {
     FileRegion file;
     bool notify_sent = false;
     ExchangeId notify_id;
+
+    /// Back to the defaults above (keep in step with the fields), once the segment's resources were
+    /// released or moved out. Cheaper than assigning a fresh segment, which this queue does for
+    /// every segment it retires.
+    void reset() noexcept {
+        kind = Kind::pooled;
+        data = nullptr;
+        size = 0;
+        pool_index = SendBufferPool::no_buffer;
+        pooled_used = 0;
+        owned.clear();
+        external = {};
+        file = {};
+        notify_sent = false;
+        notify_id = {};
+    }
+};
+
+/// The queue's segments, oldest first, in one growable array used as a ring. A std::deque here
+/// freed and allocated a block every few responses as the queue slid through memory; the ring
+/// allocates only while growing to a connection's deepest queue. Segments move when it grows, so
+/// no segment's `data` may point into the segment itself (owned strings are never in SSO form).
+class SegmentRing {
+  public:
+    SegmentRing() = default;
+    SegmentRing(const SegmentRing &) = delete;
+    SegmentRing &operator=(const SegmentRing &) = delete;
+
+    bool empty() const noexcept { return count_ == 0; }
+    std::size_t size() const noexcept { return count_; }
+    OutputSegment &operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+    const OutputSegment &operator[](std::size_t i) const noexcept {
+        return slots_[(head_ + i) & (slots_.size() - 1)];
+    }
+    OutputSegment &front() noexcept { return slots_[head_]; }
+    const OutputSegment &front() const noexcept { return slots_[head_]; }
+    OutputSegment &back() noexcept { return (*this)[count_ - 1]; }
+    /// A default segment at the back (references to other segments stay valid unless it grows).
+    OutputSegment &emplace_back();
+    /// Retires the front segment (its resources must have been released or moved out).
+    void pop_front() noexcept;
+
+  private:
+    void grow();
+
+    std::vector<OutputSegment> slots_;  ///< a power of two long; slots outside the ring are default
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
 };
 
 class OutputQueue {
@@ -78,7 +125,7 @@ class OutputQueue {
     void pop_front(bool hold, std::vector<ExchangeId> &sent);
 
     SendBufferPool *pool_;
-    std::deque<OutputSegment> segments_;
+    SegmentRing segments_;
     std::vector<OutputSegment> held_;
     std::size_t queued_bytes_ = 0;
 };

@@ -103,6 +103,31 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         queue.clear();
         CHECK(pool.available() == 4);
     }
+    SUBCASE("order survives wrap-around, and bytes a send points at stay put while the queue grows") {
+        OutputQueue queue(pool);
+        // Slide the queue through its storage many times: one segment in, one out.
+        for (int round = 0; round < 50; ++round) {
+            queue.append_owned(std::string(1, static_cast<char>('a' + round % 26)));
+            queue.append_owned(std::string(1, static_cast<char>('A' + round % 26)));
+            queue.consume(1, false, sent);
+            CHECK(gathered(queue) == std::string(1, static_cast<char>('A' + round % 26)));
+            queue.consume(1, false, sent);
+            CHECK(queue.empty());
+        }
+        // A short owned string (small enough for SSO) is in flight; then many segments arrive.
+        queue.append_owned(std::string("in flight"));
+        iovec first[1];
+        std::size_t total = 0;
+        REQUIRE(queue.gather(first, 1, total) == 1);
+        for (int i = 0; i < 40; ++i) queue.append_owned(std::string(1, static_cast<char>('0' + i % 10)));
+        CHECK(std::string(static_cast<const char *>(first[0].iov_base), first[0].iov_len) == "in flight");
+        CHECK(gathered(queue).substr(0, 12) == "in flight012");
+        queue.consume(9 + 5, false, sent);
+        CHECK(queue.queued_bytes() == 35);
+        CHECK(gathered(queue) == "5678901234567890");  // gathered() takes at most 16 segments
+        queue.clear();
+        CHECK(queue.empty());
+    }
     SUBCASE("file regions stop gathering and close their descriptor when done") {
         int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         REQUIRE(fd >= 0);
