@@ -535,7 +535,7 @@ void Connection::on_command(core::Command &command) {
     switch (command.kind) {
     case core::Command::Kind::response_part: send(std::move(command.part)); break;
     case core::Command::Kind::resume_body:
-        if (has(CONN_F_READ_PAUSED)) {
+        if (has(CONN_F_READ_PAUSED) && !has(CONN_F_WEBSOCKET)) {
             clear(CONN_F_READ_PAUSED);
             resume_input();
         }

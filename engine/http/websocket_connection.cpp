@@ -20,15 +20,6 @@ namespace {
 // The close frame a server sends to every open session when it stops (RFC 6455 7.4.1).
 constexpr std::string_view shutdown_reason = "server shutting down";
 
-bool offered(std::string_view offered_list, std::string_view subprotocol) noexcept {
-    while (!offered_list.empty()) {
-        const std::size_t comma = offered_list.find(',');
-        if (offered_list.substr(0, comma) == subprotocol) return true;
-        offered_list.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
 ws::SessionOptions session_options(const WebSocketConfig &config) noexcept {
     ws::SessionOptions options;
     options.limits.max_message_size = config.max_message_bytes;
@@ -54,10 +45,7 @@ bool Connection::check_websocket_offer(Request &request) {
     if (verdict == ws::UpgradeVerdict::accept) {
         websocket_ = std::make_unique<WebSocketState>();
         websocket_->key.assign(check.key);
-        for (const std::string_view protocol : ws::requested_subprotocols(request)) {
-            websocket_->offered_subprotocols.append(protocol);
-            websocket_->offered_subprotocols.push_back(',');
-        }
+        websocket_->offered_subprotocols = ws::join_subprotocols(ws::requested_subprotocols(request));
         request.websocket = true;
         return true;
     }
@@ -76,17 +64,18 @@ bool Connection::check_websocket_offer(Request &request) {
 }
 
 void Connection::accept_websocket(WebSocketAccept &accept) {
-    if (!websocket_ || has(CONN_F_WEBSOCKET) || output_state_ != OutputState::awaiting_head) {
-        // Not an offer, or already answered: the handler lost track of this exchange.
-        log(LogLevel::error, "connection {}: accept_websocket for an exchange that is no pending WebSocket "
-                             "handshake; cutting the connection", slot_);
-        reactor_.teardown(*this);
+    const bool awaiting_answer = output_state_ == OutputState::awaiting_head && !has(CONN_F_WEBSOCKET);
+    if (!awaiting_answer) {
+        // Answered already (a denial on its way, or a second accept): what is in flight stays intact.
+        log(LogLevel::error, "connection {}: accept_websocket for an exchange already answered; ignored", slot_);
         return;
     }
     const std::string_view subprotocol = accept.subprotocol;
-    if (!subprotocol.empty() && (!ws::is_token(subprotocol) || !offered(websocket_->offered_subprotocols, subprotocol))) {
-        log(LogLevel::error, "connection {}: accept_websocket chose subprotocol \"{}\", which the client did not "
-                             "offer; answering 500", slot_, subprotocol);
+    if (!websocket_ || (!subprotocol.empty() && !ws::subprotocol_offered(websocket_->offered_subprotocols, subprotocol))) {
+        log(LogLevel::error, "connection {}: {}; answering 500", slot_,
+            websocket_ ? fmt::format("accept_websocket chose subprotocol \"{}\", which the client did not offer",
+                                     subprotocol)
+                       : std::string("accept_websocket for a request that is no WebSocket handshake"));
         head_scratch_.clear();
         write_canned_error(head_scratch_, CannedError::internal_error, facts_, reactor_.date(),
                            reactor_.config().server_header, false);

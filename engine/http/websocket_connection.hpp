@@ -42,7 +42,7 @@ namespace engine::http {
 struct WebSocketState {
     // The offer, from check_websocket_offer() until the 101 is written.
     std::string key;                   ///< Sec-WebSocket-Key
-    std::string offered_subprotocols;  ///< every offered subprotocol, each followed by ','
+    std::string offered_subprotocols;  ///< ws::join_subprotocols of what the client offered
     // After the 101.
     std::optional<ws::WebSocketSession> session;
 };

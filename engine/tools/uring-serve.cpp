@@ -13,7 +13,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -174,57 +176,68 @@ Options parse_options(int argc, char **argv) {
     return options;
 }
 
-/// Answers each request once all of it has arrived (so a malformed body still gets its 400): with
-/// a fixed body, or (echo) with the request's own body. Collected bodies are kept per reactor, so no
-/// lock is needed. With `ws_echo`, WebSocket handshakes are accepted and each message is sent back
-/// as it came (text as text, binary as binary); otherwise they get the plain answer, which denies them.
-class WholeRequestHandler final : public engine::Handler {
+std::uint64_t exchange_key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
+
+/// --ws-echo: each WebSocket message goes back as it came (text as text, binary as binary); the text
+/// message "close CODE REASON" closes the session instead. Echoes are flow-controlled as an app
+/// should be: a session with more than `pause_above` bytes posted and not yet sent (the client is not
+/// reading) stops being read until they drain below `resume_below`, so a client that only sends
+/// cannot make the server buffer without bound. Per-reactor maps: callbacks of one reactor never race.
+class WebSocketEcho {
   public:
-    /// `fixed_body` empty: echo mode.
-    WholeRequestHandler(unsigned reactors, std::string fixed_body, bool ws_echo)
-        : fixed_body_(std::move(fixed_body)), ws_echo_(ws_echo), bodies_(reactors) {}
+    explicit WebSocketEcho(unsigned reactors) : sessions_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
 
-    void on_request(engine::Exchange &exchange) override {
-        if (ws_echo_ && exchange.request().websocket) {
-            server_->accept_websocket(exchange.id(), {});
-            return;
-        }
-        if (!exchange.request().has_body()) {
-            exchange.send(response({}));
-            return;
-        }
-        bodies_[exchange.id().reactor][key(exchange.id())];
+    void accept(engine::ExchangeId id) {
+        sessions_[id.reactor][exchange_key(id)];
+        server_->accept_websocket(id, {});
     }
-    engine::BodyFlow on_body(engine::ExchangeId id, std::string_view data, bool last) override {
-        auto &pending = bodies_[id.reactor];
-        auto found = pending.find(key(id));
-        if (found == pending.end()) return engine::BodyFlow::proceed;
-        if (echo()) found->second.append(data);
-        if (last) {
-            server_->post(id, response(std::move(found->second)));
-            pending.erase(found);
-        }
-        return engine::BodyFlow::proceed;
-    }
-    void on_abort(engine::ExchangeId id) override { bodies_[id.reactor].erase(key(id)); }
-    engine::MessageFlow on_ws_message(engine::ExchangeId id, bool text, std::string_view payload) override {
+    engine::MessageFlow on_message(engine::ExchangeId id, bool text, std::string_view payload) {
         if (text && payload.starts_with(close_command)) {
             server_->post_websocket(id, close_frame(payload.substr(close_command.size())));
             return engine::MessageFlow::proceed;
         }
+        auto found = sessions_[id.reactor].find(exchange_key(id));
+        if (found == sessions_[id.reactor].end()) return engine::MessageFlow::proceed;
+        Session &session = found->second;
         engine::WebSocketOutbound echo;
         echo.kind = text ? engine::WebSocketOutbound::Kind::text : engine::WebSocketOutbound::Kind::binary;
-        echo.payload = std::string(payload);
+        // A heap copy handed over as an ExternalBuffer, as a language binding would hand its own
+        // objects over: the engine sends it without copying and releases it when done.
+        auto *copy = new std::string(payload);
+        echo.payload = engine::ExternalBuffer{copy->data(), copy->size(),
+                                              [](void *ctx) noexcept { delete static_cast<std::string *>(ctx); }, copy};
+        echo.notify_sent = true;
+        session.unsent.push_back(payload.size());
+        session.unsent_bytes += payload.size();
         server_->post_websocket(id, std::move(echo));
-        return engine::MessageFlow::proceed;
+        if (session.unsent_bytes <= pause_above) return engine::MessageFlow::proceed;
+        session.paused = true;
+        return engine::MessageFlow::pause;
     }
-    void on_ws_close(engine::ExchangeId id, std::uint16_t code, std::string_view reason) override {
-        engine::log(engine::LogLevel::debug, "websocket {}/{} closed: {} \"{}\"", id.slot, id.generation, code, reason);
+    void on_sent(engine::ExchangeId id) {
+        auto found = sessions_[id.reactor].find(exchange_key(id));
+        if (found == sessions_[id.reactor].end() || found->second.unsent.empty()) return;
+        Session &session = found->second;
+        session.unsent_bytes -= session.unsent.front();
+        session.unsent.pop_front();
+        if (session.paused && session.unsent_bytes < resume_below) {
+            session.paused = false;
+            server_->resume_websocket(id);
+        }
     }
+    void on_end(engine::ExchangeId id) { sessions_[id.reactor].erase(exchange_key(id)); }
 
   private:
     static constexpr std::string_view close_command = "close ";
+    static constexpr std::size_t pause_above = 1 << 20;
+    static constexpr std::size_t resume_below = 256 << 10;
+
+    struct Session {
+        std::deque<std::size_t> unsent;  ///< sizes of the echoes posted and not yet sent, oldest first
+        std::size_t unsent_bytes = 0;
+        bool paused = false;
+    };
 
     /// "CODE REASON" -> a close frame; a code that is not a number closes with 1000.
     static engine::WebSocketOutbound close_frame(std::string_view arguments) {
@@ -238,8 +251,65 @@ class WholeRequestHandler final : public engine::Handler {
         return close;
     }
 
+    engine::Server *server_ = nullptr;
+    std::vector<std::unordered_map<std::uint64_t, Session>> sessions_;
+};
+
+/// Answers each request once all of it has arrived (so a malformed body still gets its 400): with
+/// a fixed body, or (echo) with the request's own body. Collected bodies are kept per reactor, so no
+/// lock is needed. With `ws_echo`, WebSocket handshakes are accepted (WebSocketEcho); otherwise they
+/// get the plain answer, which denies them.
+class WholeRequestHandler final : public engine::Handler {
+  public:
+    /// `fixed_body` empty: echo mode.
+    WholeRequestHandler(unsigned reactors, std::string fixed_body, bool ws_echo)
+        : fixed_body_(std::move(fixed_body)), bodies_(reactors) {
+        if (ws_echo) ws_echo_.emplace(reactors);
+    }
+    void attach(engine::Server &server) {
+        server_ = &server;
+        if (ws_echo_) ws_echo_->attach(server);
+    }
+
+    void on_request(engine::Exchange &exchange) override {
+        if (ws_echo_ && exchange.request().websocket) {
+            ws_echo_->accept(exchange.id());
+            return;
+        }
+        if (!exchange.request().has_body()) {
+            exchange.send(response({}));
+            return;
+        }
+        bodies_[exchange.id().reactor][exchange_key(exchange.id())];
+    }
+    engine::BodyFlow on_body(engine::ExchangeId id, std::string_view data, bool last) override {
+        auto &pending = bodies_[id.reactor];
+        auto found = pending.find(exchange_key(id));
+        if (found == pending.end()) return engine::BodyFlow::proceed;
+        if (echo()) found->second.append(data);
+        if (last) {
+            server_->post(id, response(std::move(found->second)));
+            pending.erase(found);
+        }
+        return engine::BodyFlow::proceed;
+    }
+    void on_abort(engine::ExchangeId id) override {
+        bodies_[id.reactor].erase(exchange_key(id));
+        if (ws_echo_) ws_echo_->on_end(id);
+    }
+    void on_sent(engine::ExchangeId id) override {
+        if (ws_echo_) ws_echo_->on_sent(id);
+    }
+    engine::MessageFlow on_ws_message(engine::ExchangeId id, bool text, std::string_view payload) override {
+        return ws_echo_ ? ws_echo_->on_message(id, text, payload) : engine::MessageFlow::proceed;
+    }
+    void on_ws_close(engine::ExchangeId id, std::uint16_t code, std::string_view reason) override {
+        engine::log(engine::LogLevel::debug, "websocket {}/{} closed: {} \"{}\"", id.slot, id.generation, code, reason);
+        if (ws_echo_) ws_echo_->on_end(id);
+    }
+
+  private:
     bool echo() const noexcept { return fixed_body_.empty(); }
-    static std::uint64_t key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
     engine::ResponsePart response(std::string echoed) const {
         if (echo()) return engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(echoed));
         // The fixed body lives as long as the handler: sent without a copy and never released.
@@ -251,9 +321,9 @@ class WholeRequestHandler final : public engine::Handler {
     }
 
     const std::string fixed_body_;
-    const bool ws_echo_;
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, std::string>> bodies_;
+    std::optional<WebSocketEcho> ws_echo_;
 };
 
 class FilesHandler final : public engine::Handler {

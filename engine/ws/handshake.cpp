@@ -120,6 +120,26 @@ bool is_token(std::string_view text) noexcept {
     return true;
 }
 
+std::string join_subprotocols(const std::vector<std::string_view> &protocols) {
+    std::string joined;
+    for (const std::string_view protocol : protocols) {
+        joined.append(protocol);
+        joined.push_back(',');
+    }
+    return joined;
+}
+
+bool subprotocol_offered(std::string_view joined, std::string_view chosen) noexcept {
+    if (!is_token(chosen)) return false;  // a token has no comma, so it cannot span two items
+    while (!joined.empty()) {
+        const std::size_t comma = joined.find(',');
+        if (joined.substr(0, comma) == chosen) return true;
+        if (comma == std::string_view::npos) break;
+        joined.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 engine::ResponseHead accept_response_head(std::string_view key, std::string_view subprotocol,
                                           std::string_view extra_header_lines) {
     engine::ResponseHead head;

@@ -45,6 +45,14 @@ std::string accept_key(std::string_view key);
 /// request; empty items and surrounding whitespace are dropped.
 std::vector<std::string_view> requested_subprotocols(const engine::Request &request);
 
+/// requested_subprotocols() as one string, "a,b,", kept after the request is gone (a handler's choice is
+/// checked against it when the answer comes, possibly from another thread).
+std::string join_subprotocols(const std::vector<std::string_view> &protocols);
+
+/// Whether `chosen` is a token and exactly (case-sensitively, as clients compare it) one of the names
+/// in `joined` (from join_subprotocols): a server may only pick what the client offered (4.2.2).
+bool subprotocol_offered(std::string_view joined, std::string_view chosen) noexcept;
+
 /// An HTTP token (RFC 9110 5.6.2), the form a subprotocol name must have.
 bool is_token(std::string_view text) noexcept;
 

@@ -65,6 +65,11 @@ class Handler {
     // with an ordinary response through post()/send() (a denial; the connection closes after it).
     // Until the 101 is written, the end of the exchange is reported by on_abort; after it, by
     // on_ws_close only.
+    //
+    // Flow control is the handler's, as for bodies: return MessageFlow::pause while its queue of
+    // received messages is long (the engine stops reading; TCP pushes back on the client), and post
+    // outbound messages with notify_sent to count what is still unsent (on_sent arrives in posting
+    // order, also for a message dropped because the session was already closing; none after on_ws_close).
 
     /// A whole message from the client (fragments joined; text already validated as UTF-8).
     /// `payload` is valid only during the call.

@@ -11,8 +11,10 @@ using engine::ws::accept_response_head;
 using engine::ws::check_upgrade;
 using engine::ws::is_token;
 using engine::ws::is_valid_key;
+using engine::ws::join_subprotocols;
 using engine::ws::list_contains_token;
 using engine::ws::requested_subprotocols;
+using engine::ws::subprotocol_offered;
 using engine::ws::unsupported_version_response_head;
 using engine::ws::UpgradeVerdict;
 
@@ -147,6 +149,25 @@ TEST_CASE("requested_subprotocols gathers every Sec-WebSocket-Protocol header, i
     CHECK(requested_subprotocols(request.request) == std::vector<std::string_view>{"chat", "superchat", "v2.bin", "json"});
     auto none = valid_upgrade();
     CHECK(requested_subprotocols(none.request).empty());
+}
+
+TEST_CASE("subprotocol_offered: only a token the client offered, compared exactly") {
+    auto request = TestRequest("GET", {{"sec-websocket-protocol", "chat, v2.bin"}, {"sec-websocket-protocol", "json"}});
+    const std::string joined = join_subprotocols(requested_subprotocols(request.request));
+    CHECK(joined == "chat,v2.bin,json,");
+    CHECK(subprotocol_offered(joined, "chat"));
+    CHECK(subprotocol_offered(joined, "v2.bin"));
+    CHECK(subprotocol_offered(joined, "json"));
+    CHECK_FALSE(subprotocol_offered(joined, "Chat"));       // case matters
+    CHECK_FALSE(subprotocol_offered(joined, "cha"));        // whole names only
+    CHECK_FALSE(subprotocol_offered(joined, "chat,v2.bin"));  // not a token
+    CHECK_FALSE(subprotocol_offered(joined, ""));
+    CHECK_FALSE(subprotocol_offered("", "chat"));
+    // An offered item that is no token can never be chosen.
+    auto odd = TestRequest("GET", {{"sec-websocket-protocol", "a b, ok"}});
+    const std::string odd_joined = join_subprotocols(requested_subprotocols(odd.request));
+    CHECK_FALSE(subprotocol_offered(odd_joined, "a b"));
+    CHECK(subprotocol_offered(odd_joined, "ok"));
 }
 
 TEST_CASE("is_token") {

@@ -14,6 +14,7 @@ import re
 import signal
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -357,3 +358,141 @@ def test_websockets_over_tls(start_server, tmp_path):
         assert ws.close_code == 1000
 
     asyncio.run(run())
+
+
+def test_a_close_frame_left_unanswered_is_cut_after_the_close_timeout(ws_server):
+    with ws_server.connect(timeout=15) as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_TEXT, b"close 4002 waiting for you"))
+        close = ws.read_close()
+        assert (close.close_code, close.payload[2:]) == (4002, b"waiting for you")
+        started = time.monotonic()
+        assert ws.closed_by_server(timeout=12)  # we never answer the close frame
+        assert 4.0 < time.monotonic() - started < 10.0  # WebSocketConfig::close_timeout is 5 s
+    wait_for_log(ws_server, r'closed: 1006 ""')
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Load, memory and flow control
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS line")
+
+
+CONCURRENT_SESSIONS = 1_000
+IDLE_SESSIONS = 1_000
+IDLE_BYTES_PER_SESSION_LIMIT = 16 * 1024
+RECV_RING_BUFFERS = 1024  # ServerConfig::recv_buffer_count
+
+
+@pytest.mark.slow
+def test_a_thousand_concurrent_sessions_echo_correctly(start_server):
+    server = start_server("--ws-echo", threads=2)
+
+    async def session(index: int) -> int:
+        async with connect(ws_url(server, f"/ws/{index}"), open_timeout=60) as ws:
+            for round_number in range(5):
+                text = f"session {index} round {round_number}"
+                await ws.send(text)
+                assert await ws.recv() == text
+            binary = index.to_bytes(4, "big") * 2000
+            await ws.send(binary)
+            assert await ws.recv() == binary
+        return 1
+
+    async def run() -> int:
+        return sum(await asyncio.wait_for(asyncio.gather(*(session(i) for i in range(CONCURRENT_SESSIONS))), 180))
+
+    assert asyncio.run(run()) == CONCURRENT_SESSIONS
+
+
+@pytest.mark.slow
+def test_idle_sessions_cost_little_memory(start_server):
+    server = start_server("--ws-echo")
+
+    async def run() -> tuple[int, int]:
+        # Warm up: the provided-buffer ring (1,024 buffers allocated at start-up, whose pages the kernel
+        # touches as it first fills each one) is a fixed cost, so every buffer is cycled through first;
+        # sessions that come and go settle the allocator.
+        for _ in range(20):
+            async with connect(ws_url(server)) as ws:
+                await ws.send("warm")
+                await ws.recv()
+        async with connect(ws_url(server)) as ws:
+            for _ in range(RECV_RING_BUFFERS * 2):
+                await ws.send("cycle the receive ring")
+                await ws.recv()
+        before = rss_bytes(server.pid)
+        clients = []
+        try:
+            for _ in range(IDLE_SESSIONS):
+                ws = await connect(ws_url(server), open_timeout=30)
+                await ws.send("hello")
+                assert await ws.recv() == "hello"
+                clients.append(ws)
+            await asyncio.sleep(0.5)
+            return before, rss_bytes(server.pid)
+        finally:
+            await asyncio.gather(*(ws.close() for ws in clients))
+
+    before, after = asyncio.run(run())
+    per_session = (after - before) / IDLE_SESSIONS
+    print(f"\nserver RSS growth per idle WebSocket session: {per_session:.0f} bytes ({IDLE_SESSIONS} sessions)")
+    assert per_session < IDLE_BYTES_PER_SESSION_LIMIT
+
+
+def test_a_client_that_only_sends_is_paused_not_buffered(start_server):
+    """The echo handler pauses a session whose echoes are not being read (MessageFlow::pause): the server
+    stops reading, TCP pushes back on the sender, and its memory stays flat; once the client reads, the
+    session resumes (Server::resume_websocket) and every echo arrives intact."""
+    server = start_server("--ws-echo")
+    message = os.urandom(64 * 1024)
+    total_messages = 1024  # 64 MiB
+    with server.connect(timeout=30) as sock:
+        ws = RawWebSocket.open(sock)
+        before = rss_bytes(server.pid)
+        sent = 0
+        sock.setblocking(False)
+        deadline = time.monotonic() + 3.0
+        pending = b""
+        while sent < total_messages and time.monotonic() < deadline:
+            if not pending:
+                pending = frame(OP_BINARY, message)
+            try:
+                written = sock.send(pending)
+            except BlockingIOError:
+                time.sleep(0.05)
+                continue
+            pending = pending[written:]
+            if not pending:
+                sent += 1
+        growth = rss_bytes(server.pid) - before
+        assert sent < total_messages, "the server kept reading although nobody read its echoes"
+        assert growth < 24 * 1024 * 1024, f"server RSS grew by {growth} bytes while paused"
+        # Now read every echo while sending the rest.
+        sock.setblocking(True)
+        sock.settimeout(30)
+        received = 0
+
+        def reader() -> None:
+            nonlocal received
+            while received < total_messages:
+                echoed = ws.read_frame()
+                assert (echoed.opcode, echoed.payload) == (OP_BINARY, message)
+                received += 1
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        if pending:
+            sock.sendall(pending)
+            sent += 1
+        while sent < total_messages:
+            sock.sendall(frame(OP_BINARY, message))
+            sent += 1
+        thread.join(timeout=60)
+        assert received == total_messages
