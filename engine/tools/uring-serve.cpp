@@ -6,6 +6,7 @@
 #include "engine/server.hpp"
 #include "files/static_files.hpp"
 #include "tls/tls_options.hpp"
+#include "ws/handshake.hpp"
 
 #include <fmt/format.h>
 
@@ -43,8 +44,9 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --max-headers N             header count limit, 431 above it (default 100)
   --max-request-line BYTES    request line limit, 414 above it (default 8192)
   --max-connections N         connections per reactor (default 16384)
-  --ws-echo                   accept WebSocket upgrades and echo each message (plain requests as usual);
-                              the text message "close CODE REASON" closes the session with CODE instead
+  --ws-echo                   accept WebSocket upgrades (with the first subprotocol offered) and echo each
+                              message (plain requests as usual); the text message "close CODE REASON"
+                              closes the session with CODE instead
   --no-ws                     no WebSockets: upgrade requests are ordinary requests
   --ws-max-size BYTES         largest WebSocket message, closed with 1009 above it (default 16 MiB)
   --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
@@ -178,7 +180,7 @@ Options parse_options(int argc, char **argv) {
 
 std::uint64_t exchange_key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
 
-/// --ws-echo: each WebSocket message goes back as it came (text as text, binary as binary); the text
+/// --ws-echo: the handshake is accepted with the first subprotocol offered; each message goes back as it came (text as text, binary as binary); the text
 /// message "close CODE REASON" closes the session instead. Echoes are flow-controlled as an app
 /// should be: a session with more than `pause_above` bytes posted and not yet sent (the client is not
 /// reading) stops being read until they drain below `resume_below`, so a client that only sends
@@ -188,9 +190,13 @@ class WebSocketEcho {
     explicit WebSocketEcho(unsigned reactors) : sessions_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
 
-    void accept(engine::ExchangeId id) {
+    /// Accepts with the first subprotocol the client offers, if any (so clients can test that path).
+    void accept(engine::ExchangeId id, const engine::Request &request) {
         sessions_[id.reactor][exchange_key(id)];
-        server_->accept_websocket(id, {});
+        engine::WebSocketAccept accept;
+        const auto offered = engine::ws::requested_subprotocols(request);
+        if (!offered.empty() && engine::ws::is_token(offered.front())) accept.subprotocol = offered.front();
+        server_->accept_websocket(id, std::move(accept));
     }
     engine::MessageFlow on_message(engine::ExchangeId id, bool text, std::string_view payload) {
         if (text && payload.starts_with(close_command)) {
@@ -273,7 +279,7 @@ class WholeRequestHandler final : public engine::Handler {
 
     void on_request(engine::Exchange &exchange) override {
         if (ws_echo_ && exchange.request().websocket) {
-            ws_echo_->accept(exchange.id());
+            ws_echo_->accept(exchange.id(), exchange.request());
             return;
         }
         if (!exchange.request().has_body()) {
