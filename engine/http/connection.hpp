@@ -165,6 +165,8 @@ class Connection final : public Exchange, private BodySink {
     void on_websocket_timeout();
     void on_websocket_peer_closed();
     void begin_websocket_drain();
+    /// After our close frame: reads on even if the handler paused, to reach the peer's reply.
+    void read_to_close_reply();
 
     core::Reactor &reactor_;
     const std::uint32_t slot_;

@@ -169,6 +169,7 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         session.start_close(outbound.close_code, reason ? std::string_view(*reason) : std::string_view{});
         core::release_body(outbound.payload);
         arm_timer(TimerKind::ws_close);
+        read_to_close_reply();
     } else if (std::holds_alternative<FileRegion>(outbound.payload)) {
         log(LogLevel::error, "connection {}: a WebSocket message cannot be a file; dropped", slot_);
         core::release_body(outbound.payload);
@@ -249,6 +250,13 @@ void Connection::begin_websocket_drain() {
     session.start_close(ws::close_code::going_away, shutdown_reason);
     flush_websocket_output();
     arm_timer(TimerKind::shutdown);
+    read_to_close_reply();
+}
+
+void Connection::read_to_close_reply() {
+    // After our close frame no message reaches the handler (the session drops them), so a pause
+    // no longer protects anything, while it would keep the peer's close reply unread.
+    if (has(CONN_F_READ_PAUSED)) resume_websocket();
 }
 
 } // namespace engine::http

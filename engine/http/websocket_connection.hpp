@@ -28,9 +28,14 @@
 //   5. Server shutdown sends 1001 to every open session and waits for the replies, bounded by
 //      Timeouts::graceful_shutdown.
 //
+//   6. Our close frame (the handler's, or the shutdown's 1001) lifts a handler's pause: no message
+//      reaches the handler after it, and the peer's close reply must be read.
+//
 // Idle cost: the Connection slot plus this struct (~0.5 KiB with the session); the session's
 // assembly and output buffers are freed when empty above idle_buffer_capacity, and no timer is
-// armed unless keepalive pings are on.
+// armed unless keepalive pings are on. Measured with uring-serve --ws-echo: about 2.5 KiB of server
+// RSS per idle session, the echo handler's own bookkeeping included
+// (tests/python/engine/test_engine_websocket.py, test_idle_sessions_cost_little_memory).
 
 #include "ws/session.hpp"
 

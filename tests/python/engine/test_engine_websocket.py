@@ -461,21 +461,15 @@ def test_idle_sessions_cost_little_memory(start_server):
     assert per_session < IDLE_BYTES_PER_SESSION_LIMIT
 
 
-def test_a_client_that_only_sends_is_paused_not_buffered(start_server):
-    """The echo handler pauses a session whose echoes are not being read (MessageFlow::pause): the server
-    stops reading, TCP pushes back on the sender, and its memory stays flat; once the client reads, the
-    session resumes (Server::resume_websocket) and every echo arrives intact."""
-    server = start_server("--ws-echo")
-    message = os.urandom(64 * 1024)
-    total_messages = 1024  # 64 MiB
-    with server.connect(timeout=30) as sock:
-        ws = RawWebSocket.open(sock)
-        sent = 0
-        sock.setblocking(False)
-        # Send until the socket has not taken a byte for STALL_SECONDS: the server stopped reading.
-        deadline = time.monotonic() + 30.0
-        last_progress = time.monotonic()
-        pending = b""
+def send_until_stalled(sock, message: bytes, total_messages: int) -> tuple[int, bytes]:
+    """Sends `message` frames without reading until the socket has taken no byte for STALL_SECONDS (the
+    server stopped reading) or all are sent; returns (whole frames sent, the unsent rest of the last one)."""
+    sent = 0
+    sock.setblocking(False)
+    deadline = time.monotonic() + 30.0
+    last_progress = time.monotonic()
+    pending = b""
+    try:
         while sent < total_messages and time.monotonic() < deadline:
             if not pending:
                 pending = frame(OP_BINARY, message)
@@ -490,13 +484,27 @@ def test_a_client_that_only_sends_is_paused_not_buffered(start_server):
             pending = pending[written:]
             if not pending:
                 sent += 1
+    finally:
+        sock.setblocking(True)
+        sock.settimeout(30)
+    return sent, pending
+
+
+def test_a_client_that_only_sends_is_paused_not_buffered(start_server):
+    """The echo handler pauses a session whose echoes are not being read (MessageFlow::pause): the server
+    stops reading and TCP pushes back on the sender; once the client reads, the session resumes
+    (Server::resume_websocket) and every echo arrives intact."""
+    server = start_server("--ws-echo")
+    message = os.urandom(64 * 1024)
+    total_messages = 1024  # 64 MiB
+    with server.connect(timeout=30) as sock:
+        ws = RawWebSocket.open(sock)
+        sent, pending = send_until_stalled(sock, message, total_messages)
         # Socket buffers on both sides hold some MiB; without the pause the server would read all 64 MiB
         # (and buffer the echoes itself), so the sender would never stall.
         print(f"\nsent {sent * len(message) >> 20} MiB before the server stopped reading")
         assert sent < total_messages, "the server kept reading although nobody read its echoes"
         # Now read every echo while sending the rest.
-        sock.setblocking(True)
-        sock.settimeout(30)
         received = 0
 
         def reader() -> None:
@@ -516,3 +524,31 @@ def test_a_client_that_only_sends_is_paused_not_buffered(start_server):
             sent += 1
         thread.join(timeout=60)
         assert received == total_messages
+
+
+def test_sigterm_with_a_flooded_session_sends_every_echo_then_1001(start_server):
+    """A session paused with megabytes in both directions at SIGTERM: the 1001 close frame follows every
+    echo already posted, the server reads through the client's remaining data to its close reply, and
+    exits well before --graceful-timeout."""
+    server = start_server("--ws-echo", "--graceful-timeout", "60")
+    message = os.urandom(64 * 1024)
+    with server.connect(timeout=30) as sock:
+        ws = RawWebSocket.open(sock)
+        sent, pending = send_until_stalled(sock, message, 1024)
+        assert sent < 1024
+        server.process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        # The rest of the cut frame goes once the server reads again; meanwhile its echoes are read here.
+        finisher = threading.Thread(target=sock.sendall, args=(pending,))
+        finisher.start()
+        echoes = 0
+        while (received := ws.read_frame()).opcode != OP_CLOSE:
+            assert received.payload == message
+            echoes += 1
+        assert received.close_code == 1001
+        assert echoes > 0
+        finisher.join(timeout=20)
+        ws.send(frame(OP_CLOSE, close_payload(1001)))
+        assert ws.closed_by_server(timeout=20)
+    assert server.stop(timeout=20) == 0
+    assert time.monotonic() - started < 20
