@@ -71,7 +71,9 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
         return;
     }
     const std::string_view subprotocol = accept.subprotocol;
-    if (!websocket_ || (!subprotocol.empty() && !ws::subprotocol_offered(websocket_->offered_subprotocols, subprotocol))) {
+    const bool subprotocol_ok =
+        subprotocol.empty() || (websocket_ && ws::subprotocol_offered(websocket_->offered_subprotocols, subprotocol));
+    if (!websocket_ || !subprotocol_ok) {
         log(LogLevel::error, "connection {}: {}; answering 500", slot_,
             websocket_ ? fmt::format("accept_websocket chose subprotocol \"{}\", which the client did not offer",
                                      subprotocol)
@@ -98,7 +100,8 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
     std::string().swap(head_scratch_);
     std::string().swap(websocket_->key);
     std::string().swap(websocket_->offered_subprotocols);
-    websocket_->session.emplace(session_options(reactor_.config().websocket), static_cast<std::int64_t>(reactor_.now_ms()));
+    websocket_->session.emplace(session_options(reactor_.config().websocket),
+                                static_cast<std::int64_t>(reactor_.now_ms()));
     reactor_.want_send(*this);
     arm_websocket_timer();
     if (reactor_.draining()) begin_websocket_drain();
@@ -127,7 +130,7 @@ void Connection::websocket_input(std::span<char> input) {
             closed = true;
             break;
         }
-        if (!has(CONN_F_WS_LIVE)) continue;  // the handler already heard the end (a drain's 1001)
+        if (!has(CONN_F_WS_LIVE)) continue;  // defensive: nothing reaches a handler after on_ws_close
         const bool text = event.opcode == ws::Opcode::text;
         if (reactor_.handler().on_ws_message(id(), text, event.payload) == MessageFlow::pause) {
             set(CONN_F_READ_PAUSED);
@@ -174,7 +177,8 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         log(LogLevel::error, "connection {}: a WebSocket message cannot be a file; dropped", slot_);
         core::release_body(outbound.payload);
     } else {
-        const ws::Opcode opcode = outbound.kind == WebSocketOutbound::Kind::text ? ws::Opcode::text : ws::Opcode::binary;
+        const ws::Opcode opcode =
+            outbound.kind == WebSocketOutbound::Kind::text ? ws::Opcode::text : ws::Opcode::binary;
         const std::size_t size = core::body_size(outbound.payload);
         if (size <= copy_body_below) {
             // Framed by the session: one copy, and it leaves in the same send as pending pongs.

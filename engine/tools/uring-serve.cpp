@@ -180,11 +180,12 @@ Options parse_options(int argc, char **argv) {
 
 std::uint64_t exchange_key(engine::ExchangeId id) { return (std::uint64_t{id.slot} << 32) | id.generation; }
 
-/// --ws-echo: the handshake is accepted with the first subprotocol offered; each message goes back as it came (text as text, binary as binary); the text
-/// message "close CODE REASON" closes the session instead. Echoes are flow-controlled as an app
-/// should be: a session with more than `pause_above` bytes posted and not yet sent (the client is not
-/// reading) stops being read until they drain below `resume_below`, so a client that only sends
-/// cannot make the server buffer without bound. Per-reactor maps: callbacks of one reactor never race.
+/// --ws-echo: the handshake is accepted with the first subprotocol offered; each message goes back as it
+/// came (text as text, binary as binary); the text message "close CODE REASON" closes the session
+/// instead. Echoes are flow-controlled as an app should be: a session with more than `pause_above`
+/// bytes posted and not yet sent (the client is not reading) stops being read until they drain below
+/// `resume_below`, so a client that only sends cannot make the server buffer without bound. Per-reactor
+/// maps: callbacks of one reactor never race.
 class WebSocketEcho {
   public:
     explicit WebSocketEcho(unsigned reactors) : sessions_(reactors) {}

@@ -206,7 +206,9 @@ NO_KEY_HANDSHAKE = (
     [
         pytest.param(NO_KEY_HANDSHAKE, 400, ("Connection", "close"), id="no-key-400"),
         pytest.param(handshake_request(b"c2hvcnQ="), 400, ("Connection", "close"), id="short-key-400"),
-        pytest.param(handshake_request(new_key(), version="12"), 426, ("Sec-WebSocket-Version", "13"), id="version-12-426"),
+        pytest.param(
+            handshake_request(new_key(), version="12"), 426, ("Sec-WebSocket-Version", "13"), id="version-12-426"
+        ),
         pytest.param(
             handshake_request(new_key()).replace(b"GET", b"POST", 1), 400, ("Connection", "close"), id="post-400"
         ),
@@ -264,7 +266,9 @@ def test_ws_echo_and_no_ws_exclude_each_other():
         pytest.param(frame(OP_PING, b"", fin=False), 1002, id="fragmented-control-frame"),
         pytest.param(frame(OP_CONTINUATION, b"orphan"), 1002, id="continuation-without-message"),
         pytest.param(frame(OP_TEXT, b"ok \xff\xfe"), 1007, id="invalid-utf8-text"),
-        pytest.param(frame(OP_TEXT, b"\xe2\x82", fin=False) + frame(OP_CONTINUATION, b"\x28"), 1007, id="bad-utf8-across-fragments"),
+        pytest.param(
+            frame(OP_TEXT, b"\xe2\x82", fin=False) + frame(OP_CONTINUATION, b"\x28"), 1007, id="bad-utf8-across-fragments"
+        ),
         pytest.param(frame(OP_CLOSE, close_payload(1005)), 1002, id="reserved-close-code"),
     ],
 )
