@@ -1,13 +1,15 @@
-// The ASGI interface of the native module: the server (engine + dispatch) and the per-request exchange whose
-// bound receive/send the app gets. Both types hold Python references that can lead back to themselves (an
-// exchange's pending future -> the task -> the coroutine -> receive/send -> the exchange), so both implement
-// GC traversal: a cycle through them is always collectable, even though finish() normally breaks it first.
+// The ASGI interface of the native module: the server (engine + dispatch) and the per-request exchange (or
+// per-connection WebSocket) whose bound receive/send the app gets. All hold Python references that can lead back
+// to themselves (an exchange's pending future -> the task -> the coroutine -> receive/send -> the exchange), so
+// all implement GC traversal: a cycle through them is always collectable, even though finish() normally breaks it
+// first.
 
 #include <pybind11/pybind11.h>
 
 #include "asgi_exchange.hpp"
 #include "asgi_scope.hpp"
 #include "asgi_server.hpp"
+#include "asgi_websocket.hpp"
 
 namespace py = pybind11;
 
@@ -43,6 +45,17 @@ void register_asgi(py::module_ &m) {
              "The app raised: answer 500 or cut the connection; returns whether to log the error.")
         .def_property_readonly("disconnected", &AsgiExchange::disconnected)
         .def_property_readonly("finished", &AsgiExchange::finished);
+
+    py::class_<AsgiWebSocket>(m, "AsgiWebSocket", py::custom_type_setup(enable_gc<AsgiWebSocket>),
+                              "One WebSocket connection of an ASGI app: its bound receive and send are the app's.")
+        .def("receive", &AsgiWebSocket::receive, "ASGI receive(): an awaitable of the next event.")
+        .def("send", &AsgiWebSocket::send, py::arg("message"), "ASGI send(message): an awaitable.")
+        .def("app_returned", &AsgiWebSocket::app_returned,
+             "The app returned: close what it left open; returns a message to log, or None.")
+        .def("app_failed", &AsgiWebSocket::app_failed, py::arg("error"),
+             "The app raised: answer 500, close with 1011 or cut the connection; returns whether to log it.")
+        .def_property_readonly("disconnected", &AsgiWebSocket::disconnected)
+        .def_property_readonly("finished", &AsgiWebSocket::finished);
 
     py::class_<AsgiServer>(m, "AsgiServer", py::custom_type_setup(enable_gc<AsgiServer>),
                            "The engine serving one ASGI app, fed to the asyncio loop through an eventfd.")

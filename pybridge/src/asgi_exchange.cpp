@@ -8,6 +8,7 @@
 #include "asgi_server.hpp"
 #include "errors.hpp"
 #include "names.hpp"
+#include "pending_future.hpp"
 #include "ready_awaitable.hpp"
 
 namespace py = pybind11;
@@ -29,10 +30,6 @@ py::object ready(py::handle value) { return steal_or_throw(make_ready_awaitable(
 py::object disconnect_message() {
     const Names &n = names();
     return steal_or_throw(Py_BuildValue("{OO}", n.type, n.http_disconnect));
-}
-
-bool future_done(py::handle future) {
-    return steal_or_throw(PyObject_CallMethodNoArgs(future.ptr(), names().done)).ptr() == Py_True;
 }
 
 engine::ResponsePart internal_error_response() {
@@ -322,26 +319,7 @@ void AsgiExchange::finish() {
 
 // --- futures and GC --------------------------------------------------------------------------------------
 
-py::object AsgiExchange::new_future() {
-    py::object future = server_->create_future();
-    live_objects().pending_futures.fetch_add(1);
-    return future;
-}
-
-py::object AsgiExchange::take_waiting_future(py::object &slot) {
-    if (!slot) return py::object();
-    py::object future = std::move(slot);
-    slot = py::object();
-    live_objects().pending_futures.fetch_sub(1);
-    if (future_done(future)) return py::object();
-    return future;
-}
-
-void AsgiExchange::drop_future(py::object &future) {
-    if (!future) return;
-    future = py::object();
-    live_objects().pending_futures.fetch_sub(1);
-}
+py::object AsgiExchange::new_future() { return hold_future(server_->create_future()); }
 
 int AsgiExchange::traverse(visitproc visit, void *arg) const {
     Py_VISIT(owner_.ptr());

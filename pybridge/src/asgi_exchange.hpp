@@ -68,9 +68,6 @@ class AsgiExchange {
     void consume_body_credit(std::size_t bytes);
     void release_body_gate();
     pybind11::object new_future();
-    void drop_future(pybind11::object &future);
-    /// Empties `slot`; returns the future if it still waits for a result (not done, not cancelled by the app).
-    pybind11::object take_waiting_future(pybind11::object &slot);
     void post(engine::ResponsePart &&part);
     pybind11::object send_path(pybind11::handle message);
 

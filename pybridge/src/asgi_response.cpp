@@ -48,14 +48,14 @@ bool contains_close_token(std::string_view value) noexcept {
 /// A view of a bytes-like header name or value; the buffer is released on destruction.
 class BytesView {
   public:
-    BytesView(PyObject *object, const char *what, std::size_t index) {
+    BytesView(PyObject *object, const char *what, std::size_t index, std::string_view where) {
         if (PyBytes_Check(object)) {
             view_ = std::string_view(PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object)));
             return;
         }
         if (PyObject_GetBuffer(object, &buffer_, PyBUF_SIMPLE) < 0) {
             PyErr_Clear();
-            throw ProtocolError("http.response.start: header " + std::to_string(index) + " " + what +
+            throw ProtocolError(std::string(where) + ": header " + std::to_string(index) + " " + what +
                                 " must be bytes, not " + Py_TYPE(object)->tp_name);
         }
         has_buffer_ = true;
@@ -135,35 +135,39 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
     head.header_lines.append("\r\n");
 }
 
-engine::ResponseHead response_head_from(PyObject *message) {
+engine::ResponseHead response_head_from(PyObject *message, std::string_view where) {
     const Names &n = names();
     engine::ResponseHead head;
+    const std::string prefix(where);
 
     PyObject *status = PyDict_GetItemWithError(message, n.status);  // borrowed
     if (status == nullptr) {
         if (PyErr_Occurred()) throw py::error_already_set();
-        throw ProtocolError("http.response.start: missing 'status'");
+        throw ProtocolError(prefix + ": missing 'status'");
     }
     if (!PyLong_Check(status) || PyBool_Check(status)) {
-        throw ProtocolError(std::string("http.response.start: 'status' must be an int, not ") +
-                            Py_TYPE(status)->tp_name);
+        throw ProtocolError(prefix + ": 'status' must be an int, not " + Py_TYPE(status)->tp_name);
     }
     const long code = PyLong_AsLong(status);
     if (code < 100 || code > 999) {
         if (PyErr_Occurred()) PyErr_Clear();
-        throw ProtocolError("http.response.start: status " + std::to_string(code) + " is not a valid HTTP status");
+        throw ProtocolError(prefix + ": status " + std::to_string(code) + " is not a valid HTTP status");
     }
     head.status = static_cast<std::uint16_t>(code);
 
     PyObject *headers = PyDict_GetItemWithError(message, n.headers);  // borrowed
     if (headers == nullptr && PyErr_Occurred()) throw py::error_already_set();
-    if (headers == nullptr || headers == Py_None) return head;
+    add_response_headers(head, headers, where);
+    return head;
+}
 
+void add_response_headers(engine::ResponseHead &head, PyObject *headers, std::string_view where) {
+    if (headers == nullptr || headers == Py_None) return;
     py::object iterator = py::reinterpret_steal<py::object>(PyObject_GetIter(headers));
     if (!iterator) {
         PyErr_Clear();
-        throw ProtocolError(std::string("http.response.start: 'headers' must be an iterable of [name, value] "
-                                        "pairs, not ") + Py_TYPE(headers)->tp_name);
+        throw ProtocolError(std::string(where) + ": 'headers' must be an iterable of [name, value] pairs, not " +
+                            Py_TYPE(headers)->tp_name);
     }
     std::size_t index = 0;
     while (PyObject *raw_pair = PyIter_Next(iterator.ptr())) {
@@ -171,16 +175,15 @@ engine::ResponseHead response_head_from(PyObject *message) {
         py::object items = py::reinterpret_steal<py::object>(PySequence_Fast(raw_pair, ""));
         if (!items || PySequence_Fast_GET_SIZE(items.ptr()) != 2) {
             PyErr_Clear();
-            throw ProtocolError("http.response.start: header " + std::to_string(index) +
+            throw ProtocolError(std::string(where) + ": header " + std::to_string(index) +
                                 " must be a [name, value] pair");
         }
-        BytesView name(PySequence_Fast_GET_ITEM(items.ptr(), 0), "name", index);
-        BytesView value(PySequence_Fast_GET_ITEM(items.ptr(), 1), "value", index);
-        add_response_header(head, name.view(), value.view(), index, "http.response.start");
+        BytesView name(PySequence_Fast_GET_ITEM(items.ptr(), 0), "name", index, where);
+        BytesView value(PySequence_Fast_GET_ITEM(items.ptr(), 1), "value", index, where);
+        add_response_header(head, name.view(), value.view(), index, where);
         ++index;
     }
     if (PyErr_Occurred()) throw py::error_already_set();
-    return head;
 }
 
 engine::Body response_body_from(PyObject *body, std::size_t &size) {

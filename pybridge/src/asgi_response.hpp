@@ -25,9 +25,13 @@ inline constexpr std::size_t lend_threshold_bytes = 16 * 1024;
 
 /// Reads status and headers of an http.response.start message into `head`. Content-Length goes into
 /// head.content_length; Transfer-Encoding, Connection, Date and Server are the engine's and are left out
-/// (Connection: close from the app still closes the connection after this response). Throws ProtocolError,
-/// or pybind11::error_already_set if reading the message raised.
-engine::ResponseHead response_head_from(PyObject *start_message);
+/// (Connection: close from the app still closes the connection after this response). Throws ProtocolError
+/// (its message starts with `where`, the message type), or pybind11::error_already_set if reading it raised.
+engine::ResponseHead response_head_from(PyObject *start_message, std::string_view where = "http.response.start");
+
+/// The `headers` of a message (an iterable of [name, value] bytes pairs, or None/nullptr for none), each
+/// through add_response_header.
+void add_response_headers(engine::ResponseHead &head, PyObject *headers, std::string_view where);
 
 /// Validates one response header and adds it to `head` (shared by ASGI and WSGI): a token name and a value
 /// without CR/LF/NUL; Content-Length goes into head.content_length, Connection: close into head.close, and

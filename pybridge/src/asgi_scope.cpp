@@ -8,6 +8,8 @@
 
 #include "names.hpp"
 #include "py_objects.hpp"
+#include "websocket_names.hpp"
+#include "ws/handshake.hpp"
 
 namespace py = pybind11;
 
@@ -121,10 +123,24 @@ PyObject *tls_extension(const engine::TlsInfo &info) {
     return extension.release().ptr();
 }
 
-PyObject *extensions_object(const engine::Request &request) {
-    const Names &n = names();
-    if (!request.tls || !request.tls_info) return Py_BuildValue("{O{}}", n.pathsend_extension);
-    return Py_BuildValue("{O{}ON}", n.pathsend_extension, tls_names().tls, tls_extension(*request.tls_info));
+/// http scopes offer pathsend, websocket scopes the denial response; both get tls on TLS connections.
+PyObject *extensions_object(const engine::Request &request, PyObject *offered) {
+    if (!request.tls || !request.tls_info) return Py_BuildValue("{O{}}", offered);
+    return Py_BuildValue("{O{}ON}", offered, tls_names().tls, tls_extension(*request.tls_info));
+}
+
+/// scope["subprotocols"]: every Sec-WebSocket-Protocol item, in order (the engine's own parsing of them).
+PyObject *subprotocols_list(const engine::Request &request) {
+    const std::vector<std::string_view> offered = engine::ws::requested_subprotocols(request);
+    py::object list = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(offered.size())));
+    Py_ssize_t index = 0;
+    for (std::string_view name : offered) {
+        // A token (checked when the app picks one), so Latin-1 is exact for any that is valid.
+        PyObject *item = PyUnicode_DecodeLatin1(name.data(), static_cast<Py_ssize_t>(name.size()), nullptr);
+        if (item == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(list.ptr(), index++, item);
+    }
+    return list.release().ptr();
 }
 
 } // namespace
@@ -179,8 +195,12 @@ std::string_view strip_root_path(std::string_view path, std::string_view root_pa
     return path.substr(root_path.size());
 }
 
-py::object build_http_scope(const engine::Request &request, const ScopeContext &context) {
+namespace {
+
+/// The keys http and websocket scopes share, with what differs between them (type, method, scheme, extras).
+py::object build_scope(const engine::Request &request, const ScopeContext &context, bool websocket) {
     const Names &n = names();
+    const WebSocketNames &ws = websocket_names();
 
     // `path`: percent-decoded, then UTF-8 decoded strictly (see the header for why not surrogateescape).
     thread_local std::string decoded_storage;
@@ -197,12 +217,13 @@ py::object build_http_scope(const engine::Request &request, const ScopeContext &
 
     py::object scope = steal_or_throw(PyDict_New());
     PyObject *dict = scope.ptr();
-    if (PyDict_SetItem(dict, n.type, n.http) < 0) throw py::error_already_set();
+    if (PyDict_SetItem(dict, n.type, websocket ? ws.websocket : n.http) < 0) throw py::error_already_set();
     set_item(dict, n.asgi, Py_BuildValue("{sOsO}", "version", n.asgi_version, "spec_version", n.asgi_spec_version));
     const bool http_1_0 = request.http_major == 1 && request.http_minor == 0;
     if (PyDict_SetItem(dict, n.http_version, http_1_0 ? n.http_1_0 : n.http_1_1) < 0) throw py::error_already_set();
-    set_item(dict, n.method, method_object(request.method));
-    if (PyDict_SetItem(dict, n.scheme, request.tls ? n.https : n.http) < 0) throw py::error_already_set();
+    if (!websocket) set_item(dict, n.method, method_object(request.method));
+    PyObject *scheme = websocket ? (request.tls ? ws.wss : ws.ws) : (request.tls ? n.https : n.http);
+    if (PyDict_SetItem(dict, n.scheme, scheme) < 0) throw py::error_already_set();
     if (PyDict_SetItem(dict, n.path, path_object.ptr()) < 0) throw py::error_already_set();
     set_item(dict, n.raw_path, bytes_of(request.path));
     set_item(dict, n.query_string, bytes_of(request.query));
@@ -210,9 +231,21 @@ py::object build_http_scope(const engine::Request &request, const ScopeContext &
     set_item(dict, n.headers, headers_list(request));
     set_item(dict, n.client, endpoint_object(request.peer, false));
     set_item(dict, n.server, endpoint_object(request.local, true));
+    if (websocket) set_item(dict, ws.subprotocols, subprotocols_list(request));
     if (PyDict_Check(context.state.ptr())) set_item(dict, n.state, PyDict_Copy(context.state.ptr()));
-    set_item(dict, n.extensions, extensions_object(request));
+    set_item(dict, n.extensions,
+             extensions_object(request, websocket ? ws.denial_extension : n.pathsend_extension));
     return scope;
+}
+
+} // namespace
+
+py::object build_http_scope(const engine::Request &request, const ScopeContext &context) {
+    return build_scope(request, context, false);
+}
+
+py::object build_websocket_scope(const engine::Request &request, const ScopeContext &context) {
+    return build_scope(request, context, true);
 }
 
 } // namespace bridge

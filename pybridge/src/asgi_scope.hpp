@@ -1,5 +1,6 @@
 #pragma once
-// Builds the ASGI `http` connection scope (www spec 2.4) from an engine Request, on the loop thread.
+// Builds the ASGI `http` and `websocket` connection scopes (www spec 2.4) from an engine Request, on the loop
+// thread.
 
 #include <string>
 #include <string_view>
@@ -36,5 +37,10 @@ void remember_server_certificate(pybind11::handle engine_settings);
 /// Request::tls_info per request: a small dict, beside a handshake's cost); plain HTTP pays nothing for it.
 /// Throws pybind11::error_already_set on Python errors (out of memory).
 pybind11::object build_http_scope(const engine::Request &request, const ScopeContext &context);
+
+/// The `websocket` scope of a WebSocket handshake (Request::websocket), like the http scope without `method`:
+/// scheme ws/wss, `subprotocols` from Sec-WebSocket-Protocol, and the websocket.http.response (denial)
+/// extension instead of pathsend. Null for a path that is not UTF-8, as above.
+pybind11::object build_websocket_scope(const engine::Request &request, const ScopeContext &context);
 
 } // namespace bridge

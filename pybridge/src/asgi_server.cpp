@@ -6,8 +6,10 @@
 
 #include "asgi_exchange.hpp"
 #include "asgi_scope.hpp"
+#include "asgi_websocket.hpp"
 #include "lent_bytes.hpp"
 #include "names.hpp"
+#include "ws/handshake.hpp"
 
 namespace py = pybind11;
 
@@ -22,6 +24,13 @@ engine::ResponsePart bad_request_response() {
 
 engine::ResponsePart internal_error_response() {
     return engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
+}
+
+/// Calls `action` with the AsgiExchange or AsgiWebSocket of a table entry: both have the lifecycle calls the
+/// server makes (disconnected, finished, finish, set_task, task, on_abort, on_sent).
+template <typename Entry, typename Action> decltype(auto) with_connection(const Entry &entry, Action &&action) {
+    if (entry.websocket != nullptr) return action(*entry.websocket);
+    return action(*entry.exchange);
 }
 
 } // namespace
@@ -78,10 +87,24 @@ void AsgiServer::drain(py::handle self) {
                 if (AsgiExchange *exchange = find(event.id)) exchange->on_body(std::move(event.data), event.last);
                 break;
             case DispatchEvent::Kind::abort:
-                if (AsgiExchange *exchange = find(event.id)) exchange->on_abort();
+                if (auto found = exchanges_.find(event.id); found != exchanges_.end()) {
+                    with_connection(found->second, [](auto &connection) { connection.on_abort(); });
+                }
                 break;
             case DispatchEvent::Kind::sent:
-                if (AsgiExchange *exchange = find(event.id)) exchange->on_sent();
+                if (auto found = exchanges_.find(event.id); found != exchanges_.end()) {
+                    with_connection(found->second, [](auto &connection) { connection.on_sent(); });
+                }
+                break;
+            case DispatchEvent::Kind::ws_message:
+                if (AsgiWebSocket *websocket = find_websocket(event.id)) {
+                    websocket->on_message(std::move(event.data), event.text);
+                }
+                break;
+            case DispatchEvent::Kind::ws_close:
+                if (AsgiWebSocket *websocket = find_websocket(event.id)) {
+                    websocket->on_close(event.close_code, std::move(event.data));
+                }
                 break;
             }
         } catch (py::error_already_set &error) {
@@ -117,6 +140,10 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
         engine_->post(event.id, std::move(response));
     };
     py::object scope;
+    if (request.websocket) {
+        if (register_websocket(self, event, scope)) to_start.push_back(Waiting{event.id, std::move(scope)});
+        return;
+    }
     try {
         scope = build_http_scope(request, context);
     } catch (py::error_already_set &error) {
@@ -146,7 +173,13 @@ void AsgiServer::start_app(const Waiting &request) {
     auto found = exchanges_.find(request.id);
     if (found == exchanges_.end()) return;
     Registered &entry = found->second;
-    AsgiExchange *exchange = entry.exchange;
+    // What follows only uses the calls both kinds have; `connection` may be freed once finished.
+    with_connection(entry, [&](auto &connection) { start_app_of(connection, entry, request); });
+}
+
+template <typename Connection>
+void AsgiServer::start_app_of(Connection &connection, Registered &entry, const Waiting &request) {
+    Connection *exchange = &connection;
     if (exchange->disconnected()) {  // the client left before its app could start: never run it
         exchange->finish();
         return;
@@ -196,6 +229,36 @@ AsgiExchange *AsgiServer::find(engine::ExchangeId id) const {
     return found == exchanges_.end() ? nullptr : found->second.exchange;
 }
 
+AsgiWebSocket *AsgiServer::find_websocket(engine::ExchangeId id) const {
+    auto found = exchanges_.find(id);
+    return found == exchanges_.end() ? nullptr : found->second.websocket;
+}
+
+bool AsgiServer::register_websocket(py::handle self, DispatchEvent &event, py::object &scope) {
+    const engine::Request &request = *event.request;
+    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    try {
+        scope = build_websocket_scope(request, context);
+    } catch (py::error_already_set &error) {
+        error.restore();
+        log_current_error("could not build the ASGI websocket scope");
+        engine_->post(event.id, internal_error_response());
+        return false;
+    }
+    if (!scope) {
+        engine_->post(event.id, bad_request_response());
+        return false;
+    }
+    std::vector<std::string> offered;
+    for (std::string_view name : engine::ws::requested_subprotocols(request)) offered.emplace_back(name);
+    auto websocket = std::make_unique<AsgiWebSocket>(py::reinterpret_borrow<py::object>(self), this, event.id,
+                                                     std::move(event.body_gate), std::move(offered));
+    AsgiWebSocket *raw = websocket.get();
+    exchanges_[event.id] = Registered{py::cast(std::move(websocket)), nullptr, raw};
+    live_objects().registered.fetch_add(1);
+    return true;
+}
+
 void AsgiServer::log_current_error(const char *what) const {
     // The Python error is pending: hand it to the logger with its traceback, so the cause is never lost.
     py::error_already_set error;
@@ -209,7 +272,8 @@ void AsgiServer::log_current_error(const char *what) const {
 py::list AsgiServer::running_tasks() const {
     py::list tasks;
     for (const auto &[id, entry] : exchanges_) {
-        if (entry.exchange->task()) tasks.append(entry.exchange->task());
+        py::handle task = with_connection(entry, [](auto &connection) { return connection.task(); });
+        if (task) tasks.append(task);
     }
     return tasks;
 }
@@ -228,7 +292,13 @@ void AsgiServer::close() {
     // finish() removes each exchange from the table, so take them out first.
     std::vector<py::object> remaining;
     for (auto &[id, entry] : exchanges_) remaining.push_back(entry.object);
-    for (py::object &object : remaining) object.cast<AsgiExchange &>().finish();
+    for (py::object &object : remaining) {
+        if (py::isinstance<AsgiWebSocket>(object)) {
+            object.cast<AsgiWebSocket &>().finish();
+        } else {
+            object.cast<AsgiExchange &>().finish();
+        }
+    }
     exchanges_.clear();
     drop_released_bytes();
     clear();

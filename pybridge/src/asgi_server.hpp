@@ -22,6 +22,7 @@
 namespace bridge {
 
 class AsgiExchange;
+class AsgiWebSocket;
 
 struct ExchangeIdHash {
     std::size_t operator()(const engine::ExchangeId &id) const noexcept {
@@ -67,6 +68,13 @@ class AsgiServer {
     void post(engine::ExchangeId id, engine::ResponsePart &&part) { engine_->post(id, std::move(part)); }
     void abort(engine::ExchangeId id) { engine_->abort(id); }
     void resume_body(engine::ExchangeId id) { engine_->resume_body(id); }
+    void accept_websocket(engine::ExchangeId id, engine::WebSocketAccept &&accept) {
+        engine_->accept_websocket(id, std::move(accept));
+    }
+    void post_websocket(engine::ExchangeId id, engine::WebSocketOutbound &&outbound) {
+        engine_->post_websocket(id, std::move(outbound));
+    }
+    void resume_websocket(engine::ExchangeId id) { engine_->resume_websocket(id); }
     pybind11::object create_future() const { return create_future_(); }
     /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
     void exchange_finished(engine::ExchangeId id);
@@ -77,8 +85,9 @@ class AsgiServer {
 
   private:
     struct Registered {
-        pybind11::object object;  ///< the AsgiExchange's Python object
-        AsgiExchange *exchange;
+        pybind11::object object;  ///< the AsgiExchange's (or AsgiWebSocket's) Python object
+        AsgiExchange *exchange = nullptr;    ///< an http scope's,
+        AsgiWebSocket *websocket = nullptr;  ///< or a websocket scope's (the other is null)
         bool app_started = false;  ///< counts in running_
     };
     struct Waiting {
@@ -88,8 +97,12 @@ class AsgiServer {
 
     void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
     void start_app(const Waiting &request);
+    template <typename Connection> void start_app_of(Connection &connection, Registered &entry, const Waiting &request);
     void log_current_error(const char *what) const;
     AsgiExchange *find(engine::ExchangeId id) const;
+    AsgiWebSocket *find_websocket(engine::ExchangeId id) const;
+    /// A WebSocket handshake: registers its AsgiWebSocket; false when the scope could not be built (answered).
+    bool register_websocket(pybind11::handle self, DispatchEvent &event, pybind11::object &scope);
     bool may_start_more() const noexcept;
 
     LiveCount live_;

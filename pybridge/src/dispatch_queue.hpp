@@ -20,13 +20,16 @@
 namespace bridge {
 
 struct DispatchEvent {
-    enum class Kind : std::uint8_t { request, body, abort, sent };
+    enum class Kind : std::uint8_t { request, body, abort, sent, ws_message, ws_close };
     Kind kind = Kind::request;
     bool last = false;                          ///< Kind::body: the last body bytes of the request
+    bool text = false;                          ///< Kind::ws_message: a text (UTF-8) message
+    std::uint16_t close_code = 0;               ///< Kind::ws_close
     engine::ExchangeId id;
     std::unique_ptr<engine::Request> request;  ///< Kind::request
-    std::shared_ptr<BodyGate> body_gate;        ///< Kind::request, when the request has a body
-    std::string data;                           ///< Kind::body
+    /// Kind::request: the flow gate of its body, or of its messages when it is a WebSocket handshake.
+    std::shared_ptr<BodyGate> body_gate;
+    std::string data;                           ///< Kind::body and ws_message: the bytes; ws_close: the reason
 };
 
 class DispatchQueue {

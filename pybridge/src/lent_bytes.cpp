@@ -28,10 +28,13 @@ void release_lent_bytes(void *ctx) noexcept {
 } // namespace
 
 engine::ExternalBuffer lend_bytes(PyObject *bytes) noexcept {
-    Py_INCREF(bytes);
+    return lend_memory_of(bytes, PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+}
+
+engine::ExternalBuffer lend_memory_of(PyObject *owner, const char *data, std::size_t size) noexcept {
+    Py_INCREF(owner);
     live_objects().external_buffers.fetch_add(1);
-    return engine::ExternalBuffer{PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)),
-                                  &release_lent_bytes, bytes};
+    return engine::ExternalBuffer{data, size, &release_lent_bytes, owner};
 }
 
 std::size_t drop_released_bytes() noexcept {

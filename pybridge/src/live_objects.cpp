@@ -17,6 +17,7 @@ void register_live_objects(py::module_ &m) {
             py::dict counts;
             counts["servers"] = live.servers.load();
             counts["exchanges"] = live.exchanges.load();
+            counts["websockets"] = live.websockets.load();
             counts["registered"] = live.registered.load();
             counts["external_buffers"] = live.external_buffers.load();
             counts["pending_futures"] = live.pending_futures.load();

@@ -12,6 +12,7 @@ namespace bridge {
 struct LiveObjects {
     std::atomic<std::int64_t> servers{0};           ///< AsgiServer and WsgiServer objects
     std::atomic<std::int64_t> exchanges{0};         ///< per-request AsgiExchange objects
+    std::atomic<std::int64_t> websockets{0};        ///< per-connection AsgiWebSocket objects
     std::atomic<std::int64_t> registered{0};        ///< exchanges a server still tracks (request not ended)
     std::atomic<std::int64_t> external_buffers{0};  ///< Python bytes lent to the engine, not yet released
     std::atomic<std::int64_t> pending_futures{0};   ///< receive/send futures the bridge still holds

@@ -76,6 +76,12 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     config.timeouts.graceful_shutdown =
         std::chrono::milliseconds(field<std::int64_t>(timeouts, "graceful_shutdown_ms"));
 
+    py::object websocket = settings.attr("websocket");
+    config.websocket.enabled = field<bool>(websocket, "enabled");
+    config.websocket.max_message_bytes = field<std::uint64_t>(websocket, "max_message_bytes");
+    config.websocket.ping_interval = std::chrono::milliseconds(field<std::int64_t>(websocket, "ping_interval_ms"));
+    config.websocket.ping_timeout = std::chrono::milliseconds(field<std::int64_t>(websocket, "ping_timeout_ms"));
+
     config.threads = field<unsigned>(settings, "threads");
     if (config.threads == 0) config.threads = usable_cpus();
     config.pin_threads = field<bool>(settings, "pin_threads");

@@ -13,7 +13,7 @@
 
 namespace bridge {
 
-/// Reads an EngineSettings object (listen, http1, timeouts, threads, pin_threads, tls). Throws
+/// Reads an EngineSettings object (listen, http1, timeouts, websocket, threads, pin_threads, tls). Throws
 /// pybind11::type_error / value_error naming the field that does not fit. threads == 0 becomes the number
 /// of CPUs this process may run on, so the bridge knows the reactor count before the engine starts.
 engine::ServerConfig engine_config_from(pybind11::handle settings);

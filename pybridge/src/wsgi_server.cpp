@@ -117,6 +117,8 @@ void WsgiServer::route(std::vector<DispatchEvent> &events) {
             case DispatchEvent::Kind::abort: channel.mark_aborted(); break;
             case DispatchEvent::Kind::sent: channel.mark_sent(); break;
             case DispatchEvent::Kind::request: break;
+            case DispatchEvent::Kind::ws_message:  // WSGI has no WebSockets: its engine runs with them off
+            case DispatchEvent::Kind::ws_close: break;
             }
         }
         // Lent response bytes come back on reactor threads and wait for a thread with the GIL to drop them.

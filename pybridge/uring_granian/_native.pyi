@@ -9,7 +9,8 @@ from .errors import StartupError as StartupError
 from .http import EngineSettings
 
 def live_objects() -> dict[str, int]:
-    """Counts of live bridge objects: servers, exchanges, registered, external_buffers, pending_futures."""
+    """Counts of live bridge objects: servers, exchanges, websockets, registered, external_buffers, pending_futures,
+    wsgi_channels, wsgi_objects."""
 
 class ReadyAwaitable:
     """An awaitable that completes at once with its value (returned by receive()/send() when nothing waits)."""
@@ -33,6 +34,18 @@ class AsgiExchange:
     @property
     def finished(self) -> bool: ...
 
+class AsgiWebSocket:
+    """One WebSocket connection of an ASGI app (a `websocket` scope); its bound receive and send are the app's."""
+
+    def receive(self) -> Awaitable[dict[str, Any]]: ...
+    def send(self, message: MutableMapping[str, Any]) -> Awaitable[None]: ...
+    def app_returned(self) -> str | None: ...
+    def app_failed(self, error: BaseException) -> bool: ...
+    @property
+    def disconnected(self) -> bool: ...
+    @property
+    def finished(self) -> bool: ...
+
 class AsgiServer:
     """The engine serving one ASGI app; its wake_fd is watched by the loop (add_reader(wake_fd, drain))."""
 
@@ -41,7 +54,7 @@ class AsgiServer:
         engine_settings: EngineSettings,
         app: Callable[..., Awaitable[None]],
         loop: Any,
-        runner: Callable[[Any, MutableMapping[str, Any], AsgiExchange], Awaitable[None]],
+        runner: Callable[[Any, MutableMapping[str, Any], AsgiExchange | AsgiWebSocket], Awaitable[None]],
         state: dict[str, Any],
         logger: Logger,
         *,

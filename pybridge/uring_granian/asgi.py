@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._native import AsgiExchange
+    from ._native import AsgiExchange, AsgiWebSocket
 
 __all__ = ["logger", "run_asgi"]
 
@@ -18,18 +18,22 @@ ASGIApp = Callable[
 ]
 
 
-async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: AsgiExchange) -> None:
-    """Runs as a plain asyncio Task (loop.create_task, or asyncio.Task(eager_start=True))."""
+async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: AsgiExchange | AsgiWebSocket) -> None:
+    """Runs as a plain asyncio Task (loop.create_task, or asyncio.Task(eager_start=True)); `exchange` is the
+    http request's or the WebSocket connection's native object (the same four calls)."""
     try:
         await app(scope, exchange.receive, exchange.send)
     except BaseException as error:
         if exchange.app_failed(error):
-            logger.error(
-                "Exception in ASGI application (%s %s)", scope.get("method"), scope.get("path"), exc_info=error
-            )
+            logger.error("Exception in ASGI application (%s %s)", _method(scope), scope.get("path"), exc_info=error)
         if not isinstance(error, Exception):
             raise  # cancellation, KeyboardInterrupt and SystemExit keep propagating
     else:
         problem = exchange.app_returned()
         if problem is not None:
-            logger.error("%s (%s %s)", problem, scope.get("method"), scope.get("path"))
+            logger.error("%s (%s %s)", problem, _method(scope), scope.get("path"))
+
+
+def _method(scope: MutableMapping[str, Any]) -> str:
+    """What log lines show before the path: the http method, or WEBSOCKET."""
+    return str(scope.get("method", "WEBSOCKET"))

@@ -208,6 +208,41 @@ class Config:
             metavar="BYTES",
         ),
     )
+    # --- WebSocket (uvicorn's names; --ws/--no-ws is Granian's) ------------------------------------------------
+    ws: bool = field(
+        default=True,
+        metadata=_option("serve WebSocket upgrades to ASGI apps (off: they are plain HTTP requests; never under WSGI)"),
+    )
+    ws_max_size: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_option(
+            "maximum WebSocket message size, in bytes (a larger message closes the connection with 1009)",
+            parse=int,
+            minimum=1,
+            maximum=1 << 40,
+            metavar="BYTES",
+        ),
+    )
+    ws_ping_interval: float = field(
+        default=20.0,
+        metadata=_option(
+            "seconds a WebSocket peer may stay silent before it is pinged; 0: never ping",
+            parse=float,
+            minimum=0,
+            maximum=86_400,
+            metavar="SECONDS",
+        ),
+    )
+    ws_ping_timeout: float = field(
+        default=20.0,
+        metadata=_option(
+            "seconds a ping may go unanswered before the connection is closed with 1011; 0: wait forever",
+            parse=float,
+            minimum=0,
+            maximum=86_400,
+            metavar="SECONDS",
+        ),
+    )
     # --- HTTPS -----------------------------------------------------------------------------------------------
     ssl_certificate: str | None = field(
         default=None,
@@ -516,6 +551,7 @@ HELP_GROUPS: dict[str, tuple[str, ...]] = {
         "http1_max_headers",
         "http1_max_body_size",
     ),
+    "WebSocket": ("ws", "ws_max_size", "ws_ping_interval", "ws_ping_timeout"),
     "HTTPS": (
         "ssl_certificate",
         "ssl_keyfile",

@@ -1,9 +1,9 @@
 """Settings that cross the bridge to the engine, as plain dataclasses.
 
-They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig, TlsOptions, top of ServerConfig)
-field for field, in the engine's units, so the native side copies them without interpreting options. They are
-derived from a validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads CLI-level
-names.
+They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig, WebSocketConfig, TlsOptions, top of
+ServerConfig) field for field, in the engine's units, so the native side copies them without interpreting options.
+They are derived from a validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads
+CLI-level names.
 """
 
 from __future__ import annotations
@@ -11,8 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .config import Config
+from .constants import Interfaces
 
-__all__ = ["EngineSettings", "HTTP1Settings", "ListenSettings", "StaticFilesSettings", "TimeoutSettings", "TlsSettings"]
+__all__ = [
+    "EngineSettings",
+    "HTTP1Settings",
+    "ListenSettings",
+    "StaticFilesSettings",
+    "TimeoutSettings",
+    "TlsSettings",
+    "WebSocketSettings",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,26 @@ class TimeoutSettings:
         return cls(
             header_read_ms=config.http1_header_read_timeout,
             graceful_shutdown_ms=config.graceful_timeout * 1000,
+        )
+
+
+@dataclass(frozen=True)
+class WebSocketSettings:
+    """engine::WebSocketConfig, in milliseconds. Off under WSGI, which has no WebSocket interface: upgrade requests
+    are then ordinary HTTP requests."""
+
+    enabled: bool = True
+    max_message_bytes: int = 16 * 1024 * 1024  # larger messages close the session with 1009
+    ping_interval_ms: int = 20_000  # ping a peer quiet this long; 0: never
+    ping_timeout_ms: int = 20_000  # close with 1011 when a ping goes unanswered this long; 0: wait forever
+
+    @classmethod
+    def from_config(cls, config: Config) -> WebSocketSettings:
+        return cls(
+            enabled=config.ws and config.interface != Interfaces.WSGI,
+            max_message_bytes=config.ws_max_size,
+            ping_interval_ms=round(config.ws_ping_interval * 1000),
+            ping_timeout_ms=round(config.ws_ping_timeout * 1000),
         )
 
 
@@ -127,6 +156,7 @@ class EngineSettings:
     listen: ListenSettings = field(default_factory=ListenSettings)
     http1: HTTP1Settings = field(default_factory=HTTP1Settings)
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     threads: int = 1
     pin_threads: bool = False
     tls: TlsSettings | None = None  # None: plain HTTP
@@ -138,6 +168,7 @@ class EngineSettings:
             listen=ListenSettings.from_config(config),
             http1=HTTP1Settings.from_config(config),
             timeouts=TimeoutSettings.from_config(config),
+            websocket=WebSocketSettings.from_config(config),
             threads=config.threads,
             pin_threads=config.pin_threads,
             tls=TlsSettings.from_config(config),

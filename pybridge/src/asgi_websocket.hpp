@@ -1,0 +1,134 @@
+#pragma once
+// One WebSocket connection of an ASGI app (www spec 2.4, `websocket` scope), on the loop thread: the object
+// behind the app's receive() and send(). It answers the handshake (accept, close -> 403, or the
+// websocket.http.response denial), queues the client's messages until receive() takes them (pausing the
+// session above a bound, websocket_flow.hpp), and posts the app's messages without copying large ones, making
+// send() wait while more than the high-water mark is posted but unsent.
+//
+// Like AsgiExchange it holds Python references (pending futures, the task, its server), so its type implements
+// GC traversal (asgi.cpp), and finish() drops every one of them on every path.
+
+#include <Python.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pybind11/pybind11.h>
+
+#include "body_gate.hpp"
+#include "engine/handler.hpp"
+#include "engine/response.hpp"
+#include "engine/server.hpp"
+#include "live_objects.hpp"
+
+namespace bridge {
+
+class AsgiServer;
+
+class AsgiWebSocket {
+  public:
+    AsgiWebSocket(pybind11::object owner, AsgiServer *server, engine::ExchangeId id, std::shared_ptr<BodyGate> gate,
+                  std::vector<std::string> offered_subprotocols);
+    ~AsgiWebSocket();
+    AsgiWebSocket(const AsgiWebSocket &) = delete;
+    AsgiWebSocket &operator=(const AsgiWebSocket &) = delete;
+
+    // --- the app's side (ASGI receive/send) ---
+    pybind11::object receive();
+    pybind11::object send(pybind11::handle message);
+
+    // --- the runner's side (uring_granian/asgi.py) ---
+    /// The app returned: a session it left open is closed with 1000; a handshake it never answered gets a 500.
+    /// Returns a message to log, or None.
+    pybind11::object app_returned();
+    /// The app raised: 500 before the handshake was answered, close 1011 on an open session, a cut connection
+    /// for a half-sent denial. Returns whether the error deserves an error log.
+    bool app_failed(pybind11::handle error);
+
+    // --- the server's side (events from the reactor) ---
+    void on_message(std::string &&payload, bool text);
+    /// The session ended (on_ws_close): `code`/`reason` are what websocket.disconnect reports.
+    void on_close(std::uint16_t code, std::string &&reason);
+    /// The connection ended before the 101 was written.
+    void on_abort();
+    void on_sent();
+    void set_task(pybind11::object task);
+    pybind11::handle task() const noexcept { return task_; }
+    bool disconnected() const noexcept { return disconnected_; }
+    bool finished() const noexcept { return finished_; }
+    /// Ends the connection's object without the app (never started, or the server is closing).
+    void finish();
+
+    // --- garbage collector support ---
+    int traverse(visitproc visit, void *arg) const;
+    void clear();
+
+  private:
+    enum class State : std::uint8_t {
+        handshake,       ///< the app has not answered the handshake yet
+        open,            ///< accepted
+        app_closed,      ///< the app sent websocket.close on the open session
+        denial_started,  ///< websocket.http.response.start held until its first body
+        denial_body,     ///< denial body parts are going out
+        denied,          ///< the handshake was refused (403 or the app's complete denial response)
+    };
+    struct Message {
+        std::string payload;
+        bool text;
+    };
+
+    pybind11::object disconnect_message() const;
+    pybind11::object take_message();
+    pybind11::object accept(pybind11::handle message);
+    pybind11::object send_message(pybind11::handle message);
+    pybind11::object close(pybind11::handle message);
+    pybind11::object send_denial(pybind11::handle message, bool start);
+    /// Posts a frame; returns a ready awaitable, or a future while too much is posted and unsent.
+    pybind11::object post_frame(engine::WebSocketOutbound::Kind kind, engine::Body &&payload, std::size_t size,
+                                std::uint16_t close_code = 1000);
+    void post_response(engine::ResponsePart &&part);
+    void answer_unfinished(std::uint16_t close_code);
+    void ended(std::uint16_t code, std::string &&reason);
+    /// A receive() waiting for the next event gets websocket.disconnect.
+    void wake_receiver();
+    void consume_credit(std::int64_t weight);
+    void release_gate();
+    void resolve_send_waiters();
+
+    pybind11::object new_future();
+    /// Empties send_futures_; returns those still waiting (not cancelled by their app).
+    std::vector<pybind11::object> take_send_waiters();
+
+    LiveCount live_;
+    pybind11::object owner_;  ///< the AsgiServer's Python object, keeping server_ valid
+    AsgiServer *server_;
+    engine::ExchangeId id_;
+    std::shared_ptr<BodyGate> gate_;
+    std::vector<std::string> offered_subprotocols_;
+
+    State state_ = State::handshake;
+    bool connect_delivered_ = false;
+    bool disconnected_ = false;  ///< the peer is gone (on_abort / on_close), or the session ended
+    bool finished_ = false;
+    std::uint16_t close_code_ = 1006;  ///< websocket.disconnect's code: 1006 until the engine says otherwise
+    std::string close_reason_;
+
+    std::deque<Message> messages_;            ///< received, not yet taken by receive()
+    std::optional<engine::ResponseHead> held_head_;  ///< the denial's start, sent with its first body
+
+    // App -> client backpressure: bytes posted, and bytes known sent (through the notified frames' marks).
+    std::uint64_t posted_bytes_ = 0;
+    std::uint64_t sent_bytes_ = 0;
+    std::deque<std::uint64_t> notify_marks_;  ///< posted_bytes_ after each frame posted with notify_sent
+
+    pybind11::object receive_future_;
+    std::vector<pybind11::object> send_futures_;  ///< of the send() calls waiting for the low-water mark
+    pybind11::object task_;
+};
+
+} // namespace bridge
