@@ -140,12 +140,8 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
         engine_->post(event.id, std::move(response));
     };
     py::object scope;
-    if (request.websocket) {
-        if (register_websocket(self, event, scope)) to_start.push_back(Waiting{event.id, std::move(scope)});
-        return;
-    }
     try {
-        scope = build_http_scope(request, context);
+        scope = request.websocket ? build_websocket_scope(request, context) : build_http_scope(request, context);
     } catch (py::error_already_set &error) {
         error.restore();
         log_current_error("could not build the ASGI scope");
@@ -156,11 +152,15 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
         answer_without_app(bad_request_response());
         return;
     }
-    auto exchange = std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,
-                                                   std::move(event.body_gate), request.has_body());
-    AsgiExchange *raw = exchange.get();
-    py::object object = py::cast(std::move(exchange));
-    exchanges_[event.id] = Registered{std::move(object), raw};
+    if (request.websocket) {
+        register_websocket(self, event);
+    } else {
+        auto exchange = std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,
+                                                       std::move(event.body_gate), request.has_body());
+        AsgiExchange *raw = exchange.get();
+        py::object object = py::cast(std::move(exchange));
+        exchanges_[event.id] = Registered{std::move(object), raw};
+    }
     live_objects().registered.fetch_add(1);
     to_start.push_back(Waiting{event.id, std::move(scope)});
 }
@@ -173,13 +173,11 @@ void AsgiServer::start_app(const Waiting &request) {
     auto found = exchanges_.find(request.id);
     if (found == exchanges_.end()) return;
     Registered &entry = found->second;
-    // What follows only uses the calls both kinds have; `connection` may be freed once finished.
-    with_connection(entry, [&](auto &connection) { start_app_of(connection, entry, request); });
+    with_connection(entry, [&](auto &connection) { start_app_of(&connection, entry, request); });
 }
 
 template <typename Connection>
-void AsgiServer::start_app_of(Connection &connection, Registered &entry, const Waiting &request) {
-    Connection *exchange = &connection;
+void AsgiServer::start_app_of(Connection *exchange, Registered &entry, const Waiting &request) {
     if (exchange->disconnected()) {  // the client left before its app could start: never run it
         exchange->finish();
         return;
@@ -234,29 +232,13 @@ AsgiWebSocket *AsgiServer::find_websocket(engine::ExchangeId id) const {
     return found == exchanges_.end() ? nullptr : found->second.websocket;
 }
 
-bool AsgiServer::register_websocket(py::handle self, DispatchEvent &event, py::object &scope) {
-    const engine::Request &request = *event.request;
-    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
-    try {
-        scope = build_websocket_scope(request, context);
-    } catch (py::error_already_set &error) {
-        error.restore();
-        log_current_error("could not build the ASGI websocket scope");
-        engine_->post(event.id, internal_error_response());
-        return false;
-    }
-    if (!scope) {
-        engine_->post(event.id, bad_request_response());
-        return false;
-    }
-    std::vector<std::string> offered;
-    for (std::string_view name : engine::ws::requested_subprotocols(request)) offered.emplace_back(name);
+void AsgiServer::register_websocket(py::handle self, DispatchEvent &event) {
+    std::vector<std::string> offered;  // kept to check the app's choice of subprotocol
+    for (std::string_view name : engine::ws::requested_subprotocols(*event.request)) offered.emplace_back(name);
     auto websocket = std::make_unique<AsgiWebSocket>(py::reinterpret_borrow<py::object>(self), this, event.id,
                                                      std::move(event.body_gate), std::move(offered));
     AsgiWebSocket *raw = websocket.get();
     exchanges_[event.id] = Registered{py::cast(std::move(websocket)), nullptr, raw};
-    live_objects().registered.fetch_add(1);
-    return true;
 }
 
 void AsgiServer::log_current_error(const char *what) const {

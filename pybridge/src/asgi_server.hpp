@@ -97,12 +97,13 @@ class AsgiServer {
 
     void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
     void start_app(const Waiting &request);
-    template <typename Connection> void start_app_of(Connection &connection, Registered &entry, const Waiting &request);
+    /// start_app() for an AsgiExchange or an AsgiWebSocket (the same calls on both).
+    template <typename Connection> void start_app_of(Connection *exchange, Registered &entry, const Waiting &request);
     void log_current_error(const char *what) const;
     AsgiExchange *find(engine::ExchangeId id) const;
     AsgiWebSocket *find_websocket(engine::ExchangeId id) const;
-    /// A WebSocket handshake: registers its AsgiWebSocket; false when the scope could not be built (answered).
-    bool register_websocket(pybind11::handle self, DispatchEvent &event, pybind11::object &scope);
+    /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).
+    void register_websocket(pybind11::handle self, DispatchEvent &event);
     bool may_start_more() const noexcept;
 
     LiveCount live_;
