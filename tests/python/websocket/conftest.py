@@ -3,5 +3,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The server-process helper lives with the ASGI tests.
+# The server-process helper lives with the ASGI tests, the test certificates with the HTTPS app tests.
 sys.path.insert(0, str(Path(__file__).parents[1] / "asgi"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tls_app"))

@@ -71,6 +71,18 @@ def test_a_client_not_reading_makes_the_apps_send_wait(server: ServerProcess) ->
     print(f"\napp->client: send() returned {sent_while_blocked} of {MESSAGES} times while the client read nothing")
 
 
+def test_one_send_giving_up_leaves_the_other_senders_waiting(server: ServerProcess) -> None:
+    key = uuid.uuid4().hex
+    with open_ws(server, f"/cancelled-send?id={key}", max_size=None, max_queue=1) as ws:
+        time.sleep(1)  # the client reads nothing yet: every sender waits, one of them gives up
+        messages = 0
+        while (message := ws.recv(timeout=30)) != "done":
+            assert len(message) == MIB
+            messages += 1
+    assert results(server, key)["outcome"] == ["timed out", "a", "b"]
+    assert messages >= 16
+
+
 def test_a_message_over_ws_max_size_closes_with_1009() -> None:
     with running_server("ws_apps:app", "--ws-max-size", "4096") as small, open_ws(small, "/echo") as ws:
         ws.send(b"x" * 4096)
@@ -87,6 +99,12 @@ def test_no_ws_makes_upgrade_requests_plain_http() -> None:
             open_ws(plain, "/echo")
         assert refused.value.response.status_code == 200
         assert json.loads(refused.value.response.body) == {"type": "http", "path": "/echo"}
+
+
+def test_the_url_path_prefix_is_the_websocket_root_path() -> None:
+    with running_server("ws_apps:app", "--url-path-prefix", "/api") as mounted, open_ws(mounted, "/api/scope") as ws:
+        scope = json.loads(ws.recv(timeout=10))
+    assert (scope["root_path"], scope["path"], scope["raw_path"]) == ("/api", "/scope", "/api/scope")
 
 
 def test_wsgi_has_no_websockets() -> None:

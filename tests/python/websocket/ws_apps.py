@@ -102,6 +102,30 @@ async def fast_writer(receive: Any, send: Any, record: dict[str, Any], messages:
     await receive()  # the client's close
 
 
+async def cancelled_send(receive: Any, send: Any, record: dict[str, Any]) -> None:
+    """Three tasks send 1 MiB messages to a client not reading yet; one gives up on its send() after 0.3 s. The
+    other two must go on undisturbed."""
+    await accept_after_connect(receive, send)
+    chunk = bytes(1024 * 1024)
+
+    async def patient(name: str) -> str:
+        for _ in range(8):
+            await send({"type": "websocket.send", "bytes": chunk})
+        return name
+
+    async def impatient() -> str:
+        try:
+            async with asyncio.timeout(0.3):
+                while True:
+                    await send({"type": "websocket.send", "bytes": chunk})
+        except TimeoutError:
+            return "timed out"
+
+    record.update(outcome=await asyncio.gather(impatient(), patient("a"), patient("b")))
+    await send({"type": "websocket.send", "text": "done"})
+    await receive()
+
+
 async def websocket_app(scope: Scope, receive: Any, send: Any) -> None:
     path = scope["path"]
     params = query(scope)
@@ -145,6 +169,8 @@ async def websocket_app(scope: Scope, receive: Any, send: Any) -> None:
         await receive()
     elif path == "/send-after-disconnect":
         await send_after_disconnect(receive, send, record)
+    elif path == "/cancelled-send":
+        await cancelled_send(receive, send, record)
     elif path == "/slow-reader":
         await slow_reader(receive, send, params["id"], record)
     elif path == "/fast-writer":
