@@ -90,7 +90,7 @@ def _missing_for_run(server):
 @pytest.mark.parametrize("server", [
     pytest.param(server, marks=pytest.mark.skipif(_missing_for_run(server) is not None,
                                                   reason=_missing_for_run(server) or ""))
-    for server in ["wsload-echo"]])
+    for server in ["wsload-echo", "uring_granian"]])
 @pytest.mark.timeout(120)
 def test_one_second_ws_echo_run_writes_complete_json(tmp_path, server):
     completed = subprocess.run(
@@ -106,6 +106,7 @@ def test_one_second_ws_echo_run_writes_complete_json(tmp_path, server):
     assert 0 < run["cpu_us_per_request"] < 10_000 and run["client_cpu_us_per_round_trip"] > 0
     assert run["rss_kib"]["peak"] >= run["rss_kib"]["final"] > 0
     assert run["command"][:3] == ["taskset", "-c", "0"]
+    assert server != "uring_granian" or run["command"][-1] == "ws_app:app"
     assert run["load_command"][:3] == ["taskset", "-c", "1"] and str(WSLOAD) in run["load_command"]
     table = (tmp_path / "summary.md").read_text()
     assert f"| {server} |" in table and "CPU µs/rt" in table
