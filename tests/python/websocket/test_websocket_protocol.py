@@ -180,6 +180,31 @@ def test_send_after_the_client_left_raises_client_disconnected(server: ServerPro
     assert results(server, key) == {"raised": "ClientDisconnected", "oserror": True}
 
 
+def test_protocol_violations_raise_protocol_errors_naming_them(server: ServerProcess) -> None:
+    key = new_key()
+    with open_ws(server, f"/protocol-errors?id={key}", subprotocols=["chat"]) as ws:
+        assert ws.recv(timeout=10) == "still open"
+    record = results(server, key)
+    expected = {
+        "send_before_accept": "websocket.send before websocket.accept",
+        "unoffered_subprotocol": "subprotocol 'nope' is not one the client offered",
+        "unknown_type": "unexpected ASGI message type 'websocket.nonsense'",
+        "bad_accept_header": "websocket.accept: the value of header 'x-bad' contains CR, LF or NUL",
+        "bytes_and_text": "exactly one of 'bytes' and 'text'",
+        "neither": "exactly one of 'bytes' and 'text'",
+        "text_not_str": "'text' must be a str, not bytes",
+        "bytes_not_bytes": "'bytes' must be bytes, not str",
+        "reserved_close_code": "1005 is not a close code an endpoint may send",
+        "denial_after_accept": "websocket.http.response.start sent after the handshake was answered",
+        "accept_twice": "websocket.accept sent after the handshake was answered",
+    }
+    assert set(record) == set(expected)
+    for name, text in expected.items():
+        kind, runtime, message = record[name]
+        assert (kind, runtime) == ("ProtocolError", True), (name, record[name])
+        assert text in message, (name, message)
+
+
 def test_the_server_keeps_serving_websockets_after_errors(server: ServerProcess) -> None:
     for path in ("/raise-before", "/raise-after", "/deny"):
         try:

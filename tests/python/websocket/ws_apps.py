@@ -126,6 +126,44 @@ async def cancelled_send(receive: Any, send: Any, record: dict[str, Any]) -> Non
     await receive()
 
 
+BEFORE_ACCEPT = {
+    "send_before_accept": {"type": "websocket.send", "text": "x"},
+    "unoffered_subprotocol": {"type": "websocket.accept", "subprotocol": "nope"},
+    "unknown_type": {"type": "websocket.nonsense"},
+    "bad_accept_header": {"type": "websocket.accept", "headers": [(b"x-bad", b"a\r\nb")]},
+}
+AFTER_ACCEPT = {
+    "bytes_and_text": {"type": "websocket.send", "bytes": b"x", "text": "x"},
+    "neither": {"type": "websocket.send"},
+    "text_not_str": {"type": "websocket.send", "text": b"x"},
+    "bytes_not_bytes": {"type": "websocket.send", "bytes": "x"},
+    "reserved_close_code": {"type": "websocket.close", "code": 1005},
+    "denial_after_accept": {"type": "websocket.http.response.start", "status": 403},
+    "accept_twice": {"type": "websocket.accept"},
+}
+
+
+async def protocol_errors(receive: Any, send: Any, record: dict[str, Any]) -> None:
+    """Breaks the protocol in every way listed, keeping what each send() raised; the session still works."""
+
+    async def attempt(name: str, message: dict[str, Any]) -> None:
+        try:
+            await send(message)
+        except Exception as error:  # noqa: BLE001 -- what send() raises is what the test checks
+            record[name] = [type(error).__name__, isinstance(error, RuntimeError), str(error)]
+        else:
+            record[name] = None
+
+    await receive()
+    for name, message in BEFORE_ACCEPT.items():
+        await attempt(name, message)
+    await send({"type": "websocket.accept"})
+    for name, message in AFTER_ACCEPT.items():
+        await attempt(name, message)
+    await send({"type": "websocket.send", "text": "still open"})
+    await send({"type": "websocket.close"})
+
+
 async def websocket_app(scope: Scope, receive: Any, send: Any) -> None:
     path = scope["path"]
     params = query(scope)
@@ -169,6 +207,8 @@ async def websocket_app(scope: Scope, receive: Any, send: Any) -> None:
         await receive()
     elif path == "/send-after-disconnect":
         await send_after_disconnect(receive, send, record)
+    elif path == "/protocol-errors":
+        await protocol_errors(receive, send, record)
     elif path == "/cancelled-send":
         await cancelled_send(receive, send, record)
     elif path == "/slow-reader":
