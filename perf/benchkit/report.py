@@ -117,11 +117,14 @@ def _ws_notes(rows):
     message = rows[0]["ws_message"]
     lines = [f"rt = one echo round trip of a {message['bytes']} B {message['type']} message, {message['depth']} in "
              "flight per connection, every echo checked byte for byte by the client (benchkit/wsload.py). Client "
-             "per row: its event loop, its own CPU µs per round trip and how busy its core was (near 100% means "
-             "the client, not the server, set the pace).", ""]
-    lines += [f"- {run['server']}: client on {run.get('client_loop', '?')}, "
-              f"{_fmt(run.get('client_cpu_us_per_round_trip'), 2)} µs/rt, "
-              f"{(run.get('client_cpu_share') or 0) * 100:.0f}% busy" for run in rows]
+             "per row: its event loop, its own CPU µs per round trip and its share of core 1 (near 100% means "
+             "the client, not the server, set the pace), and what other processes took of core 1.", ""]
+    for run in rows:
+        client_share = run.get("client_cpu_share") or 0
+        others = max(0.0, run.get("client_core_busy_share", 0) - client_share)
+        lines.append(f"- {run['server']}: client on {run.get('client_loop', '?')}, "
+                     f"{_fmt(run.get('client_cpu_us_per_round_trip'), 2)} µs/rt, {client_share * 100:.0f}% busy; "
+                     f"others {others * 100:.0f}% of core 1")
     return lines + [""]
 
 
