@@ -348,7 +348,7 @@ def profile_main(argv=None):
     shutil.rmtree(ctx.workdir, ignore_errors=True)
     lines = [line for line in flat_path.read_text(errors="replace").splitlines() if line.strip()]
     print("\n".join(lines[:options.lines]))
-    print(f"\n{load['rps']:,.0f} req/s while recording; flat profile: {flat_path}; call graphs: {graph_path}; "
+    print(f"\n{load['rps']:,.0f} {'rt' if scenario.ws else 'req'}/s while recording; flat profile: {flat_path}; call graphs: {graph_path}; "
           f"data: {data}")
     tool = next((name for name in FLAMEGRAPH_TOOLS if shutil.which(name)), None)
     if tool:
