@@ -273,8 +273,10 @@ void Reactor::on_recv(Connection &connection, io_uring_cqe *cqe) {
                 // The multishot ended without an error (or the buffer ring ran dry: back-pressure,
                 // not a failure). Re-arm after this batch's buffers are handed back.
                 rearm_recv_.push_back(&connection);
+            } else if (result == 0) {
+                connection.on_peer_closed();  // the client's FIN
             } else if (result != -ECANCELED) {
-                connection.on_peer_closed();  // EOF (0) or a socket error
+                connection.on_read_error();
             } else if (!connection.has(http::CONN_F_STOP_READING)) {
                 // start_reading() raced with this cancel (it saw the recv still armed): honour it.
                 rearm_recv_.push_back(&connection);

@@ -197,7 +197,7 @@ void Connection::resume_input() {
         stash_.clear();
         process_input(pending);
     }
-    if (has(CONN_F_STOP_READING) && stash_.empty() && !has(CONN_F_TEARDOWN)) {
+    if (has(CONN_F_STOP_READING) && stash_.empty() && !has(CONN_F_TEARDOWN | CONN_F_PEER_EOF)) {
         clear(CONN_F_STOP_READING);
         reactor_.start_reading(*this);
     }
@@ -230,6 +230,7 @@ void Connection::process_input(std::string_view data) {
         }
     }
     clear(CONN_F_IN_INPUT);
+    if (has(CONN_F_PEER_EOF)) close_at_end_of_input();
 }
 
 void Connection::dispatch() {
@@ -317,19 +318,62 @@ void Connection::on_peer_closed() {
         reactor_.teardown(*this);
         return;
     }
-    // Gone without a close frame (RFC 6455 7.1.5: 1006). Our last frames may still be leaving.
-    report_websocket_close(ws::close_code::abnormal, {});
-    // A response that is complete but still leaving may finish; anything unanswered is aborted.
-    if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::done) {
+    if (has(CONN_F_WEBSOCKET) || websocket_) {
+        // Gone without a close frame (RFC 6455 7.1.5: 1006). Our last frames may still be leaving.
+        report_websocket_close(ws::close_code::abnormal, {});
+        if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::done) {
+            abort_exchange();
+            reactor_.teardown(*this);
+            return;
+        }
+        if (output.empty() && !has(CONN_F_SEND_IN_FLIGHT)) {
+            reactor_.teardown(*this);
+            return;
+        }
+        set(CONN_F_CLOSE_AFTER_OUTPUT);
+        return;
+    }
+    // A FIN after a complete request means "no more requests", not "abort" (simple clients shut their
+    // write side once the request is out): the responses still go out, then the connection closes.
+    set(CONN_F_PEER_EOF);
+    if (has(CONN_F_EXCHANGE_ACTIVE) && input_state_ != InputState::complete) {
+        if (output_state_ != OutputState::done) {
+            // The request body was cut short: it can never complete, so neither can the exchange.
+            abort_exchange();
+            reactor_.teardown(*this);
+            return;
+        }
+        finish_exchange();  // answered; the unread rest of the body will not come
+        return;
+    }
+    if (has(CONN_F_EXCHANGE_ACTIVE) || has(CONN_F_IN_INPUT)) return;  // finish_exchange() closes later
+    close_at_end_of_input();
+}
+
+void Connection::close_at_end_of_input() {
+    if (has(CONN_F_TEARDOWN | CONN_F_LINGERING | CONN_F_EXCHANGE_ACTIVE | CONN_F_CLOSE_AFTER_OUTPUT)) return;
+    // Responses already queued still leave; half a request before the FIN has nothing to answer.
+    close_after_output();
+}
+
+void Connection::on_read_error() {
+    if (has(CONN_F_TEARDOWN)) return;
+    abort_exchange();
+    reactor_.teardown(*this);  // on_teardown reports 1006 to a live WebSocket session
+}
+
+void Connection::cut_exchange() {
+    if (has(CONN_F_WEBSOCKET) || output_state_ == OutputState::awaiting_head) {
+        // Nothing of a response is queued: there is nothing to deliver first.
         abort_exchange();
         reactor_.teardown(*this);
         return;
     }
-    if (output.empty() && !has(CONN_F_SEND_IN_FLIGHT)) {
-        reactor_.teardown(*this);
-        return;
-    }
-    set(CONN_F_CLOSE_AFTER_OUTPUT);
+    // What was queued is delivered: a teardown now would make the client see the head and first chunks
+    // or nothing, depending on timing. The end of the body (a chunked terminator, the rest of a
+    // Content-Length) never comes, so the client can tell the response is incomplete.
+    abort_exchange();
+    close_after_output();
 }
 
 void Connection::on_send_error() { reactor_.teardown(*this); }
@@ -501,7 +545,10 @@ void Connection::finish_exchange() {
         return;
     }
     arm_timer(TimerKind::keep_alive_idle);
-    if (!has(CONN_F_IN_INPUT)) resume_input();
+    if (has(CONN_F_IN_INPUT)) return;  // process_input() goes on with the next request
+    resume_input();
+    // After the FIN only the requests pipelined before it remain; once none is active, close.
+    if (has(CONN_F_PEER_EOF) && !has(CONN_F_IN_INPUT)) close_at_end_of_input();
 }
 
 void Connection::close_after_output() {
@@ -517,6 +564,12 @@ void Connection::on_output_drained() {
         // complete response from a truncated one; the half-close follows once that has been sent.
         if (tls_ && tls_->queue_close_notify()) {
             reactor_.want_send(*this);
+            return;
+        }
+        // The client already closed its side and everything it sent was read: nothing unread can turn
+        // the close into a reset, so no lingering.
+        if (has(CONN_F_PEER_EOF)) {
+            reactor_.teardown(*this);
             return;
         }
         // Half-close, then keep reading until the client closes (or a short timeout), so the
@@ -540,10 +593,7 @@ void Connection::on_command(core::Command &command) {
             resume_input();
         }
         break;
-    case core::Command::Kind::abort:
-        abort_exchange();
-        reactor_.teardown(*this);
-        break;
+    case core::Command::Kind::abort: cut_exchange(); break;
     case core::Command::Kind::websocket_accept: accept_websocket(command.websocket_accept); break;
     case core::Command::Kind::websocket_outbound: post_websocket(command.websocket_outbound); break;
     case core::Command::Kind::websocket_resume:

@@ -53,6 +53,7 @@ enum ConnFlags : std::uint32_t {
     CONN_F_LOCAL_PEER = 1u << 15,      ///< loopback or Unix peer: zero-copy sends only cost (see send_zc_threshold)
     CONN_F_WEBSOCKET = 1u << 16,       ///< the 101 was written: bytes are WebSocket frames from now on
     CONN_F_WS_LIVE = 1u << 17,         ///< a session whose end (Handler::on_ws_close) is not reported yet
+    CONN_F_PEER_EOF = 1u << 18,        ///< the client shut its write side: answer what it sent, then close
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };
@@ -87,7 +88,11 @@ class Connection final : public Exchange, private BodySink {
     /// Received bytes: ciphertext on a TLS connection (decrypted into on_plaintext), else plaintext.
     void on_data(std::string_view data);
     void on_plaintext(std::string_view data);
+    /// End of input (the client's FIN): the requests already received are still answered, then the
+    /// connection closes. Only a request cut short is aborted.
     void on_peer_closed();
+    /// Reading failed (reset): the client is gone, everything in progress is aborted.
+    void on_read_error();
     void on_command(core::Command &command);
     void on_timeout();
     /// The output queue made progress (or is empty): continue closing, resume pipelined input.
@@ -139,6 +144,11 @@ class Connection final : public Exchange, private BodySink {
     void dispatch();
     void on_message_complete();
     void finish_exchange();
+    /// After the client's FIN, once no complete request is left to answer: close (or cut a partial one).
+    void close_at_end_of_input();
+    /// The handler gave up on a response it started: what it queued still leaves, then the connection
+    /// closes without the body's end, so the client can see the response is incomplete.
+    void cut_exchange();
     void fail_request(ParseError error);
     void close_after_output();
     void arm_timer(TimerKind kind);

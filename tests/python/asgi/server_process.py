@@ -115,12 +115,15 @@ class ServerProcess:
         self._log.close()
         os.unlink(self._log.name)
 
-    def raw_request(self, data: bytes, timeout: float = 10.0) -> bytes:
-        """Sends raw bytes, returns everything read until the server closes (or the timeout)."""
+    def raw_request(self, data: bytes, timeout: float = 10.0, *, half_close: bool = False) -> bytes:
+        """Sends raw bytes, returns everything read until the server closes (or the timeout).
+        half_close: shut the write side after sending, as nc-like clients do."""
         sock = self._connect()
         sock.settimeout(timeout)
         try:
             sock.sendall(data)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
             received = bytearray()
             while True:
                 chunk = sock.recv(65536)
