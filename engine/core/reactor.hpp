@@ -1,18 +1,18 @@
 #pragma once
-// One reactor per thread: its ring, provided buffers, send buffers, listeners, connection slots,
-// timer wheel and inbox. Completions are dispatched with one switch on the op (STYLE: proxy.c's
-// handle_cqe()); failures go to per-op handling before the normal path.
+// One reactor per thread: listeners, connection slots, send buffers, timer wheel and inbox, and one
+// I/O backend (io_uring or epoll, chosen once at start-up) that moves the bytes. Everything here exists
+// once for both backends; the backend reports its completions or readiness through the calls in the
+// "backend side" block, and the streams (protocols) see only the StreamHost interface.
 
-#include "core/buffer_ring.hpp"
 #include "core/inbox.hpp"
+#include "core/io_backend.hpp"
 #include "core/listener.hpp"
-#include "core/ring.hpp"
 #include "core/send_buffer_pool.hpp"
+#include "core/stream.hpp"
 #include "core/timer_wheel.hpp"
 #include "engine/config.hpp"
 #include "engine/handler.hpp"
 #include "engine/server.hpp"
-#include "http/date_cache.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -22,107 +22,103 @@
 #include <thread>
 #include <vector>
 
-namespace engine::http {
-class Connection;
-}
-namespace engine::tls {
-class TlsContext;
-}
-
 namespace engine::core {
 
-class Reactor {
+class Reactor final : public StreamHost {
   public:
-    Reactor(std::uint32_t index, const ServerConfig &config, Handler &handler, std::vector<ListenSocket> listeners);
+    Reactor(std::uint32_t index, const ServerConfig &config, Handler &handler, std::vector<ListenSocket> listeners,
+            std::unique_ptr<StreamFactory> streams, IoBackendKind backend);
     ~Reactor();
     Reactor(const Reactor &) = delete;
     Reactor &operator=(const Reactor &) = delete;
 
-    /// Starts the thread; `ready` receives "" once the ring is up, or the startup error.
+    /// Starts the thread; `ready` receives "" once the backend is up, or the startup error.
     void start(std::promise<std::string> &ready);
     void join();
     std::vector<ListenSocket> &listeners() noexcept { return listeners_; }
     Inbox &inbox() noexcept { return inbox_; }
     ReactorStats stats() const noexcept;
-    /// Makes every connection accepted from now on speak TLS with `context` (shared by all reactors).
-    void set_tls_context(std::shared_ptr<const tls::TlsContext> context) { tls_context_ = std::move(context); }
-    const tls::TlsContext *tls_context() const noexcept { return tls_context_.get(); }
 
-    // Services for connections (reactor thread only).
-    const ServerConfig &config() const noexcept { return config_; }
-    Handler &handler() noexcept { return handler_; }
-    std::uint32_t index() const noexcept { return index_; }
-    SendBufferPool &send_buffers() noexcept { return send_buffers_; }
-    TimerWheel &timers() noexcept { return *timers_; }
-    std::uint64_t now_ms() const noexcept { return now_ms_; }
-    std::string_view date() noexcept { return dates_.now(); }
-    bool draining() const noexcept { return draining_; }
-    std::uint32_t next_exchange_generation() noexcept { return ++exchange_counter_; }
-    void count_request() noexcept { requests_.fetch_add(1, std::memory_order_relaxed); }
+    /// For a reactor driven by another loop instead of start(): set up on the calling thread ("" or
+    /// the error), then call run_once() whenever poll_fd() is readable (and at least every
+    /// timer tick while timers are armed). run_once returns false once a drain has finished.
+    std::string setup();
+    bool run_once(bool block);
+    int poll_fd() const noexcept { return backend_->poll_fd(); }
 
-    void want_send(http::Connection &connection);
-    void stop_reading(http::Connection &connection);
-    void start_reading(http::Connection &connection);
-    /// Shuts the socket down and frees the slot once every outstanding operation has completed.
-    void teardown(http::Connection &connection);
-    void defer_sent_notification(ExchangeId id) { sent_notifications_.push_back(id); }
+    // --- StreamHost (reactor thread only) ----------------------------------------------------------
+    const ServerConfig &config() const noexcept override { return config_; }
+    Handler &handler() noexcept override { return handler_; }
+    std::uint32_t index() const noexcept override { return index_; }
+    SendBufferPool &send_buffers() noexcept override { return send_buffers_; }
+    TimerWheel &timers() noexcept override { return *timers_; }
+    std::uint64_t now_ms() const noexcept override { return now_ms_; }
+    bool draining() const noexcept override { return draining_; }
+    std::uint32_t next_exchange_generation() noexcept override { return ++exchange_counter_; }
+    void count_request() noexcept override { requests_.fetch_add(1, std::memory_order_relaxed); }
+    void want_send(Stream &stream) override;
+    void stop_reading(Stream &stream) override;
+    void start_reading(Stream &stream) override;
+    void teardown(Stream &stream) override;
+    void defer_sent_notification(ExchangeId id) override { sent_notifications_.push_back(id); }
+
+    // --- backend side -------------------------------------------------------------------------------
+    /// Reads the monotonic clock; backends call it once per batch, before dispatching (deadlines
+    /// armed while handling count from then).
+    void update_clock() noexcept;
+    /// A connection arrived on `listener`: a stream for it (reading already started), or null when it
+    /// was refused (draining, over --max-connections; the fd is closed).
+    Stream *accept_stream(std::uint32_t listener, int fd);
+    /// Accepting on `listener` failed with a lack of descriptors or memory: retried at the next tick.
+    void retry_accept_later(std::uint32_t listener, int error) noexcept;
+    /// The stream in `slot` if it is in use and its generation's low 24 bits are `generation24`.
+    Stream *stream_at(std::uint32_t slot, std::uint32_t generation24) noexcept;
+    /// The kernel took `bytes` of the socket output (memory segments held while zero-copy sends are
+    /// outstanding) or of the file at its front.
+    void consume_output(Stream &stream, std::size_t bytes);
+    void consume_file(Stream &stream, std::size_t bytes);
+    /// One outstanding operation of a torn-down stream ended; the last frees the slot.
+    void finish_op(Stream &stream);
+    /// The inbox's eventfd fired: runs every queued command.
+    void on_wake();
+    const std::vector<ListenSocket> &listen_sockets() const noexcept { return listeners_; }
 
   private:
     void run(std::promise<std::string> &ready);
-    std::string setup();
-    void loop();
-    void handle_completion(io_uring_cqe *cqe);
-    void on_accept(std::uint32_t listener, io_uring_cqe *cqe);
-    void on_recv(http::Connection &connection, io_uring_cqe *cqe);
-    void on_send(http::Connection &connection, io_uring_cqe *cqe, bool zero_copy);
-    void on_writable(http::Connection &connection, int result);
-    void on_wake();
-    void arm_accept(std::uint32_t listener);
-    void arm_recv(http::Connection &connection);
-    void arm_wake();
-    void arm_tick();
-    void issue_output(http::Connection &connection);
-    void send_file(http::Connection &connection);
+    void issue_output(Stream &stream);
     void flush_output();
-    void finish_op(http::Connection &connection);
     void begin_drain();
     void run_timers();
     void deliver_sent_notifications();
-    http::Connection *connection_for(const ExchangeId &id) noexcept;
+    void take_sent(std::vector<ExchangeId> &sent);
+    Stream *stream_for(const ExchangeId &id) noexcept;
 
     const std::uint32_t index_;
     const ServerConfig &config_;
     Handler &handler_;
     std::vector<ListenSocket> listeners_;
-    std::shared_ptr<const tls::TlsContext> tls_context_;
-    std::vector<bool> accept_armed_;
+    std::unique_ptr<StreamFactory> streams_;
+    const IoBackendKind backend_kind_;
+    std::unique_ptr<IoBackend> backend_;
 
-    Ring ring_;
-    BufferRing recv_buffers_;
     SendBufferPool send_buffers_;
     Inbox inbox_;
     std::unique_ptr<TimerWheel> timers_;
-    http::DateCache dates_;
 
-    std::vector<std::unique_ptr<http::Connection>> slots_;
+    std::vector<std::unique_ptr<Stream>> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::vector<std::uint32_t> slot_generations_;
-    std::vector<http::Connection *> dirty_;
-    std::vector<http::Connection *> rearm_recv_;
+    std::vector<Stream *> dirty_;
     std::vector<Command> commands_;
     std::vector<ExchangeId> sent_notifications_;
     std::vector<ExchangeId> sent_scratch_;
-    std::uint64_t wake_value_ = 0;
-    __kernel_timespec tick_interval_{};
-    bool tick_armed_ = false;
 
     std::uint64_t now_ms_ = 0;
     std::uint32_t exchange_counter_ = 0;
     std::uint32_t open_connections_ = 0;
     bool draining_ = false;
-    bool stop_requested_ = false;
     bool accept_pause_logged_ = false;
-    std::uint64_t accept_retry_at_ms_ = 0;  ///< re-arm accepts then (descriptors ran out)
+    std::uint64_t accept_retry_at_ms_ = 0;  ///< restart accepts then (descriptors ran out)
 
     std::atomic<std::uint64_t> accepted_{0};
     std::atomic<std::uint64_t> open_{0};

@@ -1,7 +1,7 @@
 #include "http/connection.hpp"
 
 #include "core/inbox.hpp"
-#include "core/reactor.hpp"
+#include "http/connection_factory.hpp"
 #include "engine/log.hpp"
 #include "http/canned_errors.hpp"
 #include "http/tls_transport.hpp"
@@ -73,31 +73,24 @@ bool is_local_peer(const sockaddr_storage &storage) noexcept {
 
 } // namespace
 
-Connection::Connection(core::Reactor &reactor, std::uint32_t slot)
-    : output(reactor.send_buffers()), reactor_(reactor), slot_(slot) {
-    timer.owner = slot;
-}
+Connection::Connection(core::StreamHost &host, ConnectionFactory &factory, std::uint32_t slot)
+    : core::Stream(host, slot), output(host.send_buffers()), factory_(factory) {}
 
 Connection::~Connection() = default;
 
-void Connection::open(int fd, std::uint32_t generation, bool is_unix) {
-    fd_ = fd;
-    generation_ = generation;
-    flags_ = CONN_F_IN_USE | (is_unix ? CONN_F_IS_UNIX : 0u);
-    parser_.emplace(reactor_.config().limits);
+void Connection::on_open() {
+    parser_.emplace(host_.config().limits);
     output_state_ = OutputState::idle;
     input_state_ = InputState::head;
-    pending_ops = 0;
-    zero_copy_notifications = 0;
-    if (const tls::TlsContext *context = reactor_.tls_context()) {
-        tls_ = std::make_unique<TlsTransport>(*context, reactor_.send_buffers(), *this);
+    if (const tls::TlsContext *context = factory_.tls_context()) {
+        tls_ = std::make_unique<TlsTransport>(*context, host_.send_buffers(), *this);
         socket_output_ = &tls_->wire();
     }
     arm_timer(TimerKind::header_read);  // also bounds the TLS handshake
 }
 
 void Connection::release() {
-    reactor_.timers().cancel(timer);
+    host_.timers().cancel(timer);
     timer_kind_ = TimerKind::none;
     output.clear();
     tls_.reset();
@@ -105,27 +98,39 @@ void Connection::release() {
     parser_.reset();
     websocket_.reset();
     std::string().swap(stash_);
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    flags_ = 0;
+    if (fd() >= 0) ::close(fd());
+    detach();
     peer_ = {};
     local_ = {};
 }
 
+std::error_code Connection::prepare_output(std::vector<ExchangeId> &sent) {
+    if (!tls_) return {};
+    // The plaintext queue becomes ciphertext one bounded step at a time, only once the previous step has
+    // been sent, so back-pressure still reaches the handler. Files take the same road (no sendfile: see
+    // TlsTransport::encrypt_file_step).
+    while (tls_->wire().empty() && !output.empty()) {
+        const std::error_code error =
+            output.front_is_file() ? tls_->encrypt_file_step(output, sent) : tls_->encrypt_queued(output, sent);
+        if (error) return error;
+    }
+    return {};
+}
+
 ExchangeId Connection::id() const noexcept {
-    return ExchangeId{reactor_.index(), slot_, exchange_generation_};
+    return ExchangeId{host_.index(), slot(), exchange_generation_};
 }
 
 bool Connection::server_keep_alive() const noexcept {
-    return reactor_.config().keep_alive && !reactor_.draining() && !has(CONN_F_CLOSE_AFTER_OUTPUT);
+    return host_.config().keep_alive && !host_.draining() && !has(CONN_F_CLOSE_AFTER_OUTPUT);
 }
 
 void Connection::arm_timer(TimerKind kind) {
-    const auto &timeouts = reactor_.config().timeouts;
+    const auto &timeouts = host_.config().timeouts;
     std::uint64_t delay_ms = 0;
     switch (kind) {
     case TimerKind::none:
-        reactor_.timers().cancel(timer);
+        host_.timers().cancel(timer);
         timer_kind_ = kind;
         return;
     case TimerKind::header_read: delay_ms = static_cast<std::uint64_t>(timeouts.header_read.count()); break;
@@ -133,14 +138,14 @@ void Connection::arm_timer(TimerKind kind) {
     case TimerKind::lingering: delay_ms = lingering_ms; break;
     case TimerKind::shutdown: delay_ms = static_cast<std::uint64_t>(timeouts.graceful_shutdown.count()); break;
     case TimerKind::ws_keepalive:
-        delay_ms = static_cast<std::uint64_t>(reactor_.config().websocket.ping_interval.count());
+        delay_ms = static_cast<std::uint64_t>(host_.config().websocket.ping_interval.count());
         break;
     case TimerKind::ws_close:
-        delay_ms = static_cast<std::uint64_t>(reactor_.config().websocket.close_timeout.count());
+        delay_ms = static_cast<std::uint64_t>(host_.config().websocket.close_timeout.count());
         break;
     }
     timer_kind_ = kind;
-    reactor_.timers().schedule(timer, reactor_.now_ms() + delay_ms);
+    host_.timers().schedule(timer, host_.now_ms() + delay_ms);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,13 +159,13 @@ void Connection::on_data(std::string_view data) {
     if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
     if (const std::error_code error = tls_->on_ciphertext(data)) {
         // Garbage, plaintext HTTP or a refused client certificate: only this connection ends.
-        log(LogLevel::debug, "connection {}: TLS failed: {}", slot_, error.message());
-        tls_->send_alert_now(fd_);
+        log(LogLevel::debug, "connection {}: TLS failed: {}", slot(), error.message());
+        tls_->send_alert_now(fd());
         abort_exchange();
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
-    if (!tls_->wire().empty()) reactor_.want_send(*this);  // handshake messages, tickets
+    if (!tls_->wire().empty()) host_.want_send(*this);  // handshake messages, tickets
 }
 
 void Connection::on_plaintext(std::string_view data) {
@@ -183,10 +188,10 @@ void Connection::on_plaintext(std::string_view data) {
 void Connection::stash(std::string_view data) {
     stash_.append(data);
     // Bound what a client can make us buffer while we wait: stop reading and let TCP push back.
-    if (stash_.size() > 4 * static_cast<std::size_t>(reactor_.config().recv_buffer_size) &&
+    if (stash_.size() > 4 * static_cast<std::size_t>(host_.config().recv_buffer_size) &&
         !has(CONN_F_STOP_READING)) {
         set(CONN_F_STOP_READING);
-        reactor_.stop_reading(*this);
+        host_.stop_reading(*this);
     }
 }
 
@@ -199,7 +204,7 @@ void Connection::resume_input() {
     }
     if (has(CONN_F_STOP_READING) && stash_.empty() && !has(CONN_F_TEARDOWN | CONN_F_PEER_EOF)) {
         clear(CONN_F_STOP_READING);
-        reactor_.start_reading(*this);
+        host_.start_reading(*this);
     }
 }
 
@@ -237,11 +242,12 @@ void Connection::dispatch() {
     // The request stays in the parser (reused for the next one, no allocation) unless the handler
     // takes it to another thread.
     Request &request = parser_->request();
-    exchange_generation_ = reactor_.next_exchange_generation();
+    exchange_generation_ = host_.next_exchange_generation();
     facts_ = RequestFacts{request.http_minor, request.is_head, request.keep_alive};
     request_has_body_ = request.has_body();
     expects_continue_ = request.expect_continue && request_has_body_ && request.http_minor >= 1;
-    flags_ = (flags_ | CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER) & ~CONN_F_CONTINUE_SENT;
+    set(CONN_F_EXCHANGE_ACTIVE | CONN_F_BODY_TO_HANDLER);
+    clear(CONN_F_CONTINUE_SENT);
     output_state_ = OutputState::awaiting_head;
     input_state_ = InputState::body;  // until message_complete, even for an empty body
     body_remaining_.reset();
@@ -251,9 +257,9 @@ void Connection::dispatch() {
     request.local = local_;
     request.tls = tls_ != nullptr;
     if (tls_) request.tls_info = tls_->info();
-    reactor_.count_request();
+    host_.count_request();
 
-    reactor_.handler().on_request(*this);
+    host_.handler().on_request(*this);
 
     // The client waits for an interim 100 before sending the body; send it unless the handler
     // already answered (then the body is not wanted and the connection closes after the response).
@@ -261,17 +267,17 @@ void Connection::dispatch() {
         !has(CONN_F_CONTINUE_SENT)) {
         set(CONN_F_CONTINUE_SENT);
         output.append_copy(continue_response);
-        reactor_.want_send(*this);
+        host_.want_send(*this);
     }
 }
 
 void Connection::on_body_data(std::string_view data) {
     if (!has(CONN_F_BODY_TO_HANDLER) || data.empty()) return;
-    if (reactor_.handler().on_body(id(), data, false) == BodyFlow::pause) set(CONN_F_READ_PAUSED);
+    if (host_.handler().on_body(id(), data, false) == BodyFlow::pause) set(CONN_F_READ_PAUSED);
 }
 
 void Connection::on_message_complete() {
-    if (request_has_body_ && has(CONN_F_BODY_TO_HANDLER)) reactor_.handler().on_body(id(), {}, true);
+    if (request_has_body_ && has(CONN_F_BODY_TO_HANDLER)) host_.handler().on_body(id(), {}, true);
     clear(CONN_F_BODY_TO_HANDLER);
     if (output_state_ == OutputState::idle) {
         // A message completed with no exchange: nothing was dispatched (cannot happen with a sane
@@ -284,15 +290,15 @@ void Connection::on_message_complete() {
 }
 
 void Connection::fail_request(ParseError error) {
-    log(LogLevel::debug, "connection {}: rejecting request: {}", slot_, parser_->error_reason());
+    log(LogLevel::debug, "connection {}: rejecting request: {}", slot(), parser_->error_reason());
     const bool response_started = has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::awaiting_head;
     if (has(CONN_F_EXCHANGE_ACTIVE)) abort_exchange();
     if (response_started) {
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
     head_scratch_.clear();
-    write_canned_error(head_scratch_, canned_for(error), reactor_.date(), reactor_.config().server_header, false);
+    write_canned_error(head_scratch_, canned_for(error), factory_.date(), host_.config().server_header, false);
     output.append_copy(head_scratch_);
     close_after_output();
 }
@@ -304,7 +310,7 @@ void Connection::abort_exchange() {
     output_state_ = OutputState::idle;
     // Only an unfinished response is news to the handler (a complete one may still be discarding
     // the request body).
-    if (!response_complete) reactor_.handler().on_abort(id());
+    if (!response_complete) host_.handler().on_abort(id());
 }
 
 void Connection::on_teardown() {
@@ -315,7 +321,7 @@ void Connection::on_teardown() {
 void Connection::on_peer_closed() {
     if (has(CONN_F_TEARDOWN)) return;
     if (has(CONN_F_LINGERING)) {
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
     if (has(CONN_F_WEBSOCKET) || websocket_) {
@@ -323,11 +329,11 @@ void Connection::on_peer_closed() {
         report_websocket_close(ws::close_code::abnormal, {});
         if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::done) {
             abort_exchange();
-            reactor_.teardown(*this);
+            host_.teardown(*this);
             return;
         }
         if (output.empty() && !has(CONN_F_SEND_IN_FLIGHT)) {
-            reactor_.teardown(*this);
+            host_.teardown(*this);
             return;
         }
         set(CONN_F_CLOSE_AFTER_OUTPUT);
@@ -340,7 +346,7 @@ void Connection::on_peer_closed() {
         if (output_state_ != OutputState::done) {
             // The request body was cut short: it can never complete, so neither can the exchange.
             abort_exchange();
-            reactor_.teardown(*this);
+            host_.teardown(*this);
             return;
         }
         finish_exchange();  // answered; the unread rest of the body will not come
@@ -359,14 +365,14 @@ void Connection::close_at_end_of_input() {
 void Connection::on_read_error() {
     if (has(CONN_F_TEARDOWN)) return;
     abort_exchange();
-    reactor_.teardown(*this);  // on_teardown reports 1006 to a live WebSocket session
+    host_.teardown(*this);  // on_teardown reports 1006 to a live WebSocket session
 }
 
 void Connection::cut_exchange() {
     if (has(CONN_F_WEBSOCKET) || output_state_ == OutputState::awaiting_head) {
         // Nothing of a response is queued: there is nothing to deliver first.
         abort_exchange();
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
     // What was queued is delivered: a teardown now would make the client see the head and first chunks
@@ -376,7 +382,7 @@ void Connection::cut_exchange() {
     close_after_output();
 }
 
-void Connection::on_send_error() { reactor_.teardown(*this); }
+void Connection::on_send_error() { host_.teardown(*this); }
 
 void Connection::on_timeout() {
     switch (timer_kind_) {
@@ -384,14 +390,14 @@ void Connection::on_timeout() {
         if (parser_ && parser_->in_message() && !has(CONN_F_EXCHANGE_ACTIVE)) {
             // Slowloris: a head that never completes. Say why, then close.
             head_scratch_.clear();
-            write_canned_error(head_scratch_, CannedError::request_timeout, reactor_.date(),
-                               reactor_.config().server_header, false);
+            write_canned_error(head_scratch_, CannedError::request_timeout, factory_.date(),
+                               host_.config().server_header, false);
             output.append_copy(head_scratch_);
             timer_kind_ = TimerKind::none;
             close_after_output();
             return;
         }
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     case TimerKind::ws_keepalive: on_websocket_timeout(); return;
     case TimerKind::keep_alive_idle:
@@ -400,7 +406,7 @@ void Connection::on_timeout() {
     case TimerKind::ws_close:  // our close frame went unanswered: on_teardown reports 1006
         timer_kind_ = TimerKind::none;
         abort_exchange();
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     case TimerKind::none: return;
     }
@@ -415,7 +421,7 @@ void Connection::begin_drain() {
     const bool idle = !has(CONN_F_EXCHANGE_ACTIVE) && output.empty() && !has(CONN_F_SEND_IN_FLIGHT) &&
                       !(parser_ && parser_->in_message()) && stash_.empty();
     if (idle) {
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
     arm_timer(TimerKind::shutdown);
@@ -457,10 +463,10 @@ void Connection::send(ResponsePart &&part) {
     if (part.head) {
         if (output_state_ != OutputState::awaiting_head) {
             log(LogLevel::error, "connection {}: a second response head for one request; cutting the connection",
-                slot_);
+                slot());
             drop_part(part);
             abort_exchange();
-            reactor_.teardown(*this);
+            host_.teardown(*this);
             return;
         }
         // Any answer to a WebSocket offer but accept_websocket is a denial: the client must not
@@ -468,8 +474,8 @@ void Connection::send(ResponsePart &&part) {
         if (websocket_) set(CONN_F_CLOSE_AFTER_OUTPUT);
         head_scratch_.clear();
         framing_ = write_response_head(head_scratch_, *part.head, facts_, server_keep_alive(),
-                                       part.head->has_date ? std::string_view{} : reactor_.date(),
-                                       part.head->has_server ? std::string_view{} : reactor_.config().server_header);
+                                       part.head->has_date ? std::string_view{} : factory_.date(),
+                                       part.head->has_server ? std::string_view{} : host_.config().server_header);
         output.append_copy(head_scratch_);
         if (!framing_.keep_alive) set(CONN_F_CLOSE_AFTER_OUTPUT);
         body_remaining_ = part.head->content_length;
@@ -479,10 +485,10 @@ void Connection::send(ResponsePart &&part) {
         if (expects_continue_ && !has(CONN_F_CONTINUE_SENT) && input_state_ == InputState::body)
             set(CONN_F_CLOSE_AFTER_OUTPUT);
     } else if (output_state_ != OutputState::body) {
-        log(LogLevel::error, "connection {}: response body before its head; cutting the connection", slot_);
+        log(LogLevel::error, "connection {}: response body before its head; cutting the connection", slot());
         drop_part(part);
         abort_exchange();
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
 
@@ -492,10 +498,10 @@ void Connection::send(ResponsePart &&part) {
         size = 0;
     } else if (body_remaining_ && size > *body_remaining_) {
         log(LogLevel::error, "connection {}: response body exceeds its Content-Length; cutting the connection",
-            slot_);
+            slot());
         drop_part(part);
         abort_exchange();
-        reactor_.teardown(*this);
+        host_.teardown(*this);
         return;
     }
     if (size > 0) {
@@ -510,13 +516,13 @@ void Connection::send(ResponsePart &&part) {
     } else {
         drop_part(part);
     }
-    if (part.notify_sent && !output.notify_when_sent(id())) reactor_.defer_sent_notification(id());
+    if (part.notify_sent && !output.notify_when_sent(id())) host_.defer_sent_notification(id());
     if (part.end) {
         if (framing_.chunked && framing_.body_allowed) output.append_copy(last_chunk);
         // Fewer bytes than the declared Content-Length: the client would wait for the rest.
         // Closing after the output makes the truncation visible instead of hanging.
         if (body_remaining_ && *body_remaining_ > 0 && framing_.body_allowed) {
-            log(LogLevel::error, "connection {}: response ended {} bytes short of its Content-Length", slot_,
+            log(LogLevel::error, "connection {}: response ended {} bytes short of its Content-Length", slot(),
                 *body_remaining_);
             set(CONN_F_CLOSE_AFTER_OUTPUT);
         }
@@ -532,7 +538,7 @@ void Connection::send(ResponsePart &&part) {
             arm_timer(TimerKind::header_read);
         }
     }
-    reactor_.want_send(*this);
+    host_.want_send(*this);
 }
 
 void Connection::finish_exchange() {
@@ -554,7 +560,7 @@ void Connection::finish_exchange() {
 void Connection::close_after_output() {
     set(CONN_F_CLOSE_AFTER_OUTPUT);
     std::string().swap(stash_);
-    reactor_.want_send(*this);  // the reactor calls on_output_drained() when nothing is left
+    host_.want_send(*this);  // the reactor calls on_output_drained() when nothing is left
 }
 
 void Connection::on_output_drained() {
@@ -563,23 +569,23 @@ void Connection::on_output_drained() {
         // TLS says goodbye inside the session first (close_notify), so the client can tell a
         // complete response from a truncated one; the half-close follows once that has been sent.
         if (tls_ && tls_->queue_close_notify()) {
-            reactor_.want_send(*this);
+            host_.want_send(*this);
             return;
         }
         // The client already closed its side and everything it sent was read: nothing unread can turn
         // the close into a reset, so no lingering.
         if (has(CONN_F_PEER_EOF)) {
-            reactor_.teardown(*this);
+            host_.teardown(*this);
             return;
         }
         // Half-close, then keep reading until the client closes (or a short timeout), so the
         // response is not destroyed by a reset caused by unread input.
-        ::shutdown(fd_, SHUT_WR);
+        ::shutdown(fd(), SHUT_WR);
         set(CONN_F_LINGERING);
         arm_timer(TimerKind::lingering);
         if (!has(CONN_F_RECV_ARMED)) {
             clear(CONN_F_STOP_READING);
-            reactor_.start_reading(*this);
+            host_.start_reading(*this);
         }
     }
 }
@@ -608,13 +614,13 @@ void Connection::fill_endpoints() {
     set(CONN_F_ENDPOINTS_KNOWN);
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
-    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) {
+    if (::getpeername(fd(), reinterpret_cast<sockaddr *>(&storage), &length) == 0) {
         peer_ = endpoint_of(storage);
         if (is_local_peer(storage)) set(CONN_F_LOCAL_PEER);
     }
     length = sizeof storage;
     storage = {};
-    if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&storage), &length) == 0) local_ = endpoint_of(storage);
+    if (::getsockname(fd(), reinterpret_cast<sockaddr *>(&storage), &length) == 0) local_ = endpoint_of(storage);
 }
 
 } // namespace engine::http

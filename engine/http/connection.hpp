@@ -1,12 +1,13 @@
 #pragma once
 // One HTTP/1.1 connection: recv'd bytes -> parser -> one exchange at a time -> output queue.
-// The reactor owns the socket operations; this class owns the protocol state. Like h2o's
+// The host (core::StreamHost: io_uring or epoll) owns the socket operations; this class owns the protocol state. Like h2o's
 // http1.c, a request runs through an explicit output state, and finish_exchange() is the one
 // reset point for keep-alive. Pipelined requests wait (stashed) until the current response is
 // complete, so responses leave in order. A WebSocket opening handshake the handler accepts turns
 // the connection into a WebSocket session for good (websocket_connection.cpp).
 
 #include "core/output_queue.hpp"
+#include "core/stream.hpp"
 #include "core/timer_wheel.hpp"
 #include "engine/config.hpp"
 #include "engine/handler.hpp"
@@ -25,35 +26,35 @@
 #include <string_view>
 
 namespace engine::core {
-class Reactor;
 struct Command;
 } // namespace engine::core
 
 namespace engine::http {
 
+class ConnectionFactory;
 class TlsTransport;
 
-/// Connection state flags (one bitset, CONN_F_*).
+/// Connection state flags: one bitset with the stream's own (STREAM_F_*, owned by the host), which keep
+/// their names here under CONN_F_*.
 enum ConnFlags : std::uint32_t {
-    CONN_F_IN_USE = 1u << 0,
-    CONN_F_RECV_ARMED = 1u << 1,       ///< a multishot recv is outstanding
-    CONN_F_SEND_IN_FLIGHT = 1u << 2,   ///< a send or splice chain is outstanding
-    CONN_F_CLOSE_AFTER_OUTPUT = 1u << 3, ///< no more requests: close once output has drained
-    CONN_F_LINGERING = 1u << 4,        ///< write side shut; discarding input until EOF or timeout
-    CONN_F_TEARDOWN = 1u << 5,         ///< socket shut down; waiting for outstanding ops to finish
-    CONN_F_READ_PAUSED = 1u << 6,      ///< handler asked to pause the body (BodyFlow::pause)
-    CONN_F_DIRTY = 1u << 7,            ///< queued on the reactor's send list
-    CONN_F_IS_UNIX = 1u << 8,
-    CONN_F_ENDPOINTS_KNOWN = 1u << 9,
-    CONN_F_EXCHANGE_ACTIVE = 1u << 10, ///< a request was dispatched and its response is not complete
-    CONN_F_BODY_TO_HANDLER = 1u << 11, ///< request body bytes go to the handler (else discarded)
-    CONN_F_CONTINUE_SENT = 1u << 12,   ///< the interim 100 Continue went out
-    CONN_F_STOP_READING = 1u << 13,    ///< the stash is full: recv is cancelled until it drains
-    CONN_F_IN_INPUT = 1u << 14,        ///< inside process_input (guards re-entry)
-    CONN_F_LOCAL_PEER = 1u << 15,      ///< loopback or Unix peer: zero-copy sends only cost (see send_zc_threshold)
-    CONN_F_WEBSOCKET = 1u << 16,       ///< the 101 was written: bytes are WebSocket frames from now on
-    CONN_F_WS_LIVE = 1u << 17,         ///< a session whose end (Handler::on_ws_close) is not reported yet
-    CONN_F_PEER_EOF = 1u << 18,        ///< the client shut its write side: answer what it sent, then close
+    CONN_F_IN_USE = core::STREAM_F_IN_USE,
+    CONN_F_RECV_ARMED = core::STREAM_F_READING,         ///< the host delivers received bytes
+    CONN_F_SEND_IN_FLIGHT = core::STREAM_F_SEND_IN_FLIGHT,
+    CONN_F_TEARDOWN = core::STREAM_F_TEARDOWN,          ///< socket shut down; waiting for outstanding ops to finish
+    CONN_F_STOP_READING = core::STREAM_F_READ_STOPPED,  ///< the stash is full: reading is off until it drains
+    CONN_F_LOCAL_PEER = core::STREAM_F_LOCAL_PEER,      ///< loopback or Unix peer (see send_zc_threshold)
+    CONN_F_IS_UNIX = core::STREAM_F_IS_UNIX,
+    CONN_F_CLOSE_AFTER_OUTPUT = core::STREAM_F_PROTOCOL_FIRST << 0, ///< no more requests: close once output has drained
+    CONN_F_LINGERING = core::STREAM_F_PROTOCOL_FIRST << 1,   ///< write side shut; discarding input until EOF or timeout
+    CONN_F_READ_PAUSED = core::STREAM_F_PROTOCOL_FIRST << 2, ///< handler asked to pause the body (BodyFlow::pause)
+    CONN_F_ENDPOINTS_KNOWN = core::STREAM_F_PROTOCOL_FIRST << 3,
+    CONN_F_EXCHANGE_ACTIVE = core::STREAM_F_PROTOCOL_FIRST << 4, ///< a request was dispatched, its response not complete
+    CONN_F_BODY_TO_HANDLER = core::STREAM_F_PROTOCOL_FIRST << 5, ///< request body bytes go to the handler (else discarded)
+    CONN_F_CONTINUE_SENT = core::STREAM_F_PROTOCOL_FIRST << 6,   ///< the interim 100 Continue went out
+    CONN_F_IN_INPUT = core::STREAM_F_PROTOCOL_FIRST << 7,        ///< inside process_input (guards re-entry)
+    CONN_F_WEBSOCKET = core::STREAM_F_PROTOCOL_FIRST << 8, ///< the 101 was written: bytes are WebSocket frames from now on
+    CONN_F_WS_LIVE = core::STREAM_F_PROTOCOL_FIRST << 9,   ///< a session whose end (Handler::on_ws_close) is not reported yet
+    CONN_F_PEER_EOF = core::STREAM_F_PROTOCOL_FIRST << 10, ///< the client shut its write side: answer what it sent, then close
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };
@@ -74,38 +75,42 @@ struct WebSocketState;
 /// one plain send instead of a sendmsg with an iovec per piece, which costs more than copying a few KiB.
 inline constexpr std::size_t copy_body_below = 4096;
 
-class Connection final : public Exchange, private BodySink {
+class Connection final : public core::Stream, public Exchange, private BodySink {
   public:
-    Connection(core::Reactor &reactor, std::uint32_t slot);
+    Connection(core::StreamHost &host, ConnectionFactory &factory, std::uint32_t slot);
     ~Connection() override;
 
-    /// Takes a freshly accepted socket.
-    void open(int fd, std::uint32_t generation, bool is_unix);
-    /// Releases everything once no operation is outstanding (the reactor then frees the slot).
-    void release();
-
-    // Events from the reactor.
+    // Events from the host (core::Stream).
+    void on_open() override;
+    void release() override;
     /// Received bytes: ciphertext on a TLS connection (decrypted into on_plaintext), else plaintext.
-    void on_data(std::string_view data);
+    void on_data(std::string_view data) override;
     void on_plaintext(std::string_view data);
     /// End of input (the client's FIN): the requests already received are still answered, then the
     /// connection closes. Only a request cut short is aborted.
-    void on_peer_closed();
+    void on_peer_closed() override;
     /// Reading failed (reset): the client is gone, everything in progress is aborted.
-    void on_read_error();
-    void on_command(core::Command &command);
-    void on_timeout();
+    void on_read_error() override;
+    void on_command(core::Command &command) override;
+    void on_timeout() override;
     /// The output queue made progress (or is empty): continue closing, resume pipelined input.
-    void on_output_drained();
+    void on_output_drained() override;
     /// The server is stopping: close if idle, otherwise finish the current exchange and close.
-    void begin_drain();
+    void begin_drain() override;
     /// A send or splice failed (client gone): abort the exchange and tear down.
-    void on_send_error();
-    /// Ends the dispatched exchange without a complete response (Handler::on_abort). Idempotent.
-    void abort_exchange();
+    void on_send_error() override;
     /// The connection is being torn down: reports the end of whatever is still live (on_abort for an
     /// exchange, on_ws_close with 1006 for a session).
-    void on_teardown();
+    void on_teardown() override;
+    /// TLS: encrypts queued plaintext into the ciphertext queue, one bounded step at a time.
+    std::error_code prepare_output(std::vector<ExchangeId> &sent) override;
+    /// What goes on the socket: `output` itself on a plain connection, its ciphertext on a TLS one.
+    core::OutputQueue &socket_output() noexcept override { return *socket_output_; }
+    bool matches(const ExchangeId &id) const noexcept override {
+        return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE) && id.generation == exchange_generation_;
+    }
+    /// Ends the dispatched exchange without a complete response (Handler::on_abort). Idempotent.
+    void abort_exchange();
 
     // Exchange (valid while a request is dispatched).
     ExchangeId id() const noexcept override;
@@ -113,28 +118,11 @@ class Connection final : public Exchange, private BodySink {
     std::unique_ptr<Request> take_request() noexcept override { return parser_->take_request(); }
     void send(ResponsePart &&part) override;
 
-    bool has(std::uint32_t flag) const noexcept { return (flags_ & flag) != 0; }
-    void set(std::uint32_t flag) noexcept { flags_ |= flag; }
-    void clear(std::uint32_t flag) noexcept { flags_ &= ~flag; }
-    bool matches(const ExchangeId &id) const noexcept {
-        return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE) && id.generation == exchange_generation_;
-    }
-
-    int fd() const noexcept { return fd_; }
     /// The TLS half of the transport; null on a plain connection.
     TlsTransport *tls() const noexcept { return tls_.get(); }
-    /// What goes on the socket: `output` itself on a plain connection, its ciphertext on a TLS one.
-    core::OutputQueue &socket_output() noexcept { return *socket_output_; }
-    std::uint32_t slot() const noexcept { return slot_; }
-    std::uint32_t generation() const noexcept { return generation_; }
 
-    // Socket-operation bookkeeping, used by the reactor only.
+    /// The plaintext the protocol writes.
     core::OutputQueue output;
-    core::TimerNode timer;
-    unsigned pending_ops = 0;      ///< SQEs whose final completion has not arrived
-    unsigned zero_copy_notifications = 0;  ///< zero-copy sends awaiting their notification
-    msghdr message{};
-    iovec vectors[16]{};
 
   private:
     void on_body_data(std::string_view data) override;
@@ -178,11 +166,7 @@ class Connection final : public Exchange, private BodySink {
     /// After our close frame: reads on even if the handler paused, to reach the peer's reply.
     void read_to_close_reply();
 
-    core::Reactor &reactor_;
-    const std::uint32_t slot_;
-    std::uint32_t generation_ = 0;
-    std::uint32_t flags_ = 0;
-    int fd_ = -1;
+    ConnectionFactory &factory_;
 
     std::optional<RequestParser> parser_;
     std::unique_ptr<TlsTransport> tls_;

@@ -4,7 +4,7 @@
 #include "http/websocket_connection.hpp"
 
 #include "core/inbox.hpp"
-#include "core/reactor.hpp"
+#include "http/connection_factory.hpp"
 #include "engine/log.hpp"
 #include "http/canned_errors.hpp"
 #include "http/connection.hpp"
@@ -32,7 +32,7 @@ ws::SessionOptions session_options(const WebSocketConfig &config) noexcept {
 } // namespace
 
 bool Connection::check_websocket_offer(Request &request) {
-    if (!request.upgrade || !reactor_.config().websocket.enabled) return true;
+    if (!request.upgrade || !host_.config().websocket.enabled) return true;
     const ws::UpgradeCheck check = ws::check_upgrade(request);
     std::string_view reason = check.reason;
     ws::UpgradeVerdict verdict = check.verdict;
@@ -49,15 +49,15 @@ bool Connection::check_websocket_offer(Request &request) {
         request.websocket = true;
         return true;
     }
-    log(LogLevel::debug, "connection {}: refusing a WebSocket handshake: {}", slot_, reason);
+    log(LogLevel::debug, "connection {}: refusing a WebSocket handshake: {}", slot(), reason);
     const RequestFacts facts{request.http_minor, request.is_head, request.keep_alive};
     head_scratch_.clear();
     if (verdict == ws::UpgradeVerdict::unsupported_version)
-        write_response_head(head_scratch_, ws::unsupported_version_response_head(), facts, false, reactor_.date(),
-                            reactor_.config().server_header);
+        write_response_head(head_scratch_, ws::unsupported_version_response_head(), facts, false, factory_.date(),
+                            host_.config().server_header);
     else
-        write_canned_error(head_scratch_, CannedError::bad_request, facts, reactor_.date(),
-                           reactor_.config().server_header, false);
+        write_canned_error(head_scratch_, CannedError::bad_request, facts, factory_.date(),
+                           host_.config().server_header, false);
     output.append_copy(head_scratch_);
     close_after_output();
     return false;
@@ -67,20 +67,20 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
     const bool awaiting_answer = output_state_ == OutputState::awaiting_head && !has(CONN_F_WEBSOCKET);
     if (!awaiting_answer) {
         // Answered already (a denial on its way, or a second accept): what is in flight stays intact.
-        log(LogLevel::error, "connection {}: accept_websocket for an exchange already answered; ignored", slot_);
+        log(LogLevel::error, "connection {}: accept_websocket for an exchange already answered; ignored", slot());
         return;
     }
     const std::string_view subprotocol = accept.subprotocol;
     const bool subprotocol_ok =
         subprotocol.empty() || (websocket_ && ws::subprotocol_offered(websocket_->offered_subprotocols, subprotocol));
     if (!websocket_ || !subprotocol_ok) {
-        log(LogLevel::error, "connection {}: {}; answering 500", slot_,
+        log(LogLevel::error, "connection {}: {}; answering 500", slot(),
             websocket_ ? fmt::format("accept_websocket chose subprotocol \"{}\", which the client did not offer",
                                      subprotocol)
                        : std::string("accept_websocket for a request that is no WebSocket handshake"));
         head_scratch_.clear();
-        write_canned_error(head_scratch_, CannedError::internal_error, facts_, reactor_.date(),
-                           reactor_.config().server_header, false);
+        write_canned_error(head_scratch_, CannedError::internal_error, facts_, factory_.date(),
+                           host_.config().server_header, false);
         output.append_copy(head_scratch_);
         abort_exchange();  // the handler hears the exchange ended without its answer
         close_after_output();
@@ -88,7 +88,7 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
     }
     head_scratch_.clear();
     write_response_head(head_scratch_, ws::accept_response_head(websocket_->key, subprotocol, accept.header_lines),
-                        facts_, true, reactor_.date(), reactor_.config().server_header);
+                        facts_, true, factory_.date(), host_.config().server_header);
     output.append_copy(head_scratch_);
 
     // The switch: HTTP never resumes on this connection, so its per-request storage goes now.
@@ -100,11 +100,11 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
     std::string().swap(head_scratch_);
     std::string().swap(websocket_->key);
     std::string().swap(websocket_->offered_subprotocols);
-    websocket_->session.emplace(session_options(reactor_.config().websocket),
-                                static_cast<std::int64_t>(reactor_.now_ms()));
-    reactor_.want_send(*this);
+    websocket_->session.emplace(session_options(host_.config().websocket),
+                                static_cast<std::int64_t>(host_.now_ms()));
+    host_.want_send(*this);
     arm_websocket_timer();
-    if (reactor_.draining()) begin_websocket_drain();
+    if (host_.draining()) begin_websocket_drain();
     // Frames the client sent right behind its handshake were stashed with the request's tail.
     resume_websocket();
 }
@@ -115,12 +115,12 @@ void Connection::websocket_input(std::span<char> input) {
         stash_.append(input.data(), input.size());
         if (!has(CONN_F_STOP_READING)) {
             set(CONN_F_STOP_READING);
-            reactor_.stop_reading(*this);
+            host_.stop_reading(*this);
         }
         return;
     }
     ws::WebSocketSession &session = *websocket_->session;
-    const auto now = static_cast<std::int64_t>(reactor_.now_ms());
+    const auto now = static_cast<std::int64_t>(host_.now_ms());
     bool closed = false;
     for (;;) {
         const ws::SessionEvent event = session.receive(input, now);
@@ -132,7 +132,7 @@ void Connection::websocket_input(std::span<char> input) {
         }
         if (!has(CONN_F_WS_LIVE)) continue;  // defensive: nothing reaches a handler after on_ws_close
         const bool text = event.opcode == ws::Opcode::text;
-        if (reactor_.handler().on_ws_message(id(), text, event.payload) == MessageFlow::pause) {
+        if (host_.handler().on_ws_message(id(), text, event.payload) == MessageFlow::pause) {
             set(CONN_F_READ_PAUSED);
             websocket_input(input);  // stashes the rest
             break;
@@ -153,7 +153,7 @@ void Connection::resume_websocket() {
     }
     if (has(CONN_F_STOP_READING) && !has(CONN_F_READ_PAUSED | CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT)) {
         clear(CONN_F_STOP_READING);
-        reactor_.start_reading(*this);
+        host_.start_reading(*this);
     }
 }
 
@@ -161,9 +161,9 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
     const bool open = has(CONN_F_WEBSOCKET) && websocket_->session->state() == ws::SessionState::open;
     if (!open) {
         if (!has(CONN_F_WEBSOCKET))
-            log(LogLevel::error, "connection {}: post_websocket before the handshake was accepted; dropped", slot_);
+            log(LogLevel::error, "connection {}: post_websocket before the handshake was accepted; dropped", slot());
         core::release_body(outbound.payload);
-        if (outbound.notify_sent) reactor_.defer_sent_notification(id());  // nothing is left to wait for
+        if (outbound.notify_sent) host_.defer_sent_notification(id());  // nothing is left to wait for
         return;
     }
     ws::WebSocketSession &session = *websocket_->session;
@@ -174,7 +174,7 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         arm_timer(TimerKind::ws_close);
         read_to_close_reply();
     } else if (std::holds_alternative<FileRegion>(outbound.payload)) {
-        log(LogLevel::error, "connection {}: a WebSocket message cannot be a file; dropped", slot_);
+        log(LogLevel::error, "connection {}: a WebSocket message cannot be a file; dropped", slot());
         core::release_body(outbound.payload);
     } else {
         const ws::Opcode opcode =
@@ -198,8 +198,8 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         }
     }
     flush_websocket_output();
-    if (outbound.notify_sent && !output.notify_when_sent(id())) reactor_.defer_sent_notification(id());
-    reactor_.want_send(*this);
+    if (outbound.notify_sent && !output.notify_when_sent(id())) host_.defer_sent_notification(id());
+    host_.want_send(*this);
 }
 
 void Connection::flush_websocket_output() {
@@ -213,32 +213,32 @@ void Connection::flush_websocket_output() {
     } else {
         output.append_owned(session.take_output());
     }
-    reactor_.want_send(*this);
+    host_.want_send(*this);
 }
 
 void Connection::report_websocket_close(std::uint16_t code, std::string_view reason) {
     if (!has(CONN_F_WS_LIVE)) return;
     clear(CONN_F_WS_LIVE);
-    reactor_.handler().on_ws_close(id(), code, reason);
+    host_.handler().on_ws_close(id(), code, reason);
 }
 
 void Connection::arm_websocket_timer() {
     // A close or shutdown deadline, once armed, is what matters: pings stop with our close frame.
     if (timer_kind_ != TimerKind::none && timer_kind_ != TimerKind::ws_keepalive) return;
-    const auto now = static_cast<std::int64_t>(reactor_.now_ms());
+    const auto now = static_cast<std::int64_t>(host_.now_ms());
     const std::int64_t next = websocket_->session->next_timer_ms(now);
     if (next == ws::PingDecision::never_ms) {
         arm_timer(TimerKind::none);
         return;
     }
     timer_kind_ = TimerKind::ws_keepalive;
-    reactor_.timers().schedule(timer, static_cast<std::uint64_t>(std::max(next, now)));
+    host_.timers().schedule(timer, static_cast<std::uint64_t>(std::max(next, now)));
 }
 
 void Connection::on_websocket_timeout() {
     timer_kind_ = TimerKind::none;
     ws::WebSocketSession &session = *websocket_->session;
-    if (session.on_timer(static_cast<std::int64_t>(reactor_.now_ms())) == ws::PingAction::timed_out) {
+    if (session.on_timer(static_cast<std::int64_t>(host_.now_ms())) == ws::PingAction::timed_out) {
         report_websocket_close(ws::close_code::internal_error, "keepalive ping timeout");
         flush_websocket_output();
         close_after_output();

@@ -34,6 +34,8 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --echo                      answer each request with its own body
   --body-size BYTES           answer with a body of BYTES bytes instead of "Hello, World!" (benchmarks)
   --send-zc-threshold BYTES   bodies at least this large use zero-copy sends (default 65536)
+  --io-backend NAME           auto, io_uring or epoll (default: $URING_GRANIAN_IO_BACKEND, else auto:
+                              io_uring, or epoll where io_uring is refused)
   --pin                       pin reactor i to CPU i
   --backlog N                 listen backlog (default 1024)
   --header-read-timeout S     seconds to receive a request head (default 10)
@@ -96,6 +98,14 @@ struct Options {
 Options parse_options(int argc, char **argv) {
     Options options;
     engine::ServerConfig &config = options.server;
+    // A container image can choose the backend without changing the command line.
+    if (const char *from_environment = std::getenv("URING_GRANIAN_IO_BACKEND")) {
+        const auto backend = engine::parse_io_backend(from_environment);
+        if (!backend)
+            fail_usage(fmt::format("URING_GRANIAN_IO_BACKEND expects auto, io_uring or epoll, got \"{}\"",
+                                   from_environment));
+        config.io_backend = *backend;
+    }
     for (int i = 1; i < argc; ++i) {
         const std::string_view option = argv[i];
         auto value = [&]() -> std::string_view {
@@ -127,6 +137,12 @@ Options parse_options(int argc, char **argv) {
             config.send_zc_to_local_peers = true;  // an explicit threshold applies to loopback benchmarks too
         }
         else if (option == "--pin") config.pin_threads = true;
+        else if (option == "--io-backend") {
+            const std::string_view name = value();
+            const auto backend = engine::parse_io_backend(name);
+            if (!backend) fail_usage(fmt::format("--io-backend expects auto, io_uring or epoll, got \"{}\"", name));
+            config.io_backend = *backend;
+        }
         else if (option == "--backlog") config.listen.backlog = parse_number<int>(option, value(), 1, 1 << 20);
         else if (option == "--header-read-timeout") config.timeouts.header_read = seconds(value());
         else if (option == "--keep-alive-timeout") config.timeouts.keep_alive_idle = seconds(value());

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace engine {
@@ -47,8 +48,25 @@ struct WebSocketConfig {
     std::chrono::milliseconds close_timeout{5'000};  ///< after our close frame, wait this long for the peer's
 };
 
+/// Which I/O backend the reactors run on. `automatic` probes io_uring once at start-up (the set-up the
+/// engine really uses) and falls back to epoll when it is refused (seccomp in containers, the
+/// kernel.io_uring_disabled sysctl, a missing feature), saying why in one log line.
+enum class IoBackendKind : std::uint8_t { automatic, io_uring, epoll };
+
+/// "auto", "io_uring", "epoll": the names of --io-backend and URING_GRANIAN_IO_BACKEND.
+constexpr std::string_view io_backend_name(IoBackendKind kind) noexcept {
+    return kind == IoBackendKind::io_uring ? "io_uring" : kind == IoBackendKind::epoll ? "epoll" : "auto";
+}
+constexpr std::optional<IoBackendKind> parse_io_backend(std::string_view name) noexcept {
+    if (name == "auto") return IoBackendKind::automatic;
+    if (name == "io_uring") return IoBackendKind::io_uring;
+    if (name == "epoll") return IoBackendKind::epoll;
+    return std::nullopt;
+}
+
 struct ServerConfig {
     ListenConfig listen;
+    IoBackendKind io_backend = IoBackendKind::automatic;
     unsigned threads = 0;              ///< reactors; 0 = one per online CPU
     bool pin_threads = false;          ///< pin reactor i to CPU (i mod ncpu)
     unsigned max_connections = 16384;  ///< per reactor; accepted sockets above this are closed

@@ -1,6 +1,6 @@
 #pragma once
-// The engine's entry point: N reactor threads, each with its own io_uring, listening sockets
-// and connection table. Thread-safe methods are marked so.
+// The engine's entry point: N reactor threads, each with its own I/O backend (io_uring, or epoll where
+// io_uring is refused), listening sockets and connection table. Thread-safe methods are marked so.
 
 #include <cstdint>
 #include <memory>
@@ -82,12 +82,18 @@ class Server {
     std::uint16_t bound_port() const noexcept;
     std::vector<ReactorStats> stats() const;
     const ServerConfig &config() const noexcept { return config_; }
+    /// After start(): the backend the reactors run on (never `automatic`).
+    IoBackendKind io_backend() const noexcept { return io_backend_; }
+    /// After start(): why `automatic` fell back to epoll; empty when it did not.
+    const std::string &io_backend_fallback_reason() const noexcept { return io_backend_fallback_reason_; }
 
   private:
     ServerConfig config_;
     std::shared_ptr<Handler> handler_;
     std::vector<std::unique_ptr<core::Reactor>> reactors_;
     std::uint16_t bound_port_ = 0;
+    IoBackendKind io_backend_ = IoBackendKind::io_uring;
+    std::string io_backend_fallback_reason_;
     bool started_ = false;
 };
 

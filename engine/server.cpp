@@ -1,8 +1,12 @@
+// The engine's façade: the one place that joins the layers (core's reactors and backends, http's
+// connections, tls), so core/ never includes http/.
 #include "engine/server.hpp"
 
+#include "core/backend_probe.hpp"
 #include "core/listener.hpp"
 #include "core/reactor.hpp"
 #include "engine/log.hpp"
+#include "http/connection_factory.hpp"
 #include "tls/ktls.hpp"
 #include "tls/tls_context.hpp"
 
@@ -37,13 +41,21 @@ void Server::start() {
         log(LogLevel::info, "{}", tls_context->describe());
         log(LogLevel::info, "{}", tls::ktls_log_line(tls::probe_ktls()));
     }
+    const core::BackendChoice backend = core::choose_io_backend(config_);
+    io_backend_ = backend.backend;
+    io_backend_fallback_reason_ = backend.fallback_reason;
+    if (backend.fallback_reason.empty())
+        log(LogLevel::info, "I/O backend: {}", io_backend_name(backend.backend));
+    else
+        log(LogLevel::info, "I/O backend: epoll (io_uring unavailable: {})", backend.fallback_reason);
     auto listeners = core::open_listeners(config_.listen, count, bound_port_);
 
     std::vector<std::promise<std::string>> ready(count);
     std::string failure;
     for (unsigned i = 0; i < count; ++i) {
-        reactors_.push_back(std::make_unique<core::Reactor>(i, config_, *handler_, std::move(listeners[i])));
-        if (tls_context) reactors_.back()->set_tls_context(tls_context);
+        reactors_.push_back(std::make_unique<core::Reactor>(i, config_, *handler_, std::move(listeners[i]),
+                                                            std::make_unique<http::ConnectionFactory>(tls_context),
+                                                            io_backend_));
         reactors_.back()->start(ready[i]);
         std::string error = ready[i].get_future().get();
         if (!error.empty()) {
