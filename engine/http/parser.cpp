@@ -1,5 +1,7 @@
 #include "http/parser.hpp"
 
+#include "http/host_validation.hpp"
+
 #include <llhttp.h>
 
 #include <algorithm>
@@ -393,6 +395,7 @@ bool ParserState::finish_head() noexcept {
     // RFC 9112 3.2: exactly one Host in HTTP/1.1, never more than one.
     if (host_count > 1 || (req.http_minor == 1 && host_count == 0))
         return reject(ParseError::bad_request, host_count ? "more than one Host header" : "missing Host header");
+    if (host_count == 1 && !is_valid_host(req.host)) return reject(ParseError::bad_request, "invalid Host header");
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
     if (transfer_codings.present) {

@@ -84,6 +84,7 @@ constexpr std::string_view empty_header_name = "GET / HTTP/1.1\r\nHost: x\r\n: v
 constexpr std::string_view missing_host = "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n";
 constexpr std::string_view two_hosts = "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n";
 constexpr std::string_view two_hosts_http10 = "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n";
+constexpr std::string_view host_with_space = "GET / HTTP/1.1\r\nHost: a b\r\n\r\n";
 constexpr std::string_view http20 = "GET / HTTP/2.0\r\nHost: x\r\n\r\n";
 constexpr std::string_view http09 = "GET / HTTP/0.9\r\nHost: x\r\n\r\n";
 constexpr std::string_view http12 = "GET / HTTP/1.2\r\nHost: x\r\n\r\n";
@@ -452,6 +453,7 @@ constexpr Rejection rejections[] = {
     {"gzip only", gzip_only, ParseError::not_implemented},
     {"gzip before chunked in one header", gzip_then_chunked, ParseError::not_implemented},
     {"gzip before chunked in two headers", gzip_then_chunked_headers, ParseError::not_implemented},
+    {"invalid Host", host_with_space, ParseError::bad_request},
 };
 
 TEST_CASE("parser: rejections") {
