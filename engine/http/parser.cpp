@@ -399,6 +399,9 @@ bool ParserState::finish_head() noexcept {
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
     if (transfer_codings.present) {
+        // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (a 1.0 hop in front
+        // of us may have framed it by Content-Length or by the close instead).
+        if (req.http_minor == 0) return reject(ParseError::bad_request, "Transfer-Encoding in an HTTP/1.0 request");
         if (content_length_count) return reject(ParseError::bad_request, "Content-Length with Transfer-Encoding");
         if (transfer_codings.coding_after_chunked)
             return reject(ParseError::bad_request, "chunked is not the final transfer coding");

@@ -101,6 +101,10 @@ constexpr std::string_view gzip_then_chunked = "POST / HTTP/1.1\r\nHost: x\r\nTr
                                                "3\r\nabc\r\n0\r\n\r\n";
 constexpr std::string_view gzip_then_chunked_headers = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
                                                        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+// Rejected with bad_request, before the unsupported coding: Transfer-Encoding in HTTP/1.0 is faulty framing.
+constexpr std::string_view http10_chunked = "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+                                            "Connection: keep-alive\r\n\r\n0\r\n\r\n";
+constexpr std::string_view http10_gzip = "POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n";
 
 // ---- harness -------------------------------------------------------------------------------------------
 
@@ -454,6 +458,8 @@ constexpr Rejection rejections[] = {
     {"gzip before chunked in one header", gzip_then_chunked, ParseError::not_implemented},
     {"gzip before chunked in two headers", gzip_then_chunked_headers, ParseError::not_implemented},
     {"invalid Host", host_with_space, ParseError::bad_request},
+    {"HTTP/1.0 with Transfer-Encoding: chunked", http10_chunked, ParseError::bad_request},
+    {"HTTP/1.0 with Transfer-Encoding: gzip", http10_gzip, ParseError::bad_request},
 };
 
 TEST_CASE("parser: rejections") {
