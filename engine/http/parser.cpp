@@ -1,5 +1,8 @@
 #include "http/parser.hpp"
 
+#include "http/host_validation.hpp"
+#include "http/line_rules.hpp"
+
 #include <llhttp.h>
 
 #include <algorithm>
@@ -109,6 +112,8 @@ struct ParserState {
     void store_head_bytes(std::size_t consumed);
     bool check_limits_of_partial_head() noexcept;
     bool finish_head() noexcept;
+    bool check_chunked_framing_up_to(std::uint64_t end) noexcept;
+    bool finish_message() noexcept;
     void reset_for_next_message() noexcept;
 
     llhttp_t llhttp{};
@@ -137,6 +142,12 @@ struct ParserState {
     std::uint64_t trailer_bytes = 0;
     std::size_t trailer_fields = 0;
     std::uint64_t chunk_extension_bytes = 0;
+
+    // Chunked bodies: every byte outside chunk data goes through chunked_lines, in stream order, before
+    // the data after it reaches the sink and before the message is reported complete.
+    ChunkedLineCheck chunked_lines;
+    bool checking_chunked_lines = false;
+    std::uint64_t chunked_lines_checked_to = 0; // stream position: bytes before it were checked or were data
 
     ParseError error = ParseError::none;
     const char *reason = nullptr;
@@ -218,6 +229,7 @@ int on_header_value(llhttp_t *parser, const char *at, std::size_t length) {
     } else if (offset != span.value_end) {
         // llhttp 8.1 accepts obs-fold (a CRLF followed by whitespace) and reports the continuation as a
         // second value span after a gap; RFC 9112 5.2 lets a server reject it, and we do (smuggling risk).
+        // This only catches a fold after a non-empty value early; head_line_fault() catches every one.
         return self.fail(ParseError::bad_request, "obsolete line folding in header value");
     }
     span.value_end = offset + static_cast<std::uint32_t>(length);
@@ -238,6 +250,14 @@ int on_headers_complete(llhttp_t *parser) {
 
 int on_body(llhttp_t *parser, const char *at, std::size_t length) {
     auto &self = state_of(parser);
+    if (self.checking_chunked_lines) {
+        // The framing before this data is checked before the data is passed on: llhttp 8.1 skips the two
+        // bytes after the previous chunk's data unread, and what they hide must not reach the application.
+        const std::uint64_t data_start = self.position_of(at);
+        if (!self.check_chunked_framing_up_to(data_start)) return -1;
+        if (const char *fault = self.chunked_lines.data(length)) return self.fail(ParseError::bad_request, fault);
+        self.chunked_lines_checked_to = data_start + length;
+    }
     self.body_bytes += length;
     self.sink->on_body_data(std::string_view(at, length));
     return 0;
@@ -255,6 +275,7 @@ int on_chunk_extension(llhttp_t *parser, const char *, std::size_t length) {
 int on_chunk_header(llhttp_t *parser) {
     auto &self = state_of(parser);
     self.chunk_extension_bytes = 0;
+    self.chunked_lines.announce_chunk(parser->content_length);
     // llhttp stores the announced chunk size in content_length: reject before the bytes arrive.
     const std::uint64_t max_body = self.limits.max_body_bytes;
     if (max_body != 0 && (parser->content_length > max_body || self.body_bytes + parser->content_length > max_body))
@@ -339,11 +360,12 @@ bool ParserState::finish_head() noexcept {
         return reject(ParseError::bad_request, "incomplete request line");
     const std::size_t request_line_length = request_line_end - message_start;
 
-    // llhttp 8.1 accepts a bare LF after the request line and as the blank line ending the head (inside
-    // the header section it wants CRLF itself).
+    // llhttp 8.1 accepts a bare LF after the request line and as the blank line ending the head, and a
+    // folded line after an empty value: the line rules are checked on the stored bytes instead.
     if (storage.size() < request_line_length + 2 || storage[request_line_length] != '\r' ||
-        storage[request_line_length + 1] != '\n' || !storage.ends_with("\r\n\r\n"))
+        storage[request_line_length + 1] != '\n')
         return reject(ParseError::bad_request, "line not ended by CRLF");
+    if (const char *fault = head_line_fault(storage)) return reject(ParseError::bad_request, fault);
     if (request_line_length > limits.max_request_line)
         return reject(ParseError::uri_too_long, "request line too long");
     // The header section runs from after the request line's CRLF through the blank line.
@@ -393,9 +415,13 @@ bool ParserState::finish_head() noexcept {
     // RFC 9112 3.2: exactly one Host in HTTP/1.1, never more than one.
     if (host_count > 1 || (req.http_minor == 1 && host_count == 0))
         return reject(ParseError::bad_request, host_count ? "more than one Host header" : "missing Host header");
+    if (host_count == 1 && !is_valid_host(req.host)) return reject(ParseError::bad_request, "invalid Host header");
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
     if (transfer_codings.present) {
+        // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (a 1.0 hop in front
+        // of us may have framed it by Content-Length or by the close instead).
+        if (req.http_minor == 0) return reject(ParseError::bad_request, "Transfer-Encoding in an HTTP/1.0 request");
         if (content_length_count) return reject(ParseError::bad_request, "Content-Length with Transfer-Encoding");
         if (transfer_codings.coding_after_chunked)
             return reject(ParseError::bad_request, "chunked is not the final transfer coding");
@@ -414,6 +440,22 @@ bool ParserState::finish_head() noexcept {
 
     if (limits.max_body_bytes != 0 && req.content_length && *req.content_length > limits.max_body_bytes)
         return reject(ParseError::payload_too_large, "Content-Length over the body size limit");
+    return true;
+}
+
+// Hands the chunked-body checker the framing bytes of the current chunk up to stream position `end`.
+bool ParserState::check_chunked_framing_up_to(std::uint64_t end) noexcept {
+    if (!checking_chunked_lines || end <= chunked_lines_checked_to) return true;
+    const char *from = chunk_base + (chunked_lines_checked_to - chunk_position);
+    const char *fault = chunked_lines.framing(std::string_view(from, end - chunked_lines_checked_to));
+    chunked_lines_checked_to = end;
+    return fault == nullptr || reject(ParseError::bad_request, fault);
+}
+
+// llhttp reported the end of the message; a chunked body must end exactly at its blank line.
+bool ParserState::finish_message() noexcept {
+    if (checking_chunked_lines && !chunked_lines.complete())
+        return reject(ParseError::bad_request, "chunked body not ended by an empty line");
     return true;
 }
 
@@ -452,6 +494,7 @@ void ParserState::reset_for_next_message() noexcept {
     message_begun = false;
     body_bytes = trailer_bytes = chunk_extension_bytes = 0;
     trailer_fields = 0;
+    checking_chunked_lines = false;
 }
 
 RequestParser::RequestParser(const engine::Limits &limits) : impl_(std::make_unique<Impl>(limits)) {}
@@ -484,6 +527,8 @@ RequestParser::Result RequestParser::feed(std::string_view data, BodySink &sink)
     }
 
     if (self.phase == Impl::Phase::head) self.store_head_bytes(consumed);
+    // The framing bytes llhttp consumed after the last data it reported (chunk-size lines, trailers).
+    if (!self.check_chunked_framing_up_to(self.chunk_position + consumed)) return self.failed_result(consumed);
     self.chunk_position += consumed;
 
     if (status == HPE_PAUSED) {
@@ -492,11 +537,19 @@ RequestParser::Result RequestParser::feed(std::string_view data, BodySink &sink)
             self.head_just_completed = false;
             self.phase = Impl::Phase::body;
             if (!self.finish_head()) return self.failed_result(consumed);
+            if (self.request->chunked) {
+                // The body starts right after the head, where this feed() stopped.
+                self.chunked_lines.reset();
+                self.checking_chunked_lines = true;
+                self.chunked_lines_checked_to = self.chunk_position;
+            }
             return {Status::head_complete, consumed};
         }
+        if (!self.finish_message()) return self.failed_result(consumed);
         return {Status::message_complete, consumed};
     }
     if (status == HPE_PAUSED_UPGRADE) {
+        if (!self.finish_message()) return self.failed_result(consumed);
         self.resume_after_upgrade = true;
         return {Status::message_complete, consumed};
     }

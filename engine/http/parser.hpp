@@ -4,8 +4,9 @@
 // headers never leak), which costs one allocation per connection, not per request.
 //
 // Strict: llhttp runs without lenient flags, and the checks llhttp 8.1 skips (obs-fold, whitespace
-// before a colon, bare LF around the head, Host rules, HTTP versions other than 1.0/1.1, transfer
-// codings other than chunked) are done here.
+// before a colon, CRLF line endings in the head, the chunked framing and the trailers, Host rules and
+// syntax, HTTP versions other than 1.0/1.1, transfer codings other than chunked, Transfer-Encoding in
+// HTTP/1.0) are done here.
 
 #include "engine/config.hpp"
 #include "engine/request.hpp"

@@ -84,6 +84,7 @@ constexpr std::string_view empty_header_name = "GET / HTTP/1.1\r\nHost: x\r\n: v
 constexpr std::string_view missing_host = "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n";
 constexpr std::string_view two_hosts = "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n";
 constexpr std::string_view two_hosts_http10 = "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n";
+constexpr std::string_view host_with_space = "GET / HTTP/1.1\r\nHost: a b\r\n\r\n";
 constexpr std::string_view http20 = "GET / HTTP/2.0\r\nHost: x\r\n\r\n";
 constexpr std::string_view http09 = "GET / HTTP/0.9\r\nHost: x\r\n\r\n";
 constexpr std::string_view http12 = "GET / HTTP/1.2\r\nHost: x\r\n\r\n";
@@ -100,6 +101,54 @@ constexpr std::string_view gzip_then_chunked = "POST / HTTP/1.1\r\nHost: x\r\nTr
                                                "3\r\nabc\r\n0\r\n\r\n";
 constexpr std::string_view gzip_then_chunked_headers = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
                                                        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+// Rejected with bad_request, before the unsupported coding: Transfer-Encoding in HTTP/1.0 is faulty framing.
+constexpr std::string_view http10_chunked = "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+                                            "Connection: keep-alive\r\n\r\n0\r\n\r\n";
+constexpr std::string_view http10_gzip = "POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n";
+
+// Smuggling attempts (issue 12). Each is sent followed by smuggled_get: the first request must be refused
+// with bad_request before it completes, so the second is never parsed.
+constexpr std::string_view smuggled_get = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+constexpr std::string_view fold_after_empty_length = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nhello";
+constexpr std::string_view fold_after_empty_transfer_encoding = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n"
+                                                                " chunked\r\n\r\n0\r\n\r\n";
+constexpr std::string_view tab_fold_after_empty_value = "GET / HTTP/1.1\r\nHost: a\r\nX-A:\r\n\tb\r\n\r\n";
+constexpr std::string_view space_before_first_header = "GET / HTTP/1.1\r\n Host: a\r\n\r\n";
+constexpr std::string_view bare_lf_inside_head = "GET / HTTP/1.1\r\nHost: a\nX-A: b\r\n\r\n";
+constexpr std::string_view bare_cr_inside_head = "GET / HTTP/1.1\r\nHost: a\rX-A: b\r\n\r\n";
+constexpr std::string_view chunk_data_overrun = CHUNKED_HEAD "5\r\nhelloXX0\r\n\r\n";
+constexpr std::string_view chunk_data_then_cr_cr = CHUNKED_HEAD "2\r\nxx\r\r4\r\nabcd\r\n0\r\n\r\n";
+constexpr std::string_view chunk_data_then_bare_lf = CHUNKED_HEAD "2\r\nxx\n4\r\nabcd\r\n0\r\n\r\n";
+constexpr std::string_view chunk_size_cr_then_other = CHUNKED_HEAD "5\rXhello\r\n0\r\n\r\n";
+constexpr std::string_view chunk_size_bare_lf = CHUNKED_HEAD "5\nhello\r\n0\r\n\r\n";
+constexpr std::string_view last_chunk_bare_lf = CHUNKED_HEAD "0\n\r\n";
+constexpr std::string_view trailers_end_with_bare_lf = CHUNKED_HEAD "0\r\nX: y\r\n\n";
+constexpr std::string_view no_trailers_end_with_bare_lf = CHUNKED_HEAD "0\r\n\n";
+constexpr std::string_view trailer_line_bare_lf = CHUNKED_HEAD "0\r\nX: y\nZ: w\r\n\r\n";
+constexpr std::string_view trailer_line_bare_cr = CHUNKED_HEAD "0\r\nX: y\rZ: w\r\n\r\n";
+constexpr std::string_view trailer_fold = CHUNKED_HEAD "0\r\nX: y\r\n z\r\n\r\n";
+constexpr std::string_view trailer_fold_after_empty_value = CHUNKED_HEAD "0\r\nX:\r\n\tz\r\n\r\n";
+constexpr std::string_view trailer_starts_with_space = CHUNKED_HEAD "0\r\n X: y\r\n\r\n";
+constexpr std::string_view host_not_ascii = "GET / HTTP/1.1\r\nHost: \x85\xb1\x61\r\n\r\n";
+constexpr std::string_view host_plus_space = "GET / HTTP/1.1\r\nHost:+ 127.0.0.1\r\n\r\n";
+constexpr std::string_view host_bad_port = "GET / HTTP/1.1\r\nHost: a:80x\r\n\r\n";
+constexpr std::string_view host_open_bracket = "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n";
+constexpr std::string_view host_invalid_http10 = "GET / HTTP/1.0\r\nHost: a/b\r\nConnection: keep-alive\r\n\r\n";
+
+// Framing that must keep working next to those.
+constexpr std::string_view chunked_quoted_extension = CHUNKED_HEAD "3;name=\"a b\"\r\nabc\r\n0;last\r\n\r\n";
+constexpr std::string_view chunked_crlf_in_data = CHUNKED_HEAD "7\r\n\r\n0\r\n\r\n\r\n0\r\n\r\n";
+constexpr std::string_view chunked_two_trailers = CHUNKED_HEAD "1\r\nz\r\n0\r\nA: 1\r\nB:\r\n\r\n";
+constexpr std::string_view chunked_empty = CHUNKED_HEAD "0\r\n\r\n";
+constexpr std::string_view empty_host = "GET / HTTP/1.1\r\nHost:\r\n\r\n";
+constexpr std::string_view ipv6_host = "GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n";
+constexpr std::string_view ipv4_host = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
+constexpr std::string_view ipv_future_host = "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n";
+constexpr std::string_view reg_name_host = "GET / HTTP/1.1\r\nHost: xn--bcher-kva.example.%41~!$&'()*+,;=\r\n\r\n";
+constexpr std::string_view http10_length_keep_alive = "POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
+                                                      "Content-Length: 2\r\n\r\nok";
+#undef CHUNKED_HEAD
 
 // ---- harness -------------------------------------------------------------------------------------------
 
@@ -118,24 +167,26 @@ struct Outcome {
     std::vector<Message> messages; ///< completed messages, in order
     std::size_t heads = 0;         ///< head_complete reports
     bool left_incomplete = false;  ///< the bytes ran out inside a message
+    std::string unfinished_body;   ///< body bytes delivered for the message that failed or was left incomplete
 };
 
-// Feeds `bytes` as a connection would: they arrive in recv buffers of `recv_size` bytes, and what a feed()
-// leaves unconsumed is fed again from the same buffer.
-Outcome parse_stream(std::string_view bytes, std::size_t recv_size = SIZE_MAX, const Limits &limits = {}) {
+// Feeds `bytes` as a connection would: they arrive in recv buffers, the one holding `position` ending at
+// `buffer_end(position)`, and what a feed() leaves unconsumed is fed again from the same buffer.
+template <typename BufferEnd>
+Outcome feed_buffers(std::string_view bytes, const Limits &limits, const BufferEnd &buffer_end_at) {
     RequestParser parser(limits);
     CollectingSink sink;
     Outcome outcome;
     std::size_t position = 0;
     for (int guard = 0; guard < 100000; ++guard) {
-        const std::size_t buffer_end =
-            recv_size >= bytes.size() ? bytes.size() : std::min(bytes.size(), (position / recv_size + 1) * recv_size);
+        const std::size_t buffer_end = buffer_end_at(position);
         const auto result = parser.feed(bytes.substr(position, buffer_end - position), sink);
         REQUIRE(result.consumed <= buffer_end - position);
         position += result.consumed;
         switch (result.status) {
         case RequestParser::Status::error:
             outcome.error = parser.error();
+            outcome.unfinished_body = std::move(sink.body);
             CHECK(outcome.error != ParseError::none);
             CHECK(!parser.error_reason().empty());
             return outcome;
@@ -152,6 +203,7 @@ Outcome parse_stream(std::string_view bytes, std::size_t recv_size = SIZE_MAX, c
         case RequestParser::Status::need_more:
             if (position == bytes.size()) {
                 outcome.left_incomplete = parser.in_message();
+                outcome.unfinished_body = std::move(sink.body);
                 return outcome;
             }
             break;
@@ -159,6 +211,20 @@ Outcome parse_stream(std::string_view bytes, std::size_t recv_size = SIZE_MAX, c
     }
     FAIL("parser made no progress");
     return outcome;
+}
+
+// In recv buffers of `recv_size` bytes.
+Outcome parse_stream(std::string_view bytes, std::size_t recv_size = SIZE_MAX, const Limits &limits = {}) {
+    return feed_buffers(bytes, limits, [&](std::size_t position) {
+        if (recv_size >= bytes.size()) return bytes.size();
+        return std::min(bytes.size(), (position / recv_size + 1) * recv_size);
+    });
+}
+
+// In two recv buffers, the first ending at `split` (0 and bytes.size() mean one buffer).
+Outcome parse_split(std::string_view bytes, std::size_t split, const Limits &limits = {}) {
+    return feed_buffers(bytes, limits,
+                        [&](std::size_t position) { return position < split ? split : bytes.size(); });
 }
 
 ParseError rejection_of(std::string_view bytes, const Limits &limits = {}) {
@@ -185,15 +251,19 @@ void check_views_point_into_storage(const Request &request) {
     }
 }
 
-// One request parsed whole; checks that it completed alone.
-Message parse_one(std::string_view bytes, std::size_t recv_size = SIZE_MAX) {
-    Outcome outcome = parse_stream(bytes, recv_size);
+// Checks that exactly one request completed, and nothing else happened.
+Message only_message(Outcome outcome) {
     REQUIRE(outcome.error == ParseError::none);
     REQUIRE(outcome.messages.size() == 1);
     CHECK(outcome.heads == 1);
     CHECK(!outcome.left_incomplete);
     check_views_point_into_storage(*outcome.messages[0].request);
     return std::move(outcome.messages[0]);
+}
+
+// One request parsed whole (or in recv buffers of `recv_size`); checks that it completed alone.
+Message parse_one(std::string_view bytes, std::size_t recv_size = SIZE_MAX) {
+    return only_message(parse_stream(bytes, recv_size));
 }
 
 std::string describe(const Message &message) {
@@ -452,6 +522,9 @@ constexpr Rejection rejections[] = {
     {"gzip only", gzip_only, ParseError::not_implemented},
     {"gzip before chunked in one header", gzip_then_chunked, ParseError::not_implemented},
     {"gzip before chunked in two headers", gzip_then_chunked_headers, ParseError::not_implemented},
+    {"invalid Host", host_with_space, ParseError::bad_request},
+    {"HTTP/1.0 with Transfer-Encoding: chunked", http10_chunked, ParseError::bad_request},
+    {"HTTP/1.0 with Transfer-Encoding: gzip", http10_gzip, ParseError::bad_request},
 };
 
 TEST_CASE("parser: rejections") {
@@ -561,5 +634,121 @@ TEST_CASE("parser: a trickled endless head is stopped at the limit") {
         const auto [fed, error] = bytes_fed_until_error("GET / HTTP/1.1\r\nX-Slow:", ' ');
         CHECK(error == ParseError::header_fields_too_large);
         CHECK(fed == 16 + limits.max_header_bytes + 1);
+    }
+}
+
+struct SmugglingAttempt {
+    const char *what;
+    std::string_view bytes;
+};
+constexpr SmugglingAttempt smuggling_attempts[] = {
+    {"obs-fold after an empty Content-Length", fold_after_empty_length},
+    {"obs-fold after an empty Transfer-Encoding", fold_after_empty_transfer_encoding},
+    {"obs-fold with a tab after an empty value", tab_fold_after_empty_value},
+    {"first header line starts with a space", space_before_first_header},
+    {"non-empty obs-fold", obs_fold},
+    {"bare LF inside the head", bare_lf_inside_head},
+    {"bare CR inside the head", bare_cr_inside_head},
+    {"bare LF as the head's blank line", bare_lf_blank_line},
+    {"chunk data longer than its size", chunk_data_overrun},
+    {"chunk data followed by CR CR", chunk_data_then_cr_cr},
+    {"chunk data followed by a bare LF", chunk_data_then_bare_lf},
+    {"chunk-size line CR followed by another byte", chunk_size_cr_then_other},
+    {"chunk-size line ended by a bare LF", chunk_size_bare_lf},
+    {"last-chunk line ended by a bare LF", last_chunk_bare_lf},
+    {"trailer section ended by a bare LF", trailers_end_with_bare_lf},
+    {"empty trailer section ended by a bare LF", no_trailers_end_with_bare_lf},
+    {"trailer line ended by a bare LF", trailer_line_bare_lf},
+    {"bare CR in a trailer line", trailer_line_bare_cr},
+    {"obs-fold in the trailers", trailer_fold},
+    {"obs-fold after an empty trailer value", trailer_fold_after_empty_value},
+    {"trailer section starting with a space", trailer_starts_with_space},
+    {"HTTP/1.0 with Transfer-Encoding: chunked", http10_chunked},
+    {"HTTP/1.0 with Transfer-Encoding: gzip (faulty framing before unsupported coding)", http10_gzip},
+    {"Host with a space", host_with_space},
+    {"Host with bytes outside ASCII", host_not_ascii},
+    {"Host '+ 127.0.0.1'", host_plus_space},
+    {"Host with a non-digit port", host_bad_port},
+    {"Host with an unclosed IP literal", host_open_bracket},
+    {"invalid Host on HTTP/1.0", host_invalid_http10},
+};
+
+TEST_CASE("parser: smuggling attempts are refused before the request completes, however the bytes are split") {
+    for (const SmugglingAttempt &attempt : smuggling_attempts) {
+        SUBCASE(attempt.what) {
+            const std::string bytes = std::string(attempt.bytes) + std::string(smuggled_get);
+            // No message completes: the smuggled request behind the first is never reached.
+            const auto check_refused = [](const Outcome &outcome) {
+                CHECK(outcome.error == ParseError::bad_request);
+                CHECK(outcome.messages.empty());
+            };
+            check_refused(parse_stream(bytes));
+            check_refused(parse_stream(bytes, 1));
+            for (std::size_t split = 1; split < bytes.size(); ++split) {
+                CAPTURE(split);
+                check_refused(parse_split(bytes, split));
+            }
+        }
+    }
+}
+
+TEST_CASE("parser: chunk data after faulty framing never reaches the sink") {
+    const auto check_body = [](std::string_view attempt, std::string_view delivered) {
+        const std::string bytes = std::string(attempt) + std::string(smuggled_get);
+        for (std::size_t split = 0; split < bytes.size(); ++split) {
+            CAPTURE(split);
+            const Outcome outcome = parse_split(bytes, split);
+            CHECK(outcome.error == ParseError::bad_request);
+            CHECK(outcome.heads == 1);
+            CHECK(outcome.unfinished_body == delivered);
+        }
+        CHECK(parse_stream(bytes, 1).unfinished_body == delivered);
+    };
+    SUBCASE("CR CR after the first chunk: the second chunk is held back") { check_body(chunk_data_then_cr_cr, "xx"); }
+    SUBCASE("bytes after the data: the message never completes") { check_body(chunk_data_overrun, "hello"); }
+}
+
+TEST_CASE("parser: valid framing next to the smuggling checks, split at every byte boundary") {
+    struct Valid {
+        std::string_view bytes;
+        std::string_view body;
+        std::string_view host;
+    };
+    const Valid valid[] = {
+        {chunked_post, "hello world", "x"},
+        {chunked_quoted_extension, "abc", "a"},
+        {chunked_crlf_in_data, "\r\n0\r\n\r\n", "a"},
+        {chunked_two_trailers, "z", "a"},
+        {chunked_empty, "", "a"},
+        {empty_host, "", ""},
+        {ipv6_host, "", "[2001:db8::1]:8080"},
+        {ipv4_host, "", "127.0.0.1:8000"},
+        {ipv_future_host, "", "[v1.fe80::a+en1]"},
+        {reg_name_host, "", "xn--bcher-kva.example.%41~!$&'()*+,;="},
+        {http10_length_keep_alive, "ok", ""},
+        {http10_keep_alive, "", ""},
+    };
+    for (const Valid &v : valid) {
+        CAPTURE(v.bytes);
+        const Message whole = parse_one(v.bytes);
+        CHECK(whole.body == v.body);
+        CHECK(whole.request->host == v.host);
+        const std::string described = describe(whole);
+        CHECK(describe(parse_one(v.bytes, 1)) == described);
+        for (std::size_t split = 1; split < v.bytes.size(); ++split) {
+            CAPTURE(split);
+            CHECK(describe(only_message(parse_split(v.bytes, split))) == described);
+        }
+    }
+    SUBCASE("a chunked request with trailers, then a pipelined one") {
+        const std::string two = std::string(chunked_two_trailers) + std::string(next_get);
+        for (std::size_t split = 0; split < two.size(); ++split) {
+            CAPTURE(split);
+            const Outcome outcome = parse_split(two, split);
+            REQUIRE(outcome.error == ParseError::none);
+            REQUIRE(outcome.messages.size() == 2);
+            CHECK(outcome.messages[0].body == "z");
+            CHECK(outcome.messages[1].request->path == "/next");
+        }
     }
 }
