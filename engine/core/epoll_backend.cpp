@@ -123,6 +123,7 @@ void EpollBackend::on_listener(std::uint32_t listener) {
     for (int i = 0; i < burst && listening_[listener]; ++i) {
         const int fd = ::accept4(socket.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
+            if (socket.shared) requeue(listener);
             Stream *stream = reactor_.accept_stream(listener, fd);
             if (!stream) continue;
             epoll_event event{};
@@ -148,6 +149,16 @@ void EpollBackend::on_listener(std::uint32_t listener) {
             std::strerror(errno));
         return;
     }
+}
+
+void EpollBackend::requeue(std::uint32_t listener) {
+    // EPOLLEXCLUSIVE wakes the first waiter in the socket's queue, and that waiter stays first: one worker
+    // would take every connection. Registering again puts this reactor at the back, so connections
+    // rotate over the reactors and worker processes (as io_uring's re-armed single-shot accept does).
+    const ListenSocket &socket = reactor_.listen_sockets()[listener];
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket.fd, nullptr);
+    listening_[listener] = false;
+    start_accepting(listener);
 }
 
 // ---------------------------------------------------------------------------------------------

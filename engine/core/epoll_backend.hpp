@@ -61,6 +61,7 @@ class EpollBackend final : public IoBackend {
         std::uint32_t generation;
     };
     void on_listener(std::uint32_t listener);
+    void requeue(std::uint32_t listener);
     void on_stream(const EpollTag &tag, std::uint32_t events);
     /// `until_end`: read until EAGAIN or EOF even after a short read (the edge also carried a FIN or an error).
     void read_from(Stream &stream, bool until_end);

@@ -7,9 +7,9 @@ from .servers import CONF
 
 FILE_SIZES = {"static-50k.bin": 50 * 1024, "static-4m.bin": 4 * 1024 * 1024}
 HELLO_LENGTH = len(b"Hello, World!")
-ENGINE_SERVERS = ["uring-serve", "nginx"]
-STATIC_SERVERS = ["uring-serve", "nginx", "uring_granian", "granian"]
-ASGI_SERVERS = ["uring_granian", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
+ENGINE_SERVERS = ["uring-serve", "uring-serve-epoll", "nginx"]
+STATIC_SERVERS = ["uring-serve", "uring-serve-epoll", "nginx", "uring_granian", "granian"]
+ASGI_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
 WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
 WS_SERVERS = ["uring-serve", "uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]

@@ -177,26 +177,55 @@ def _uring_serve_version(ctx):
     return f"{ctx.uring_serve} built {built.isoformat(timespec='seconds')}, tree at {commit}"
 
 
+def _on_backend(command, backend, *, before_last=False):
+    """The command with --io-backend BACKEND at its end, or before its last argument (uring_granian's app)."""
+    def with_backend(ctx):
+        argv = command(ctx)
+        if before_last:
+            return [*argv[:-1], "--io-backend", backend, argv[-1]]
+        return [*argv, "--io-backend", backend]
+    return with_backend
+
+
+def _uring_serve_commands(backend):
+    return {
+        "engine": _on_backend(lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1"], backend),
+        "static": _on_backend(lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1",
+                                           "--root", str(ctx.static_root)], backend),
+        "ws": _on_backend(lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1", "--ws-echo"], backend),
+    }
+
+
+def _uring_granian_commands(backend):
+    return {
+        "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "static": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "wsgi": _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
+                            before_last=True),
+        "soak": _on_backend(_uring_granian("asgi", "quart_app:app"), backend, before_last=True),
+        "ws": _on_backend(_uring_granian("asgi", "ws_app:app"), backend, before_last=True),
+    }
+
+
+# Each of the project's servers twice: on io_uring (the plain names) and on the epoll backend (-epoll), the one
+# that runs where io_uring is refused.
+def _project_servers():
+    for backend, suffix in (("io_uring", ""), ("epoll", "-epoll")):
+        yield Server("uring-serve" + suffix, PROJECT, _uring_serve_commands(backend),
+                     lambda ctx: _missing_file(ctx.uring_serve, "build it: cmake --build build-perf --target uring-serve"),
+                     lambda ctx, backend=backend: f"{_uring_serve_version(ctx)}, --io-backend {backend}")
+        yield Server("uring_granian" + suffix, PROJECT, _uring_granian_commands(backend), _missing_uring_python,
+                     lambda ctx, backend=backend: _python_reports(ctx.uring_python, "uring_granian")
+                     + f", --io-backend {backend}")
+
+
 SERVERS = {
     server.name: server
     for server in [
-        Server("uring-serve", PROJECT, {
-            "engine": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1"],
-            "static": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1",
-                                   "--root", str(ctx.static_root)],
-            "ws": lambda ctx: [str(ctx.uring_serve), *_listen(ctx), "--threads", "1", "--ws-echo"],
-        }, lambda ctx: _missing_file(ctx.uring_serve, "build it: cmake --build build-perf --target uring-serve"),
-            _uring_serve_version),
+        *_project_servers(),
         Server("nginx", PEER, {"engine": _nginx_command, "static": _nginx_command},
                lambda ctx: None if shutil.which("nginx") else "nginx not installed (apt-get install nginx-light)",
                lambda ctx: _run_text(["nginx", "-v"])),
-        Server("uring_granian", PROJECT, {
-            "asgi": _uring_granian("asgi", "asgi_app:app"),
-            "static": _uring_granian("asgi", "asgi_app:app"),
-            "wsgi": _uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
-            "soak": _uring_granian("asgi", "quart_app:app"),
-            "ws": _uring_granian("asgi", "ws_app:app"),
-        }, _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
         Server("granian", PEER, {
             "asgi": _granian("asgi", "asgi_app:app"),
             "static": _granian_static,

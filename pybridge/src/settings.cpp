@@ -85,6 +85,10 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     config.threads = field<unsigned>(settings, "threads");
     if (config.threads == 0) config.threads = usable_cpus();
     config.pin_threads = field<bool>(settings, "pin_threads");
+    const std::string backend = field<std::string>(settings, "io_backend");
+    const auto io_backend = engine::parse_io_backend(backend);
+    if (!io_backend) throw py::value_error("io_backend must be auto, io_uring or epoll, not \"" + backend + "\"");
+    config.io_backend = *io_backend;
     // Missing or unreadable files are the engine's StartupError at start(), like uring-serve's.
     if (py::object tls = settings.attr("tls"); !tls.is_none()) config.tls = tls_options_from(tls);
     return config;

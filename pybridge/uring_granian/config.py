@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .constants import Interfaces, LogLevels, Loops
+from .constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
 
 __all__ = ["Config", "ConfigError", "Option", "options"]
 
@@ -123,6 +123,14 @@ class Config:
         ),
     )
     pin_threads: bool = field(default=False, metadata=_option("pin each reactor thread to one CPU"))
+    io_backend: IoBackends | None = field(
+        default=None,
+        metadata=_option(
+            f"I/O backend: io_uring, epoll, or auto (io_uring, and epoll where io_uring is refused, as in"
+            f" containers' default seccomp profiles) [default: ${IO_BACKEND_ENV}, else auto]",
+            choices=_choices(IoBackends),
+        ),
+    )
     loop: Loops = field(
         default=Loops.AUTO,
         metadata=_option("event loop implementation (auto: uvloop when installed)", choices=_choices(Loops)),
@@ -417,10 +425,25 @@ class Config:
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
         return cls.from_options(**data)
 
+    def resolved_io_backend(self) -> IoBackends:
+        """--io-backend, else $URING_GRANIAN_IO_BACKEND, else auto. A bad value is a ConfigError naming its source."""
+        if self.io_backend is not None:
+            return IoBackends(self.io_backend)  # converted (and checked) by from_options
+        text = os.environ.get(IO_BACKEND_ENV, "").strip()
+        if not text:
+            return IoBackends.AUTO
+        try:
+            return IoBackends(text)
+        except ValueError:
+            raise ConfigError(
+                f"{IO_BACKEND_ENV}: expected one of {', '.join(_choices(IoBackends))}, got {text!r}"
+            ) from None
+
     def validate(self) -> Config:
         """Check every value and their combinations; raises ConfigError with one line. Returns self."""
         for f in dataclasses.fields(self):
             _check_bounds(f, getattr(self, f.name))
+        self.resolved_io_backend()
         if self.proxy_headers:
             from .proxy_headers import parse_trusted
 
@@ -540,7 +563,15 @@ class Config:
 # Sections of `--help`, in order; every option except the positional app belongs to exactly one.
 HELP_GROUPS: dict[str, tuple[str, ...]] = {
     "listening": ("interface", "host", "port", "uds", "uds_permissions", "fd", "backlog"),
-    "processes and threads": ("workers", "threads", "blocking_threads", "pin_threads", "loop", "backpressure"),
+    "processes and threads": (
+        "workers",
+        "threads",
+        "blocking_threads",
+        "pin_threads",
+        "io_backend",
+        "loop",
+        "backpressure",
+    ),
     "application": ("lifespan", "factory", "url_path_prefix", "proxy_headers", "forwarded_allow_ips"),
     "logging": ("log_level", "log_config", "access_log", "access_log_fmt"),
     "HTTP/1": (
@@ -591,7 +622,7 @@ def flag_of(name: str) -> str:
 
 
 def _enum_of(f: dataclasses.Field[Any]) -> type[Any] | None:
-    return {"interface": Interfaces, "loop": Loops, "log_level": LogLevels}.get(f.name)
+    return {"interface": Interfaces, "loop": Loops, "log_level": LogLevels, "io_backend": IoBackends}.get(f.name)
 
 
 def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
@@ -608,7 +639,7 @@ def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Interfaces | Loops | LogLevels) else value
+    return value.value if isinstance(value, Interfaces | Loops | LogLevels | IoBackends) else value
 
 
 def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:

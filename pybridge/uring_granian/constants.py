@@ -16,6 +16,18 @@ class Loops(StrEnum):
     UVLOOP = "uvloop"
 
 
+class IoBackends(StrEnum):
+    """The engine's I/O backends; `auto` probes io_uring at start-up and falls back to epoll where it is refused."""
+
+    AUTO = "auto"
+    IO_URING = "io_uring"
+    EPOLL = "epoll"
+
+
+# Chooses the backend when --io-backend is not given (a container image can set it).
+IO_BACKEND_ENV = "URING_GRANIAN_IO_BACKEND"
+
+
 class LogLevels(StrEnum):
     """Granian's spellings; `warn` is accepted as an alias of `warning`, `notset` lets the handlers decide."""
 

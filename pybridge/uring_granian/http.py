@@ -159,6 +159,7 @@ class EngineSettings:
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     threads: int = 1
     pin_threads: bool = False
+    io_backend: str = "auto"  # engine::IoBackendKind by name
     tls: TlsSettings | None = None  # None: plain HTTP
     static_files: StaticFilesSettings | None = None  # a handler in front of the app's, not a ServerConfig field
 
@@ -171,6 +172,7 @@ class EngineSettings:
             websocket=WebSocketSettings.from_config(config),
             threads=config.threads,
             pin_threads=config.pin_threads,
+            io_backend=config.resolved_io_backend().value,
             tls=TlsSettings.from_config(config),
             static_files=StaticFilesSettings.from_config(config),
         )

@@ -12,7 +12,7 @@ import pytest
 from uring_granian import Config, ConfigError
 from uring_granian.cli import build_parser, main, parse_config
 from uring_granian.config import HELP_GROUPS, options
-from uring_granian.constants import Interfaces, LogLevels, Loops
+from uring_granian.constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
 from uring_granian.http import EngineSettings
 
 TLS_FILES = ("--ssl-certificate", "c.pem", "--ssl-keyfile", "k.pem")  # what every other --ssl-* option needs
@@ -76,6 +76,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "metrics": (["--metrics"], True),
     "metrics_address": (["--metrics-address", "::1"], "::1"),
     "metrics_port": (["--metrics-port", "9464"], 9464),
+    "io_backend": (["--io-backend", "epoll"], IoBackends.EPOLL),
 }
 
 
@@ -312,3 +313,36 @@ def test_serve_validates_before_starting_anything() -> None:
         serve("m:app", backlog=0)
     with pytest.raises(ConfigError, match="unknown option 'wokers'"):
         serve("m:app", wokers=2)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment", "expected"),
+    [
+        ([], None, "auto"),
+        ([], "epoll", "epoll"),
+        ([], " io_uring ", "io_uring"),
+        (["--io-backend", "io_uring"], "epoll", "io_uring"),  # the command line wins over the environment
+        (["--io-backend", "epoll"], None, "epoll"),
+    ],
+)
+def test_io_backend_precedence(
+    argv: list[str], environment: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if environment is None:
+        monkeypatch.delenv(IO_BACKEND_ENV, raising=False)
+    else:
+        monkeypatch.setenv(IO_BACKEND_ENV, environment)
+    assert EngineSettings.from_config(parse_config([*argv, "m:app"])).io_backend == expected
+
+
+def test_bad_io_backend_in_the_environment_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(IO_BACKEND_ENV, "kqueue")
+    with pytest.raises(SystemExit) as exc_info:
+        parse_config(["m:app"])
+    assert exc_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and IO_BACKEND_ENV in err[0] and "'kqueue'" in err[0], err
+    with pytest.raises(ConfigError, match=IO_BACKEND_ENV):
+        Config(app="m:app").validate()
