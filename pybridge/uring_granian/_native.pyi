@@ -12,6 +12,10 @@ def live_objects() -> dict[str, int]:
     """Counts of live bridge objects: servers, exchanges, websockets, registered, external_buffers, pending_futures,
     wsgi_channels, wsgi_objects."""
 
+def ensure_port_free(settings: EngineSettings) -> None:
+    """Raises StartupError ("address ... is already in use") when a socket already listens on the TCP address of
+    `settings`; nothing for a Unix socket, an inherited fd or port 0."""
+
 class ReadyAwaitable:
     """An awaitable that completes at once with its value (returned by receive()/send() when nothing waits)."""
 
