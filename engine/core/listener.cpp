@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <set>
 
 namespace engine::core {
@@ -33,7 +34,12 @@ std::string endpoint_text(const ListenConfig &config, std::uint16_t port) {
     throw StartupError(fmt::format("cannot listen on {}: {}", where, std::strerror(err)));
 }
 
-addrinfo *resolve(const ListenConfig &config) {
+struct FreeAddresses {
+    void operator()(addrinfo *addresses) const noexcept { freeaddrinfo(addresses); }
+};
+using Addresses = std::unique_ptr<addrinfo, FreeAddresses>;
+
+Addresses resolve(const ListenConfig &config) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -42,23 +48,53 @@ addrinfo *resolve(const ListenConfig &config) {
     const std::string port = std::to_string(config.port);
     const int rc = getaddrinfo(config.host.empty() ? nullptr : config.host.c_str(), port.c_str(), &hints, &result);
     if (rc != 0) throw StartupError(fmt::format("cannot resolve host \"{}\": {}", config.host, gai_strerror(rc)));
-    return result;
+    return Addresses(result);
 }
 
-int open_tcp(const addrinfo &address, std::uint16_t port, int backlog, const std::string &where) {
+int new_tcp_socket(const addrinfo &address, const std::string &where) {
     const int fd = ::socket(address.ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw StartupError(fmt::format("cannot create a socket for {}: {}", where, std::strerror(errno)));
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    // One socket per reactor on the same port: the kernel hashes each new connection to one of them.
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    // Accepted sockets inherit TCP_NODELAY: responses go out when the send is issued, no Nagle wait.
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/// Binds `fd` to `address` with `port`; on failure closes it and throws fail_bind's line.
+void bind_or_fail(int fd, const addrinfo &address, std::uint16_t port, const std::string &where) {
     sockaddr_storage storage{};
     std::memcpy(&storage, address.ai_addr, address.ai_addrlen);
     if (storage.ss_family == AF_INET) reinterpret_cast<sockaddr_in &>(storage).sin_port = htons(port);
     if (storage.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6 &>(storage).sin6_port = htons(port);
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&storage), address.ai_addrlen) < 0 || ::listen(fd, backlog) < 0) {
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&storage), address.ai_addrlen) < 0) {
+        const int err = errno;
+        ::close(fd);
+        fail_bind(where, err);
+    }
+}
+
+/// Throws "address ... is already in use" when a socket, ours or not, listens on `port` of `address`.
+///
+/// Every listener here sets SO_REUSEPORT, and the kernel lets any later socket of the same user that sets it too
+/// join the port (other users get EADDRINUSE anyway): a second server would start without a word and take a
+/// share of the connections. A socket without SO_REUSEPORT cannot join, so its bind fails exactly when the port
+/// is held; SO_REUSEADDR lets it bind past the TIME_WAIT and established connections an earlier server left
+/// behind, which hold no listener. The probe is closed before the real sockets bind: a server starting within
+/// those microseconds is not seen.
+void ensure_no_listener(const addrinfo &address, std::uint16_t port, const std::string &where) {
+    const int fd = new_tcp_socket(address, where);
+    bind_or_fail(fd, address, port, where);
+    ::close(fd);
+}
+
+int open_tcp(const addrinfo &address, std::uint16_t port, int backlog, const std::string &where) {
+    const int fd = new_tcp_socket(address, where);
+    const int one = 1;
+    // One socket per reactor on the same port: the kernel hashes each new connection to one of them.
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // Accepted sockets inherit TCP_NODELAY: responses go out when the send is issued, no Nagle wait.
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bind_or_fail(fd, address, port, where);
+    if (::listen(fd, backlog) < 0) {
         const int err = errno;
         ::close(fd);
         fail_bind(where, err);
@@ -135,9 +171,12 @@ std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config
         for (auto &list : sockets) list.push_back(shared);
         return sockets;
     }
-    addrinfo *addresses = resolve(config);
+    const Addresses addresses = resolve(config);
     try {
         std::uint16_t port = config.port;
+        // Checked once, before the first socket: the later ones join our own. Port 0 needs no check, the kernel
+        // picks a free port.
+        if (config.check_port_free && port != 0) ensure_no_listener(*addresses, port, endpoint_text(config, port));
         for (unsigned i = 0; i < reactors; ++i) {
             const std::string where = endpoint_text(config, port);
             const int fd = open_tcp(*addresses, port, config.backlog, where);
@@ -147,12 +186,15 @@ std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config
         }
         bound_port = port;
     } catch (...) {
-        freeaddrinfo(addresses);
         close_listeners(sockets, config);
         throw;
     }
-    freeaddrinfo(addresses);
     return sockets;
+}
+
+void ensure_port_free(const ListenConfig &config) {
+    if (!config.inherited_fds.empty() || !config.uds_path.empty() || config.port == 0) return;
+    ensure_no_listener(*resolve(config), config.port, endpoint_text(config, config.port));
 }
 
 void close_listeners(std::vector<std::vector<ListenSocket>> &sockets, const ListenConfig &config) {

@@ -40,7 +40,7 @@ void register_asgi(py::module_ &m) {
         .def("receive", &AsgiExchange::receive, "ASGI receive(): an awaitable of the next event.")
         .def("send", &AsgiExchange::send, py::arg("message"), "ASGI send(message): an awaitable.")
         .def("app_returned", &AsgiExchange::app_returned,
-             "The app returned: answer what it left unanswered; returns a message to log, or None.")
+             "The app returned: answer what it left unanswered; returns (logging level, line) to log, or None.")
         .def("app_failed", &AsgiExchange::app_failed, py::arg("error"),
              "The app raised: answer 500 or cut the connection; returns whether to log the error.")
         .def_property_readonly("disconnected", &AsgiExchange::disconnected)
@@ -51,9 +51,9 @@ void register_asgi(py::module_ &m) {
         .def("receive", &AsgiWebSocket::receive, "ASGI receive(): an awaitable of the next event.")
         .def("send", &AsgiWebSocket::send, py::arg("message"), "ASGI send(message): an awaitable.")
         .def("app_returned", &AsgiWebSocket::app_returned,
-             "The app returned: close what it left open; returns a message to log, or None.")
+             "The app returned: close or refuse (403) what it left open; returns (logging level, line) or None.")
         .def("app_failed", &AsgiWebSocket::app_failed, py::arg("error"),
-             "The app raised: answer 500, close with 1011 or cut the connection; returns whether to log it.")
+             "The app raised: refuse (403), close with 1011 or cut the connection; returns whether to log it.")
         .def_property_readonly("disconnected", &AsgiWebSocket::disconnected)
         .def_property_readonly("finished", &AsgiWebSocket::finished);
 

@@ -7,6 +7,7 @@
 #include "asgi_response.hpp"
 #include "asgi_server.hpp"
 #include "errors.hpp"
+#include "log_note.hpp"
 #include "names.hpp"
 #include "pending_future.hpp"
 #include "ready_awaitable.hpp"
@@ -276,9 +277,11 @@ py::object AsgiExchange::app_returned() {
     py::object message = py::none();
     if (!disconnected_) {
         if (response_ == Response::awaiting_start || response_ == Response::start_held) {
-            message = py::str("ASGI application returned without sending a complete response (answered 500)");
+            message = log_note(LogLevel::error,
+                               "ASGI application returned without sending a complete response (answered 500)");
         } else if (response_ == Response::streaming) {
-            message = py::str("ASGI application returned without completing the response (connection closed)");
+            message = log_note(LogLevel::error,
+                               "ASGI application returned without completing the response (connection closed)");
         }
     }
     answer_unfinished_response();

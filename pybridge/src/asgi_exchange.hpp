@@ -36,7 +36,7 @@ class AsgiExchange {
 
     // --- the request runner's side (uring_granian/asgi.py) ---
     /// The app returned. Answers 500 if it sent no response, cuts the connection if it left one unfinished.
-    /// Returns a message to log, or None.
+    /// Returns (logging level, line) to log (log_note.hpp), or None.
     pybind11::object app_returned();
     /// The app raised `error`. Same answers as app_returned(); returns whether the error deserves an error log
     /// (not for cancellation, nor for ClientDisconnected after the client left).

@@ -8,6 +8,7 @@
 #include "asgi_server.hpp"
 #include "errors.hpp"
 #include "lent_bytes.hpp"
+#include "log_note.hpp"
 #include "names.hpp"
 #include "pending_future.hpp"
 #include "py_objects.hpp"
@@ -288,7 +289,10 @@ py::object AsgiWebSocket::close(py::handle message) {
     case State::handshake:
         // ASGI: a close before the accept refuses the handshake with 403.
         state_ = State::denied;
-        if (!disconnected_) post_response(forbidden_response());
+        if (!disconnected_) {
+            post_response(forbidden_response());
+            closed_before_accept_ = true;
+        }
         wake_receiver();
         return ready_nothing();
     case State::open:
@@ -419,8 +423,13 @@ void AsgiWebSocket::answer_unfinished(std::uint16_t close_code) {
     if (disconnected_) return;
     switch (state_) {
     case State::handshake:
+        // The ASGI spec answers 403 to a handshake the app closes before accepting it; one the app returns or
+        // raises without answering is refused the same way: the client learns "not here", the log says why.
+        post_response(forbidden_response());
+        state_ = State::denied;
+        break;
     case State::denial_started:
-        // Nothing is on the wire yet, so a 500 is still a truthful answer.
+        // The app's own denial is broken, and nothing is on the wire yet, so a 500 is still a truthful answer.
         post_response(internal_error_response());
         state_ = State::denied;
         break;
@@ -438,17 +447,25 @@ void AsgiWebSocket::answer_unfinished(std::uint16_t close_code) {
 
 py::object AsgiWebSocket::app_returned() {
     if (finished_) return py::none();
-    py::object problem = py::none();
-    if (!disconnected_) {
-        if (state_ == State::handshake || state_ == State::denial_started) {
-            problem = py::str("ASGI application returned without answering the WebSocket handshake (answered 500)");
+    // Refusing a WebSocket is an app's right, so only INFO; a denial response left half-made is a bug in the app.
+    py::object note = py::none();
+    if (closed_before_accept_) {
+        note = log_note(LogLevel::info, "ASGI application closed the WebSocket before accepting it (answered 403)");
+    } else if (!disconnected_) {
+        if (state_ == State::handshake) {
+            note = log_note(LogLevel::info,
+                            "ASGI application returned without accepting the WebSocket handshake (answered 403)");
+        } else if (state_ == State::denial_started) {
+            note = log_note(LogLevel::error,
+                            "ASGI application returned without sending the denial response's body (answered 500)");
         } else if (state_ == State::denial_body) {
-            problem = py::str("ASGI application returned without completing the denial response (connection closed)");
+            note = log_note(LogLevel::error,
+                            "ASGI application returned without completing the denial response (connection closed)");
         }
     }
     answer_unfinished(1000);  // returning from an open session is a normal closure
     finish();
-    return problem;
+    return note;
 }
 
 bool AsgiWebSocket::app_failed(py::handle error) {

@@ -1,8 +1,9 @@
 #pragma once
 // One WebSocket connection of an ASGI app (www spec 2.4, `websocket` scope), on the loop thread: the object
 // behind the app's receive() and send(). It answers the handshake (accept, close -> 403, or the
-// websocket.http.response denial), queues the client's messages until receive() takes them (pausing the
-// session above a bound, websocket_flow.hpp), and posts the app's messages without copying large ones, making
+// websocket.http.response denial; an app that returns or raises without answering is refused with 403 too),
+// queues the client's messages until receive() takes them (pausing the session above a bound,
+// websocket_flow.hpp), and posts the app's messages without copying large ones, making
 // send() wait while more than the high-water mark is posted but unsent.
 //
 // Like AsgiExchange it holds Python references (pending futures, the task, its server), so its type implements
@@ -43,11 +44,13 @@ class AsgiWebSocket {
     pybind11::object send(pybind11::handle message);
 
     // --- the runner's side (uring_granian/asgi.py) ---
-    /// The app returned: a session it left open is closed with 1000; a handshake it never answered gets a 500.
-    /// Returns a message to log, or None.
+    /// The app returned: a session it left open is closed with 1000; a handshake it never answered gets a 403.
+    /// Returns (logging level, line) to log (log_note.hpp): INFO for a handshake the app refused by returning or
+    /// by websocket.close, ERROR for a denial response it left unfinished; or None.
     pybind11::object app_returned();
-    /// The app raised: 500 before the handshake was answered, close 1011 on an open session, a cut connection
-    /// for a half-sent denial. Returns whether the error deserves an error log.
+    /// The app raised: 403 before the handshake was answered, 500 for a denial response whose start is held,
+    /// close 1011 on an open session, a cut connection for a half-sent denial. Returns whether the error deserves
+    /// an error log.
     bool app_failed(pybind11::handle error);
 
     // --- the server's side (events from the reactor) ---
@@ -115,6 +118,7 @@ class AsgiWebSocket {
     bool connect_delivered_ = false;
     bool disconnected_ = false;  ///< the peer is gone (on_abort / on_close), or the session ended
     bool finished_ = false;
+    bool closed_before_accept_ = false;  ///< the app's websocket.close refused the handshake: a 403 went out
     std::uint16_t close_code_ = 1006;  ///< websocket.disconnect's code: 1006 until the engine says otherwise
     std::string close_reason_;
 

@@ -9,6 +9,7 @@ void register_live_objects(pybind11::module_ &m);
 void register_ready_awaitable(pybind11::module_ &m);
 void register_asgi(pybind11::module_ &m);
 void register_wsgi(pybind11::module_ &m);
+void register_port_check(pybind11::module_ &m);
 } // namespace bridge
 
 PYBIND11_MODULE(_native, m) {
@@ -19,4 +20,5 @@ PYBIND11_MODULE(_native, m) {
     bridge::register_ready_awaitable(m);
     bridge::register_asgi(m);
     bridge::register_wsgi(m);
+    bridge::register_port_check(m);
 }

@@ -53,16 +53,22 @@ engine::TlsOptions tls_options_from(py::handle tls) {
 
 } // namespace
 
+engine::ListenConfig listen_config_from(py::handle settings) {
+    engine::ListenConfig config;
+    py::object listen = settings.attr("listen");
+    config.host = field<std::string>(listen, "host");
+    config.port = field<std::uint16_t>(listen, "port");
+    config.uds_path = field<std::string>(listen, "uds_path");
+    config.uds_permissions = field<unsigned>(listen, "uds_permissions");
+    for (py::handle fd : listen.attr("inherited_fds")) config.inherited_fds.push_back(fd.cast<int>());
+    config.backlog = field<int>(listen, "backlog");
+    config.check_port_free = field<bool>(listen, "check_port_free");
+    return config;
+}
+
 engine::ServerConfig engine_config_from(py::handle settings) {
     engine::ServerConfig config;
-
-    py::object listen = settings.attr("listen");
-    config.listen.host = field<std::string>(listen, "host");
-    config.listen.port = field<std::uint16_t>(listen, "port");
-    config.listen.uds_path = field<std::string>(listen, "uds_path");
-    config.listen.uds_permissions = field<unsigned>(listen, "uds_permissions");
-    for (py::handle fd : listen.attr("inherited_fds")) config.listen.inherited_fds.push_back(fd.cast<int>());
-    config.listen.backlog = field<int>(listen, "backlog");
+    config.listen = listen_config_from(settings);
 
     py::object http1 = settings.attr("http1");
     config.keep_alive = field<bool>(http1, "keep_alive");

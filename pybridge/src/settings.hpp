@@ -18,6 +18,9 @@ namespace bridge {
 /// of CPUs this process may run on, so the bridge knows the reactor count before the engine starts.
 engine::ServerConfig engine_config_from(pybind11::handle settings);
 
+/// Only EngineSettings.listen, read as engine_config_from reads it.
+engine::ListenConfig listen_config_from(pybind11::handle settings);
+
 /// `handler`, or when EngineSettings.static_files is set, `handler` behind an engine::files::StaticRouteHandler
 /// that answers the static route on the reactors. Throws engine::StartupError with one line when the route or the
 /// mount cannot be used (the mount is opened here, once per worker).

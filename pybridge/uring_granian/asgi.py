@@ -29,9 +29,12 @@ async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: Asgi
         if not isinstance(error, Exception):
             raise  # cancellation, KeyboardInterrupt and SystemExit keep propagating
     else:
-        problem = exchange.app_returned()
-        if problem is not None:
-            logger.error("%s (%s %s)", problem, _method(scope), scope.get("path"))
+        # What the bridge answered for a connection the app left unfinished: an error (no response, a cut one),
+        # or, for a WebSocket the app did not accept, just a note.
+        note = exchange.app_returned()
+        if note is not None:
+            level, line = note
+            logger.log(level, "%s (%s %s)", line, _method(scope), scope.get("path"))
 
 
 def _method(scope: MutableMapping[str, Any]) -> str:

@@ -82,7 +82,8 @@ class WebSocketSettings:
 
 @dataclass(frozen=True)
 class ListenSettings:
-    """engine::ListenConfig. An empty uds_path means TCP on host:port; uds_permissions 0 leaves the umask's mode."""
+    """engine::ListenConfig. An empty uds_path means TCP on host:port; uds_permissions 0 leaves the umask's mode.
+    check_port_free: fail when something already listens on the TCP port (which SO_REUSEPORT would share)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -90,9 +91,12 @@ class ListenSettings:
     uds_permissions: int = 0
     inherited_fds: tuple[int, ...] = ()
     backlog: int = 1024
+    check_port_free: bool = True
 
     @classmethod
-    def from_config(cls, config: Config) -> ListenSettings:
+    def from_config(cls, config: Config, port_checked: bool = False) -> ListenSettings:
+        """`port_checked`: a supervisor checked the port before starting this worker, whose siblings (and, in a
+        rolling restart, the worker it replaces) listen there already."""
         if config.fd is not None:
             # An inherited socket is used as it is: nothing to bind, chmod or unlink here.
             return cls(host=config.host, port=config.port, inherited_fds=(config.fd,), backlog=config.backlog)
@@ -102,6 +106,7 @@ class ListenSettings:
             uds_path=config.uds or "",
             uds_permissions=config.uds_permissions or 0,
             backlog=config.backlog,
+            check_port_free=not port_checked,
         )
 
 
@@ -164,9 +169,10 @@ class EngineSettings:
     static_files: StaticFilesSettings | None = None  # a handler in front of the app's, not a ServerConfig field
 
     @classmethod
-    def from_config(cls, config: Config) -> EngineSettings:
+    def from_config(cls, config: Config, port_checked: bool = False) -> EngineSettings:
+        """`port_checked`: see ListenSettings.from_config."""
         return cls(
-            listen=ListenSettings.from_config(config),
+            listen=ListenSettings.from_config(config, port_checked),
             http1=HTTP1Settings.from_config(config),
             timeouts=TimeoutSettings.from_config(config),
             websocket=WebSocketSettings.from_config(config),

@@ -40,7 +40,16 @@ def _eager_tasks_default() -> bool:
 class Server:
     """An ASGI server bound to the asyncio loop it is served from."""
 
-    def __init__(self, app: Callable[..., Any] | None = None, config: Config | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any] | None = None,
+        config: Config | None = None,
+        *,
+        port_checked: bool = False,
+        **options: Any,
+    ) -> None:
+        """`port_checked` is for a supervisor's workers: the supervisor made sure no other server listens on the
+        port, which this worker shares with its siblings (see EngineSettings.from_config)."""
         if config is None:
             config = Config.from_options(app=app, **options)
         elif options:
@@ -55,6 +64,7 @@ class Server:
                 app = config.app
         self.app = with_options(app, self.config)
         self.bound_port: int | None = None
+        self._port_checked = port_checked
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested = False
         self._stop_event: asyncio.Event | None = None
@@ -82,7 +92,7 @@ class Server:
         await lifespan.startup()
         try:
             native = _native.AsgiServer(
-                EngineSettings.from_config(config),
+                EngineSettings.from_config(config, self._port_checked),
                 self.app,
                 loop,
                 run_asgi,
@@ -212,16 +222,18 @@ def run_worker(
     app: Callable[..., Any],
     on_ready: Callable[[], Any] | None = None,
     on_server: Callable[[Any], Any] | None = None,
+    port_checked: bool = False,
 ) -> int:
     """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError.
 
     `on_server(server)` is called before serving with an object whose stats() gives the engine's counters (the
-    Server, or the native WSGI server); the worker's metrics thread reads them from there."""
+    Server, or the native WSGI server); the worker's metrics thread reads them from there. `port_checked`: this is
+    a supervisor's worker, see Server."""
     if config.interface == Interfaces.WSGI:
         from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
 
-        return run_wsgi_worker(config, with_options(app, config), on_ready, on_server)
-    server = Server(app, config)
+        return run_wsgi_worker(config, with_options(app, config), on_ready, on_server, port_checked)
+    server = Server(app, config, port_checked=port_checked)
     if on_server is not None:
         on_server(server)
 

@@ -3,7 +3,9 @@
 Why re-exec (`python -m uring_granian` with the settings in an environment variable) rather than fork: the engine
 and the app's event loop must start in a fresh interpreter (no inherited rings, threads or loop), and a plain child
 process keeps signals simple: each worker gets its own process group, so a terminal's Ctrl-C reaches only the
-supervisor, which forwards exactly one SIGINT. Each worker binds the address itself (the engine sets SO_REUSEPORT).
+supervisor, which forwards exactly one SIGINT. Each worker binds the address itself (the engine sets SO_REUSEPORT);
+the supervisor checks once, before the first worker, that no other server listens there (the workers cannot: their
+siblings do).
 
 Lifecycle:
 - start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
@@ -120,6 +122,7 @@ class Supervisor:
         previous = self._install_signal_handlers()
         try:
             try:
+                self._check_port()
                 self._bind_shared_socket()
                 self._start_metrics()
                 self._start_all()
@@ -154,6 +157,18 @@ class Supervisor:
         return self.status
 
     # --- starting --------------------------------------------------------------------------------------------------
+    def _check_port(self) -> None:
+        """TCP: fail here, once, when another server already listens on the port. Each worker binds it with
+        SO_REUSEPORT and skips the engine's own check (its siblings, and in a rolling restart the worker it replaces,
+        listen there already), so without this a second server would start and silently take part of the
+        connections. The engine's check, with its one-line error."""
+        if self.config.uds is not None or self.config.fd is not None:
+            return
+        from . import _native
+        from .http import EngineSettings
+
+        _native.ensure_port_free(EngineSettings.from_config(self.config))
+
     def _bind_shared_socket(self) -> None:
         """--uds with several workers: bind here once and let every worker inherit the socket.
 
@@ -650,7 +665,8 @@ def _run_worker(
 
     parameters = inspect.signature(run_worker).parameters
     if "on_ready" in parameters:
-        extra: dict[str, Any] = {}
+        # The supervisor checked the port (Supervisor._check_port): the engine must not refuse it for a sibling.
+        extra: dict[str, Any] = {"port_checked": True}
         if snapshots is not None and "on_server" in parameters:
             # The engine's per-reactor counters (connections, requests) for /metrics, read from the native server.
             extra["on_server"] = lambda server: snapshots.set_engine_stats(server.stats)

@@ -59,14 +59,16 @@ def run_wsgi_worker(
     app: Callable[..., Any],
     on_ready: Callable[[], Any] | None = None,
     on_server: Callable[[Any], Any] | None = None,
+    port_checked: bool = False,
 ) -> int:
     """Serves the WSGI `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError.
-    `on_server(native)` gets the native server before it starts (its stats() are the engine's counters)."""
+    `on_server(native)` gets the native server before it starts (its stats() are the engine's counters);
+    `port_checked` as for server.run_worker."""
     from . import _native
 
     thread_count = config.blocking_threads or default_blocking_threads()
     native = _native.WsgiServer(
-        EngineSettings.from_config(config),
+        EngineSettings.from_config(config, port_checked),
         app,
         sys.stderr,
         FileWrapper,

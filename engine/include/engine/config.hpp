@@ -37,6 +37,10 @@ struct ListenConfig {
     unsigned uds_permissions = 0;     ///< chmod for the socket file; 0 = leave the umask's choice
     std::vector<int> inherited_fds;   ///< already-listening sockets (--fd, LISTEN_FDS); used as-is
     int backlog = 1024;
+    /// TCP: before binding, fail ("address ... is already in use") when any socket listens on the port, since
+    /// SO_REUSEPORT would otherwise let us share it with a stranger. Off only where the caller checked already
+    /// and our own processes may be listening there: the workers of a supervisor (see ensure_port_free).
+    bool check_port_free = true;
 };
 
 /// WebSocket sessions (RFC 6455), reached through an HTTP/1.1 upgrade.

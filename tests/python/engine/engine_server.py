@@ -136,16 +136,18 @@ def server_command(port: int, *args: str, threads: int = 1, uds: str | None = No
     return command + list(args)
 
 
-def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
-    """Start uring-serve and wait until it is ready. Skips when io_uring is refused on this machine."""
+def launch(*args: str, threads: int = 1, uds: str | None = None, port: int | None = None) -> Server:
+    """Start uring-serve and wait until it is ready. Skips when io_uring is refused on this machine. Without
+    `port`, on a free port (retried when taken meanwhile); with it, on that port (0: the kernel picks) or the test
+    fails."""
     if not URING_SERVE.exists():
         pytest.fail(f"{URING_SERVE} does not exist: run scripts/build (or set URING_SERVE)")
     error_line = ""
-    for _ in range(PORT_ATTEMPTS):
-        port = free_port()
+    for _ in range(PORT_ATTEMPTS if port is None else 1):
+        chosen = free_port() if port is None else port
         lines: list[str] = []
         process = subprocess.Popen(
-            server_command(port, *args, threads=threads, uds=uds),
+            server_command(chosen, *args, threads=threads, uds=uds),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -153,7 +155,9 @@ def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
         ready_line = _wait_ready(process, lines)
         if ready_line is not None:
             threading.Thread(target=_drain_stderr, args=(process.stderr, lines), daemon=True).start()
-            return Server(process, port, uds, ready_line, lines)
+            # Port 0: the kernel's pick, as the readiness line reports it ("... http://H:P (N threads)").
+            bound = chosen or int(ready_line.rsplit(" (", 1)[0].rsplit(":", 1)[1])
+            return Server(process, bound, uds, ready_line, lines)
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -166,20 +170,20 @@ def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
         lowered = error_line.lower()
         if "io_uring" in lowered and any(word in lowered for word in IO_URING_REFUSED_WORDS):
             pytest.skip(f"io_uring refused on this machine: {error_line}")
-        if "in use" not in lowered:
+        if "in use" not in lowered or port is not None:
             pytest.fail(f"uring-serve failed to start (exit {process.returncode}):\n" + "\n".join(lines))
     pytest.fail(f"no free port after {PORT_ATTEMPTS} attempts; last error: {error_line}")
 
 
 class ServerPool:
-    """Starts servers with launch(*args, threads=, uds=) and stops every one still running with SIGTERM,
+    """Starts servers with launch(*args, threads=, uds=, port=) and stops every one still running with SIGTERM,
     requiring exit code 0 (a test may stop one itself first and check the code on its own)."""
 
     def __init__(self) -> None:
         self.servers: list[Server] = []
 
-    def __call__(self, *args: str, threads: int = 1, uds: str | None = None) -> Server:
-        server = launch(*args, threads=threads, uds=uds)
+    def __call__(self, *args: str, threads: int = 1, uds: str | None = None, port: int | None = None) -> Server:
+        server = launch(*args, threads=threads, uds=uds, port=port)
         self.servers.append(server)
         return server
 

@@ -1,5 +1,6 @@
 """The ASGI websocket interface (www spec 2.4) over real sockets with the `websockets` client: scope, handshake
-answers (accept, close -> 403, denial response, failures), messages both ways, and close codes both ways."""
+answers (accept, denial response, failures after the accept), messages both ways, and close codes both ways.
+Handshakes the app does not accept are test_websocket_refusals.py's."""
 
 from __future__ import annotations
 
@@ -95,12 +96,6 @@ def test_many_messages_keep_their_order(server: ServerProcess) -> None:
         assert [ws.recv(timeout=10) for _ in range(500)] == [f"message {index}" for index in range(500)]
 
 
-def test_close_before_accept_is_a_403(server: ServerProcess) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        open_ws(server, "/close-before-accept")
-    assert refused.value.response.status_code == 403
-
-
 def test_the_denial_response_carries_the_apps_status_headers_and_body(server: ServerProcess) -> None:
     with pytest.raises(InvalidStatus) as refused:
         open_ws(server, "/deny")
@@ -150,27 +145,12 @@ def test_returning_from_an_open_session_closes_it_with_1000(server: ServerProces
         assert ws.close_code == 1000
 
 
-def test_an_exception_before_accept_is_a_500_and_logged(server: ServerProcess) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        open_ws(server, "/raise-before")
-    assert refused.value.response.status_code == 500
-    logs = server.wait_for_log("ValueError: boom before the websocket accept")
-    assert "Exception in ASGI application (WEBSOCKET /raise-before)" in logs
-
-
 def test_an_exception_after_accept_closes_with_1011_and_is_logged(server: ServerProcess) -> None:
     with open_ws(server, "/raise-after") as ws:
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=10)
         assert ws.close_code == 1011
     server.wait_for_log("ValueError: boom after the websocket accept")
-
-
-def test_returning_without_answering_the_handshake_is_a_500(server: ServerProcess) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        open_ws(server, "/return-without-answer")
-    assert refused.value.response.status_code == 500
-    server.wait_for_log("returned without answering the WebSocket handshake")
 
 
 def test_send_after_the_client_left_raises_client_disconnected(server: ServerProcess) -> None:

@@ -190,6 +190,9 @@ async def websocket_app(scope: Scope, receive: Any, send: Any) -> None:
         await send(start)
         await send({"type": "websocket.http.response.body", "body": b"denied: ", "more_body": True})
         await send({"type": "websocket.http.response.body", "body": b"no token"})
+    elif path == "/deny-start-only":
+        await receive()
+        await send({"type": "websocket.http.response.start", "status": 401})
     elif path == "/close-with-reason":
         await accept_after_connect(receive, send)
         await send({"type": "websocket.close", "code": 4001, "reason": "bye now"})

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from worker_processes import HERE, RunningServer, free_port
 
+# port_holders.py (who listens on a port) is shared with the engine's busy-port tests.
+sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
