@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import time
 from pathlib import Path
 
@@ -187,9 +188,12 @@ def observation(server: ServerProcess, key: str, timeout: float = 10.0) -> objec
 
 
 def test_disconnect_is_delivered_to_a_waiting_receive(conformance_server: ServerProcess) -> None:
+    # The connection really goes away (a reset). A FIN alone only says the client sends nothing more: its
+    # response is still delivered (test_half_close.py), so it is no disconnect.
     sock = socket.create_connection(("127.0.0.1", conformance_server.port))
     sock.sendall(b"GET /wait-disconnect HTTP/1.1\r\nHost: a\r\n\r\n")
     time.sleep(0.2)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
     assert observation(conformance_server, "disconnect") == "http.disconnect"
 
