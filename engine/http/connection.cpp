@@ -291,6 +291,13 @@ void Connection::on_message_complete() {
 
 void Connection::fail_request(ParseError error) {
     log(LogLevel::debug, "connection {}: rejecting request: {}", slot(), parser_->error_reason());
+    if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ == OutputState::done) {
+        // The response is complete and the rest of the request body, read only to be discarded, is bad:
+        // the response still leaves, then the connection closes (nothing after it can be trusted).
+        abort_exchange();
+        close_after_output();
+        return;
+    }
     const bool response_started = has(CONN_F_EXCHANGE_ACTIVE) && output_state_ != OutputState::awaiting_head;
     if (has(CONN_F_EXCHANGE_ACTIVE)) abort_exchange();
     if (response_started) {
@@ -342,22 +349,23 @@ void Connection::on_peer_closed() {
     // A FIN after a complete request means "no more requests", not "abort" (simple clients shut their
     // write side once the request is out): the responses still go out, then the connection closes.
     set(CONN_F_PEER_EOF);
-    if (has(CONN_F_EXCHANGE_ACTIVE) && input_state_ != InputState::complete) {
+    if (!has(CONN_F_IN_INPUT)) close_at_end_of_input();  // else process_input() ends with it
+}
+
+void Connection::close_at_end_of_input() {
+    if (has(CONN_F_TEARDOWN | CONN_F_LINGERING | CONN_F_CLOSE_AFTER_OUTPUT)) return;
+    if (has(CONN_F_EXCHANGE_ACTIVE)) {
+        // A complete request is answered first (finish_exchange() comes back here); bytes still stashed
+        // (a paused body, pipelined requests) are read first.
+        if (input_state_ == InputState::complete || !stash_.empty() || has(CONN_F_READ_PAUSED)) return;
+        // The request body was cut short by the FIN: it can never complete.
         if (output_state_ != OutputState::done) {
-            // The request body was cut short: it can never complete, so neither can the exchange.
             abort_exchange();
             host_.teardown(*this);
             return;
         }
-        finish_exchange();  // answered; the unread rest of the body will not come
-        return;
+        abort_exchange();  // answered already: only the unread rest of the body is missing
     }
-    if (has(CONN_F_EXCHANGE_ACTIVE) || has(CONN_F_IN_INPUT)) return;  // finish_exchange() closes later
-    close_at_end_of_input();
-}
-
-void Connection::close_at_end_of_input() {
-    if (has(CONN_F_TEARDOWN | CONN_F_LINGERING | CONN_F_EXCHANGE_ACTIVE | CONN_F_CLOSE_AFTER_OUTPUT)) return;
     // Responses already queued still leave; half a request before the FIN has nothing to answer.
     close_after_output();
 }
@@ -554,7 +562,7 @@ void Connection::finish_exchange() {
     if (has(CONN_F_IN_INPUT)) return;  // process_input() goes on with the next request
     resume_input();
     // After the FIN only the requests pipelined before it remain; once none is active, close.
-    if (has(CONN_F_PEER_EOF) && !has(CONN_F_IN_INPUT)) close_at_end_of_input();
+    if (has(CONN_F_PEER_EOF)) close_at_end_of_input();
 }
 
 void Connection::close_after_output() {
@@ -565,6 +573,14 @@ void Connection::close_after_output() {
 
 void Connection::on_output_drained() {
     if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ == OutputState::done && input_state_ != InputState::complete &&
+        !has(CONN_F_IN_INPUT)) {
+        // The response ended before its request body was read (the handler had paused it): what is
+        // stashed is read and discarded now, which also reaches the requests pipelined behind it.
+        resume_input();
+        if (has(CONN_F_PEER_EOF)) close_at_end_of_input();
+        if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    }
     if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) {
         // TLS says goodbye inside the session first (close_notify), so the client can tell a
         // complete response from a truncated one; the half-close follows once that has been sent.

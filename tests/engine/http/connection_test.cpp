@@ -601,14 +601,11 @@ TEST_CASE("connection: a socket that takes the output in pieces") {
     CHECK(client.closed());  // the client closed already: no lingering
 }
 
-// Known bugs, found with these tests: each case asserts the behaviour the connection should have and is
-// expected to fail until Connection is fixed (doctest reports an unexpected pass as a failure, so the
-// marker has to go with the fix).
-TEST_CASE("connection (known bug): a FIN after a paused body has fully arrived aborts the exchange" *
-          doctest::should_fail()) {
+// Regressions of three defects these tests found (fixed in connection.cpp).
+TEST_CASE("connection: a FIN after a paused body has fully arrived still delivers the body") {
     // The client sends the whole body and shuts its write side (as simple clients do). The handler paused
-    // after the first bytes, so the rest waits in the stash: the body is complete, only not delivered.
-    // on_peer_closed sees input_state_ == body and aborts instead of delivering the stash first.
+    // after the first bytes, so the rest waits in the stash: the body is complete, only not delivered yet,
+    // so the FIN must not abort the exchange.
     Client client(test_config(), false);
     client.handler.body_flow = engine::BodyFlow::pause;
     REQUIRE(client.send(std::string(post_length_head) + "hello"));
@@ -622,11 +619,10 @@ TEST_CASE("connection (known bug): a FIN after a paused body has fully arrived a
     CHECK(client.wire() == ok("/upload hello world"));
 }
 
-TEST_CASE("connection (known bug): a response that ends a paused body leaves pipelined requests stashed" *
-          doctest::should_fail()) {
-    // send() with `end` before the body was read clears CONN_F_READ_PAUSED but never calls resume_input():
-    // the stashed rest of the body and the requests behind it wait for bytes that may never come (the
-    // client waits for its next response), and a later resume_body is a no-op because the flag is gone.
+TEST_CASE("connection: a response that ends a paused body goes on with the pipelined requests") {
+    // A response ended before the paused body was read: the stashed rest of the body is discarded and the
+    // request behind it dispatched once the response is out, without waiting for bytes that may never come
+    // (the client waits for its next response).
     Client client(test_config(), false);
     client.handler.body_flow = engine::BodyFlow::pause;
     REQUIRE(client.send(std::string(post_length_head) + "hello"));
@@ -636,11 +632,10 @@ TEST_CASE("connection (known bug): a response that ends a paused body leaves pip
     CHECK(client.handler.exchanges.size() == 2);  // /b dispatched
 }
 
-TEST_CASE("connection (known bug): a complete response is dropped when the unread body turns out bad" *
-          doctest::should_fail()) {
-    // Answered at once, the body is read and discarded. When its rest is malformed (or over the limit),
-    // fail_request() sees a started response and tears down at once: the complete response still in the
-    // output queue never leaves. Only a response actually cut short needs the teardown.
+TEST_CASE("connection: a complete response still leaves when the unread body turns out bad") {
+    // Answered at once, the body is read and discarded. When its rest is malformed (or over the limit), the
+    // complete response still in the output queue must leave before the close: only a response actually
+    // cut short needs a teardown.
     engine::ServerConfig config = test_config();
     config.limits.max_body_bytes = 10;
     Client client(config);
