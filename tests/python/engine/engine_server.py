@@ -15,7 +15,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -136,8 +136,10 @@ def server_command(port: int, *args: str, threads: int = 1, uds: str | None = No
     return command + list(args)
 
 
-def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
-    """Start uring-serve and wait until it is ready. Skips when io_uring is refused on this machine."""
+def launch(*args: str, threads: int = 1, uds: str | None = None, wrapper: Sequence[str] = ()) -> Server:
+    """Start uring-serve and wait until it is ready. Skips when io_uring is refused on this machine.
+
+    `wrapper` is an argv prefix that execs the server (e.g. seccomp_launcher.no_io_uring_prefix())."""
     if not URING_SERVE.exists():
         pytest.fail(f"{URING_SERVE} does not exist: run scripts/build (or set URING_SERVE)")
     error_line = ""
@@ -145,7 +147,7 @@ def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
         port = free_port()
         lines: list[str] = []
         process = subprocess.Popen(
-            server_command(port, *args, threads=threads, uds=uds),
+            [*wrapper, *server_command(port, *args, threads=threads, uds=uds)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -172,14 +174,14 @@ def launch(*args: str, threads: int = 1, uds: str | None = None) -> Server:
 
 
 class ServerPool:
-    """Starts servers with launch(*args, threads=, uds=) and stops every one still running with SIGTERM,
+    """Starts servers with launch(*args, threads=, uds=, wrapper=) and stops every one still running with SIGTERM,
     requiring exit code 0 (a test may stop one itself first and check the code on its own)."""
 
     def __init__(self) -> None:
         self.servers: list[Server] = []
 
-    def __call__(self, *args: str, threads: int = 1, uds: str | None = None) -> Server:
-        server = launch(*args, threads=threads, uds=uds)
+    def __call__(self, *args: str, threads: int = 1, uds: str | None = None, wrapper: Sequence[str] = ()) -> Server:
+        server = launch(*args, threads=threads, uds=uds, wrapper=wrapper)
         self.servers.append(server)
         return server
 
