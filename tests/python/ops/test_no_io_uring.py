@@ -2,13 +2,15 @@
 
 The servers run under build/no-io-uring (tests/tools/no_io_uring.c; io_uring_setup, io_uring_enter and
 io_uring_register fail with EPERM). With the default backend (auto) every worker must say in one line that it fell
-back to epoll and why, then serve: ASGI and WSGI over two workers, an ASGI WebSocket, HTTPS. scripts/test also
-runs this folder with URING_GRANIAN_IO_BACKEND=epoll, so the servers that must probe get
-URING_GRANIAN_IO_BACKEND=auto.
+back to epoll and why, then serve: ASGI and WSGI over two workers, an ASGI WebSocket, HTTPS. With
+`--io-backend io_uring` the server must refuse to start in one line. scripts/test also runs this folder with
+URING_GRANIAN_IO_BACKEND=epoll, so the servers that must probe get URING_GRANIAN_IO_BACKEND=auto.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from worker_processes import RunningServer
+from worker_processes import RunningServer, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
@@ -104,3 +106,19 @@ def test_asgi_https_on_epoll(launch: Launch, command: list[str], tls_ca: trustme
         for _ in range(3):  # one TLS connection, kept alive
             response = client.get(f"https://127.0.0.1:{server.port}/")
             assert (response.status_code, response.text) == (200, str(server.process.pid))
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_io_uring_required_fails_in_one_line(command: list[str], workers: str):
+    env = {key: value for key, value in os.environ.items() if key != "URING_GRANIAN_IO_BACKEND"}
+    result = subprocess.run(
+        [*command, "--port", str(free_port()), "--workers", workers, "--io-backend", "io_uring",
+         "no_io_uring_apps:asgi_app"],
+        cwd=HERE, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("uring-granian: error: io_uring_setup was refused (EPERM)"), lines[0]
+    assert "seccomp" in lines[0]
