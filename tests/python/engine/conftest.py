@@ -10,7 +10,7 @@ from engine_server import Server, ServerPool
 
 @pytest.fixture
 def start_server() -> Iterator[ServerPool]:
-    """start_server(*args, threads=1, uds=None, port=None) -> Server, stopped at the end of the test."""
+    """start_server(*args, threads=1, uds=None, port=None, wrapper=()) -> Server, stopped at the end of the test."""
     pool = ServerPool()
     yield pool
     pool.stop_all()

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -136,10 +136,12 @@ def server_command(port: int, *args: str, threads: int = 1, uds: str | None = No
     return command + list(args)
 
 
-def launch(*args: str, threads: int = 1, uds: str | None = None, port: int | None = None) -> Server:
+def launch(
+    *args: str, threads: int = 1, uds: str | None = None, port: int | None = None, wrapper: Sequence[str] = ()
+) -> Server:
     """Start uring-serve and wait until it is ready. Skips when io_uring is refused on this machine. Without
     `port`, on a free port (retried when taken meanwhile); with it, on that port (0: the kernel picks) or the test
-    fails."""
+    fails. `wrapper` is an argv prefix that execs the server (e.g. no_io_uring.no_io_uring_prefix())."""
     if not URING_SERVE.exists():
         pytest.fail(f"{URING_SERVE} does not exist: run scripts/build (or set URING_SERVE)")
     error_line = ""
@@ -147,7 +149,7 @@ def launch(*args: str, threads: int = 1, uds: str | None = None, port: int | Non
         chosen = free_port() if port is None else port
         lines: list[str] = []
         process = subprocess.Popen(
-            server_command(chosen, *args, threads=threads, uds=uds),
+            [*wrapper, *server_command(chosen, *args, threads=threads, uds=uds)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -176,14 +178,17 @@ def launch(*args: str, threads: int = 1, uds: str | None = None, port: int | Non
 
 
 class ServerPool:
-    """Starts servers with launch(*args, threads=, uds=, port=) and stops every one still running with SIGTERM,
+    """Starts servers with launch(*args, threads=, uds=, port=, wrapper=) and stops every one still running with
+    SIGTERM,
     requiring exit code 0 (a test may stop one itself first and check the code on its own)."""
 
     def __init__(self) -> None:
         self.servers: list[Server] = []
 
-    def __call__(self, *args: str, threads: int = 1, uds: str | None = None, port: int | None = None) -> Server:
-        server = launch(*args, threads=threads, uds=uds, port=port)
+    def __call__(
+        self, *args: str, threads: int = 1, uds: str | None = None, port: int | None = None, wrapper: Sequence[str] = ()
+    ) -> Server:
+        server = launch(*args, threads=threads, uds=uds, port=port, wrapper=wrapper)
         self.servers.append(server)
         return server
 
