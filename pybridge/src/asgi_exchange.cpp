@@ -230,7 +230,16 @@ void AsgiExchange::response_completed() {
     response_ = Response::complete;
     release_body_gate();
     body_chunks_.clear();
-    // ASGI: receive() after the response is sent reports http.disconnect (a waiting one is woken with it).
+    // ASGI: receive() called after the response is sent reports http.disconnect. One already waiting is not
+    // woken here: Django's listen_for_disconnect() would then raise RequestAborted into a task its handler
+    // keeps, and that exception's traceback makes a cycle through the handler's frame, so every request's
+    // response (4 MB in the seed's case) waited for the cyclic collector (issue 14). Left waiting, the
+    // listener is cancelled by the framework once its response task ends (Django, Quart, Starlette); one the
+    // app never cancels is woken when the app returns, or when the connection takes its next request.
+    if (receive_future_ && !future_done(receive_future_)) server_->note_lingering_receive(id_);
+}
+
+void AsgiExchange::end_lingering_receive() {
     if (receive_future_) resolve_receive(disconnect_message());
 }
 

@@ -46,6 +46,8 @@ class AsgiExchange {
     void on_body(std::string &&data, bool last);
     void on_abort();
     void on_sent();
+    /// The connection moved on (its next request arrived): a receive() still waiting gets http.disconnect.
+    void end_lingering_receive();
     void set_task(pybind11::object task);
     pybind11::handle task() const noexcept { return task_; }
     bool disconnected() const noexcept { return disconnected_; }

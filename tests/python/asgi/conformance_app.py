@@ -171,6 +171,17 @@ async def sleep_forever(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await asyncio.sleep(3600)  # ignores the disconnect: only cancellation ends it
 
 
+async def lingering_listener(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A disconnect listener still waiting when the response completes, awaited (never cancelled) after it."""
+    await read_body(receive)
+    listener = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)  # the listener is now waiting inside receive()
+    await respond(send, 200, {"ok": True})
+    await asyncio.sleep(0)
+    observed["listener_done_at_completion"] = listener.done()
+    observed["listener_message"] = (await listener)["type"]
+
+
 running = {"now": 0}
 
 
@@ -281,6 +292,7 @@ ROUTES = {
     "/state": state,
     "/tasks": tasks,
     "/wait-disconnect": wait_disconnect,
+    "/lingering-listener": lingering_listener,
     "/stream-until-gone": stream_until_gone,
     "/observed": observations,
     "/concurrency": concurrency,

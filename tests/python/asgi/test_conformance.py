@@ -198,6 +198,38 @@ def test_disconnect_is_delivered_to_a_waiting_receive(conformance_server: Server
     assert observation(conformance_server, "disconnect") == "http.disconnect"
 
 
+def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """Head and Content-Length body of one response."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(1 << 20)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        chunk = sock.recv(1 << 20)
+        assert chunk, "connection closed mid-body"
+        body += chunk
+    return head, body
+
+
+def test_waiting_receive_outlives_the_response_until_the_next_request(conformance_server: ServerProcess) -> None:
+    # Django's disconnect listener waits in receive() while the response goes out and is cancelled after it.
+    # Waking it with http.disconnect at completion made it raise into a task Django keeps, a reference cycle
+    # holding each response until the cyclic collector ran (issue 14). A listener the app never cancels
+    # learns of the end when the connection takes its next request (or the app returns).
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /lingering-listener HTTP/1.1\r\nHost: a\r\n\r\n")
+    head, _ = read_response(sock)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert observation(conformance_server, "listener_done_at_completion") is False
+    assert observation(conformance_server, "listener_message", timeout=0) is None
+    sock.sendall(b"GET /observed HTTP/1.1\r\nHost: a\r\n\r\n")
+    read_response(sock)
+    sock.close()
+    assert observation(conformance_server, "listener_message") == "http.disconnect"
+
+
 def test_send_after_disconnect_raises_client_disconnected(conformance_server: ServerProcess) -> None:
     sock = socket.create_connection(("127.0.0.1", conformance_server.port))
     sock.sendall(b"GET /stream-until-gone HTTP/1.1\r\nHost: a\r\n\r\n")
