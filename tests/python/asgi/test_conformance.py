@@ -213,6 +213,30 @@ def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
+def test_one_large_message_is_not_held_until_it_drains(conformance_server: ServerProcess) -> None:
+    # Quart's shape: the whole body in one message with more_body, then an empty one. Backpressure bounds what
+    # is queued before a message; it must not make the app wait for the client to read the message itself.
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /big-messages?n=1 HTTP/1.1\r\nHost: a\r\n\r\n")  # and read nothing yet
+    assert observation(conformance_server, "big_message_1_0_sent") is True
+    head, body = read_response(sock)
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 200") and len(body) == 32 * 1024 * 1024
+
+
+def test_send_waits_while_earlier_messages_are_unsent(conformance_server: ServerProcess) -> None:
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /big-messages?n=2 HTTP/1.1\r\nHost: a\r\n\r\n")  # and read nothing yet
+    assert observation(conformance_server, "big_message_2_0_sent") is True
+    # 32 MiB are queued ahead of the second message: its send() waits until the client has read them.
+    time.sleep(0.5)
+    assert observation(conformance_server, "big_message_2_1_sent", timeout=0) is None
+    head, body = read_response(sock)
+    sock.close()
+    assert len(body) == 64 * 1024 * 1024
+    assert observation(conformance_server, "big_message_2_1_sent") is True
+
+
 def test_waiting_receive_outlives_the_response_until_the_next_request(conformance_server: ServerProcess) -> None:
     # Django's disconnect listener waits in receive() while the response goes out and is cancelled after it.
     # Waking it with http.disconnect at completion made it raise into a task Django keeps, a reference cycle
