@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from . import loadgen, procstat, report, runner
-from .scenarios import FILE_SIZES, SCENARIOS, SOAK
+from .scenarios import FILE_SIZES, SCENARIOS, SOAK, SOAKS
 from .servers import PERF, SERVERS, default_uring_python, default_uring_serve
 
 RAW_RESULTS = PERF / "results" / "raw"
@@ -26,6 +26,7 @@ EPILOG = f"""scenarios:
 soak mode:
   perf/bench soak --minutes N [--servers ...]   RSS every second while each server serves 4 MB responses
                                                 ({", ".join(SOAK.servers)}); plotted to soak-rss.png
+  perf/bench soak --app django ...              the same with the Django ASGI app and 4 clients (issue 14)
 
 Results go to perf/results/raw/<UTC stamp>/ (git-ignored): one JSON per run, summary.json, summary.md, PNGs.
 """
@@ -72,7 +73,10 @@ def soak_parser():
     parser = argparse.ArgumentParser(prog="perf/bench soak",
                                      description="RSS over time while each server serves 4 MB responses.")
     parser.add_argument("--minutes", type=float, default=5.0, help="load time per server [%(default)s]")
-    parser.add_argument("--connections", type=int, default=SOAK.connections, help="[%(default)s]")
+    parser.add_argument("--app", choices=sorted(SOAKS), default="quart",
+                        help="quart: perf/apps/quart_app.py (16 connections); django: django_app.py, the Django ASGI "
+                             "case of issue 14 (4 connections) [%(default)s]")
+    parser.add_argument("--connections", type=int, help="[16 for quart, 4 for django]")
     _common_options(parser)
     return parser
 
@@ -245,23 +249,25 @@ def run_soak(options):
     static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", {})
     metadata = report.machine_metadata()
     seconds = max(1, round(options.minutes * 60))
+    soak = SOAKS[options.app]
+    connections = options.connections or soak.connections
     soaks = []
-    for server in _pick_servers(options, SOAK.servers):
+    for server in _pick_servers(options, soak.servers):
         ctx = runner.make_context(runner.free_port(), static_root, options)
         reason = server.missing(ctx)
-        if reason or "soak" not in server.commands:
+        if reason or soak.kind not in server.commands:
             print(f"skip soak / {server.name}: {reason or 'no soak configuration'}", flush=True)
             continue
         record = {"server": server.name, "version": server.version(ctx), "seconds": seconds,
-                  "connections": options.connections}
+                  "app": options.app, "connections": connections}
         print(f"soak {server.name} for {seconds} s ...", end=" ", flush=True)
         try:
-            with runner.running_server(server, "soak", ctx, SOAK.path) as process:
+            with runner.running_server(server, soak.kind, ctx, soak.path) as process:
                 record["command"] = process.argv
-                runner.prime(SOAK, ctx.port)
+                runner.prime(soak, ctx.port)
                 with procstat.RssSampler(process.pid) as rss:
-                    load, command = loadgen.run("h2load", f"http://127.0.0.1:{ctx.port}{SOAK.path}",
-                                                options.connections, seconds, log_path=ctx.workdir / "h2load.log")
+                    load, command = loadgen.run("h2load", f"http://127.0.0.1:{ctx.port}{soak.path}",
+                                                connections, seconds, log_path=ctx.workdir / "h2load.log")
                 record.update({"load_command": command, "requests": load["requests"], "rps": load["rps"],
                                "errors": load["errors"], "rss_samples": rss.samples,
                                "rss_kib": {"first": rss.samples[0][1], "peak": rss.peak_kib, "final": rss.final_kib}})
@@ -274,7 +280,8 @@ def run_soak(options):
         soaks.append(record)
         shutil.rmtree(ctx.workdir, ignore_errors=True)
         time.sleep(1)
-    report.write_json(out / "soak.json", {"meta": metadata, "minutes": options.minutes, "soaks": soaks})
+    report.write_json(out / "soak.json", {"meta": metadata, "minutes": options.minutes, "app": options.app,
+                                              "soaks": soaks})
     if not options.no_plots:
         try:
             from . import plots

@@ -13,6 +13,7 @@ ASGI_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn", "u
 WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
 WS_SERVERS = ["uring-serve", "uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
+FRAMEWORK_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class WsMessage:
 @dataclass
 class Scenario:
     name: str
-    kind: str  # engine | static | asgi | wsgi | soak | ws
+    kind: str  # engine | static | asgi | wsgi | quart | django | django-wsgi | soak | soak-django | ws
     path: str
     tool: str  # wrk | h2load | wsload
     connections: int
@@ -66,6 +67,14 @@ SCENARIOS = {
                  "ASGI streaming: 16 chunks of 4 KiB, chunked encoding", 16 * 4096),
         Scenario("asgi-echo-64k", "asgi", "/echo", "wrk", 64, ASGI_SERVERS, "ASGI 64 KiB POST body echoed",
                  64 * 1024, post_body_length=64 * 1024),
+        # The seed's framework cases (perf/apps/quart_app.py, django_app.py): Quart sends the 4 MB as one message
+        # with more_body and an empty final one, Django as 64 KiB messages from a view run in a thread.
+        Scenario("quart-4mb", "quart", "/4mb", "h2load", 16, FRAMEWORK_SERVERS, "Quart view returning a 4 MB str",
+                 4 * 1000 * 1000),
+        Scenario("django-4mb", "django", "/4mb", "h2load", 16, FRAMEWORK_SERVERS,
+                 "Django (ASGI) sync view returning a 4 MB HttpResponse", 4 * 1000 * 1000),
+        Scenario("django-wsgi-4mb", "django-wsgi", "/4mb", "h2load", 16, ["uring_granian", "granian"],
+                 "Django (WSGI) sync view returning a 4 MB HttpResponse", 4 * 1000 * 1000),
         Scenario("wsgi-hello", "wsgi", "/", "wrk", 64, WSGI_SERVERS, "WSGI hello world", HELLO_LENGTH),
         Scenario("sweep", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello over 1..1024 connections",
                  HELLO_LENGTH, sweep=SWEEP_CONNECTIONS),
@@ -78,3 +87,8 @@ SCENARIOS = {
 
 SOAK = Scenario("soak", "soak", "/4mb", "h2load", 16, ["uring_granian", "granian", "uvicorn", "granian-1.7"],
                 "Quart app returning a 4 MB string, RSS sampled every second", 4 * 1000 * 1000)
+# `perf/bench soak --app django`: the seed's Django case (issue 14), 4 keep-alive clients as in its report.
+SOAK_DJANGO = Scenario("soak-django", "soak-django", "/4mb", "h2load", 4, ["uring_granian", "granian", "uvicorn"],
+                       "Django (ASGI) view returning a 4 MB HttpResponse, RSS sampled every second",
+                       4 * 1000 * 1000)
+SOAKS = {"quart": SOAK, "django": SOAK_DJANGO}

@@ -1,5 +1,7 @@
 #include "asgi_exchange.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,8 +20,16 @@ namespace bridge {
 
 namespace {
 
-/// Bytes of posted but unsent response body above which send() makes the app wait for on_sent.
-constexpr std::size_t send_high_water_bytes = 1024 * 1024;
+// Send backpressure bounds what the engine holds for one response, not how fast a body the app already has in
+// hand may go: a send() waits only when the bytes still queued *before* its message are above the high-water
+// mark, so a 4 MB body sent as one message (Quart) never waits for its own bytes to drain (issue 14), and the
+// engine holds at most the mark plus one message, memory the app allocated anyway (large bytes are lent, not
+// copied). A waiting send() resolves once the queue ahead of it is down to the low-water mark, before it runs
+// dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing; the marks that report progress go on
+// one part per mark_interval bytes and on every part that makes its sender wait.
+constexpr std::uint64_t send_high_water_bytes = 1024 * 1024;
+constexpr std::uint64_t send_low_water_bytes = send_high_water_bytes / 2;
+constexpr std::uint64_t send_mark_interval_bytes = send_high_water_bytes / 4;
 
 py::object steal_or_throw(PyObject *object) {
     if (object == nullptr) throw py::error_already_set();
@@ -166,9 +176,15 @@ py::object AsgiExchange::send(py::handle message) {
             held_head_.reset();
         }
         part.end = more == 0;
-        unsent_bytes_ += size;
-        const bool must_wait = !part.end && unsent_bytes_ > send_high_water_bytes;
-        part.notify_sent = must_wait;
+        const std::uint64_t queued_before = posted_bytes_ - sent_bytes_;
+        posted_bytes_ += size;
+        const bool must_wait = !part.end && queued_before > send_high_water_bytes;
+        if (!part.end && (must_wait || posted_bytes_ - last_mark_ >= send_mark_interval_bytes)) {
+            part.notify_sent = true;
+            marks_.push_back(posted_bytes_);
+            last_mark_ = posted_bytes_;
+        }
+        if (must_wait) wake_at_ = posted_bytes_ - size - std::min(queued_before, send_low_water_bytes);
         post(std::move(part));
         if (!more) {
             response_completed();
@@ -230,12 +246,27 @@ void AsgiExchange::response_completed() {
     response_ = Response::complete;
     release_body_gate();
     body_chunks_.clear();
-    // ASGI: receive() after the response is sent reports http.disconnect (a waiting one is woken with it).
+    // ASGI: receive() called after the response is sent reports http.disconnect. One already waiting is not
+    // woken here: Django's listen_for_disconnect() would then raise RequestAborted into a task its handler
+    // keeps, and that exception's traceback makes a cycle through the handler's frame, so every request's
+    // response (4 MB in the seed's case) waited for the cyclic collector (issue 14). Left waiting, the
+    // listener is cancelled by the framework once its response task ends (Django, Quart, Starlette); one the
+    // app never cancels is woken when the app returns, or when the connection takes its next request.
+    if (receive_future_ && !future_done(receive_future_)) server_->note_lingering_receive(id_);
+}
+
+void AsgiExchange::end_lingering_receive() {
     if (receive_future_) resolve_receive(disconnect_message());
 }
 
 void AsgiExchange::on_sent() {
-    unsent_bytes_ = 0;
+    if (marks_head_ == marks_.size()) return;  // every on_sent answers a mark; nothing to advance
+    sent_bytes_ = marks_[marks_head_++];
+    if (marks_head_ == marks_.size()) {
+        marks_.clear();
+        marks_head_ = 0;
+    }
+    if (sent_bytes_ < wake_at_) return;
     if (py::object future = take_waiting_future(send_future_)) {
         steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, Py_None));
     }

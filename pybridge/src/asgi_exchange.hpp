@@ -46,6 +46,8 @@ class AsgiExchange {
     void on_body(std::string &&data, bool last);
     void on_abort();
     void on_sent();
+    /// The connection moved on (its next request arrived): a receive() still waiting gets http.disconnect.
+    void end_lingering_receive();
     void set_task(pybind11::object task);
     pybind11::handle task() const noexcept { return task_; }
     bool disconnected() const noexcept { return disconnected_; }
@@ -83,7 +85,14 @@ class AsgiExchange {
 
     Response response_ = Response::awaiting_start;
     std::optional<engine::ResponseHead> held_head_;  ///< http.response.start, sent with the first body
-    std::size_t unsent_bytes_ = 0;   ///< posted since the last on_sent (backpressure)
+    // Send backpressure, as a window over the body bytes posted so far: some parts carry a notify_sent mark,
+    // and each on_sent (they come in posting order) tells that the bytes up to the oldest mark have left.
+    std::uint64_t posted_bytes_ = 0;   ///< body bytes handed to the engine
+    std::uint64_t sent_bytes_ = 0;     ///< of those, bytes known to be with the kernel
+    std::uint64_t last_mark_ = 0;      ///< posted_bytes_ at the newest mark
+    std::uint64_t wake_at_ = 0;        ///< a waiting send() resolves once sent_bytes_ reaches this
+    std::vector<std::uint64_t> marks_; ///< posted_bytes_ at each mark not yet reported, oldest at marks_head_
+    std::size_t marks_head_ = 0;
 
     bool disconnected_ = false;
     bool finished_ = false;

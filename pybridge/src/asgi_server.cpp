@@ -133,6 +133,7 @@ void AsgiServer::drain(py::handle self) {
 
 void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
     const engine::Request &request = *event.request;
+    if (!lingering_receives_.empty()) end_lingering_receives(event.id);
     ScopeContext context{options_.root_path, root_path_str_, callables_.state};
     // Answered here without an app: the body (if any) has no reader, so the reactor must drop it unpaused.
     auto answer_without_app = [&](engine::ResponsePart &&response) {
@@ -163,6 +164,18 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
     }
     live_objects().registered.fetch_add(1);
     to_start.push_back(Waiting{event.id, std::move(scope)});
+}
+
+void AsgiServer::end_lingering_receives(engine::ExchangeId id) {
+    std::vector<engine::ExchangeId> ended;
+    std::erase_if(lingering_receives_, [&](const engine::ExchangeId &lingering) {
+        const bool same_slot = lingering.reactor == id.reactor && lingering.slot == id.slot;
+        if (same_slot) ended.push_back(lingering);
+        return same_slot || find(lingering) == nullptr;
+    });
+    for (const engine::ExchangeId &lingering : ended) {
+        if (AsgiExchange *exchange = find(lingering)) exchange->end_lingering_receive();
+    }
 }
 
 bool AsgiServer::may_start_more() const noexcept {
@@ -218,6 +231,7 @@ void AsgiServer::exchange_finished(engine::ExchangeId id) {
     py::object object = std::move(found->second.object);  // dropped after the table no longer names it
     exchanges_.erase(found);
     live_objects().registered.fetch_sub(1);
+    if (!lingering_receives_.empty()) std::erase(lingering_receives_, id);
     // A request held back by the backpressure limit starts from drain(), not from inside this task.
     if (!waiting_.empty()) queue_->wake_loop();
 }
@@ -301,6 +315,7 @@ int AsgiServer::traverse(visitproc visit, void *arg) const {
 
 void AsgiServer::clear() {
     waiting_.clear();
+    lingering_receives_.clear();
     std::unordered_map<engine::ExchangeId, Registered, ExchangeIdHash> exchanges;
     exchanges.swap(exchanges_);
     live_objects().registered.fetch_sub(static_cast<std::int64_t>(exchanges.size()));

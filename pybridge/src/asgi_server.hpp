@@ -78,6 +78,9 @@ class AsgiServer {
     pybind11::object create_future() const { return create_future_(); }
     /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
     void exchange_finished(engine::ExchangeId id);
+    /// The exchange's response is complete while a receive() of its app still waits: that receive gets
+    /// http.disconnect when the app returns, or at the latest when the connection takes its next request.
+    void note_lingering_receive(engine::ExchangeId id) { lingering_receives_.push_back(id); }
 
     // --- garbage collector support ---
     int traverse(visitproc visit, void *arg) const;
@@ -105,6 +108,8 @@ class AsgiServer {
     /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).
     void register_websocket(pybind11::handle self, DispatchEvent &event);
     bool may_start_more() const noexcept;
+    /// A new request on `id`'s connection slot: the exchanges before it there are over for good.
+    void end_lingering_receives(engine::ExchangeId id);
 
     LiveCount live_;
     engine::ServerConfig config_;
@@ -125,6 +130,9 @@ class AsgiServer {
     std::size_t running_ = 0;           ///< exchanges whose app has started and not finished
     std::deque<Waiting> waiting_;       ///< requests held back by the backpressure limit
     std::vector<DispatchEvent> events_; ///< drain()'s batch, kept to reuse its capacity
+    /// Completed exchanges whose app still waits in receive() (Django's disconnect listener): a short list,
+    /// ids only (no references), checked when a request arrives.
+    std::vector<engine::ExchangeId> lingering_receives_;
 };
 
 } // namespace bridge

@@ -171,6 +171,32 @@ async def sleep_forever(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await asyncio.sleep(3600)  # ignores the disconnect: only cancellation ends it
 
 
+# Larger than what the loopback socket buffers absorb, so the bytes leave only as fast as the client reads.
+BIG_MESSAGE = b"m" * (32 * 1024 * 1024)
+
+
+async def big_messages(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """?n=N: N messages of BIG_MESSAGE with more_body, then an empty final one; records each send's return."""
+    count = int(scope["query_string"].decode().partition("=")[2] or "1")
+    length = str(count * len(BIG_MESSAGE)).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", length)]})
+    for index in range(count):
+        await send({"type": "http.response.body", "body": BIG_MESSAGE, "more_body": True})
+        observed[f"big_message_{count}_{index}_sent"] = True
+    await send({"type": "http.response.body"})
+
+
+async def lingering_listener(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A disconnect listener still waiting when the response completes, awaited (never cancelled) after it."""
+    await read_body(receive)
+    listener = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)  # the listener is now waiting inside receive()
+    await respond(send, 200, {"ok": True})
+    await asyncio.sleep(0)
+    observed["listener_done_at_completion"] = listener.done()
+    observed["listener_message"] = (await listener)["type"]
+
+
 running = {"now": 0}
 
 
@@ -281,6 +307,8 @@ ROUTES = {
     "/state": state,
     "/tasks": tasks,
     "/wait-disconnect": wait_disconnect,
+    "/big-messages": big_messages,
+    "/lingering-listener": lingering_listener,
     "/stream-until-gone": stream_until_gone,
     "/observed": observations,
     "/concurrency": concurrency,

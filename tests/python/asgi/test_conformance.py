@@ -198,6 +198,62 @@ def test_disconnect_is_delivered_to_a_waiting_receive(conformance_server: Server
     assert observation(conformance_server, "disconnect") == "http.disconnect"
 
 
+def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """Head and Content-Length body of one response."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(1 << 20)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        chunk = sock.recv(1 << 20)
+        assert chunk, "connection closed mid-body"
+        body += chunk
+    return head, body
+
+
+def test_one_large_message_is_not_held_until_it_drains(conformance_server: ServerProcess) -> None:
+    # Quart's shape: the whole body in one message with more_body, then an empty one. Backpressure bounds what
+    # is queued before a message; it must not make the app wait for the client to read the message itself.
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /big-messages?n=1 HTTP/1.1\r\nHost: a\r\n\r\n")  # and read nothing yet
+    assert observation(conformance_server, "big_message_1_0_sent") is True
+    head, body = read_response(sock)
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 200") and len(body) == 32 * 1024 * 1024
+
+
+def test_send_waits_while_earlier_messages_are_unsent(conformance_server: ServerProcess) -> None:
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /big-messages?n=2 HTTP/1.1\r\nHost: a\r\n\r\n")  # and read nothing yet
+    assert observation(conformance_server, "big_message_2_0_sent") is True
+    # 32 MiB are queued ahead of the second message: its send() waits until the client has read them.
+    time.sleep(0.5)
+    assert observation(conformance_server, "big_message_2_1_sent", timeout=0) is None
+    head, body = read_response(sock)
+    sock.close()
+    assert len(body) == 64 * 1024 * 1024
+    assert observation(conformance_server, "big_message_2_1_sent") is True
+
+
+def test_waiting_receive_outlives_the_response_until_the_next_request(conformance_server: ServerProcess) -> None:
+    # Django's disconnect listener waits in receive() while the response goes out and is cancelled after it.
+    # Waking it with http.disconnect at completion made it raise into a task Django keeps, a reference cycle
+    # holding each response until the cyclic collector ran (issue 14). A listener the app never cancels
+    # learns of the end when the connection takes its next request (or the app returns).
+    sock = socket.create_connection(("127.0.0.1", conformance_server.port))
+    sock.sendall(b"GET /lingering-listener HTTP/1.1\r\nHost: a\r\n\r\n")
+    head, _ = read_response(sock)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert observation(conformance_server, "listener_done_at_completion") is False
+    assert observation(conformance_server, "listener_message", timeout=0) is None
+    sock.sendall(b"GET /observed HTTP/1.1\r\nHost: a\r\n\r\n")
+    read_response(sock)
+    sock.close()
+    assert observation(conformance_server, "listener_message") == "http.disconnect"
+
+
 def test_send_after_disconnect_raises_client_disconnected(conformance_server: ServerProcess) -> None:
     sock = socket.create_connection(("127.0.0.1", conformance_server.port))
     sock.sendall(b"GET /stream-until-gone HTTP/1.1\r\nHost: a\r\n\r\n")

@@ -40,11 +40,17 @@ async def big(request: HttpRequest) -> HttpResponse:
     return HttpResponse(FOUR_MB)
 
 
+def big_sync(request: HttpRequest) -> HttpResponse:
+    """The seed's view: sync, so Django's ASGI handler runs it in an asgiref thread."""
+    return HttpResponse(FOUR_MB)
+
+
 urlpatterns = [
     path("", hello),
     path("json/<str:name>", json_view),
     path("upload", upload),
     path("big", big),
+    path("big-sync", big_sync),
 ]
 
 application = get_asgi_application()
