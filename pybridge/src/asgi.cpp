@@ -76,6 +76,11 @@ void register_asgi(py::module_ &m) {
         .def("wait", &AsgiServer::wait, "Block (without the GIL) until the reactors have exited.")
         .def("drain", [](py::handle self) { py::cast<AsgiServer &>(self).drain(self); },
              "The loop's reader callback on wake_fd.")
+        .def("_end_lingering_receive",
+             [](AsgiServer &server, std::uint32_t reactor, std::uint32_t slot, std::uint32_t generation) {
+                 server.end_lingering_receive(engine::ExchangeId{reactor, slot, generation});
+             },
+             "Timer callback: the grace after the connection's next request is over.")
         .def("close", &AsgiServer::close, "After wait(): end what is left and drop every reference.")
         .def("running_tasks", &AsgiServer::running_tasks, "Tasks of the requests still running.")
         .def("stats", &AsgiServer::stats, "The engine's counters, one dict per reactor ([] before start).")

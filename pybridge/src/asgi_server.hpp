@@ -79,8 +79,11 @@ class AsgiServer {
     /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
     void exchange_finished(engine::ExchangeId id);
     /// The exchange's response is complete while a receive() of its app still waits: that receive gets
-    /// http.disconnect when the app returns, or at the latest when the connection takes its next request.
+    /// http.disconnect when the app returns, or at the latest a grace period after the connection takes its
+    /// next request.
     void note_lingering_receive(engine::ExchangeId id) { lingering_receives_.push_back(id); }
+    /// The grace after the next request is over: a receive() still waiting on `id` gets http.disconnect.
+    void end_lingering_receive(engine::ExchangeId id);
 
     // --- garbage collector support ---
     int traverse(visitproc visit, void *arg) const;
@@ -108,8 +111,9 @@ class AsgiServer {
     /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).
     void register_websocket(pybind11::handle self, DispatchEvent &event);
     bool may_start_more() const noexcept;
-    /// A new request on `id`'s connection slot: the exchanges before it there are over for good.
-    void end_lingering_receives(engine::ExchangeId id);
+    /// A new request on `id`'s connection slot: the exchanges before it there are over for good, and their
+    /// waiting receive()s get http.disconnect after a grace (see lingering_receive_grace_seconds).
+    void end_lingering_receives(pybind11::handle self, engine::ExchangeId id);
 
     LiveCount live_;
     engine::ServerConfig config_;

@@ -197,6 +197,32 @@ async def lingering_listener(scope: dict[str, Any], receive: Any, send: Any) -> 
     observed["listener_message"] = (await listener)["type"]
 
 
+next_request_arrived = asyncio.Event()
+
+
+async def cancelled_listener(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Django's pattern: the listener still waits when the response completes and is cancelled by the app,
+    here only once the connection's next request has reached the app (the race a keep-alive client makes)."""
+    await read_body(receive)
+    next_request_arrived.clear()
+    listener = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)
+    await respond(send, 200, {"ok": True})
+    await next_request_arrived.wait()
+    observed["cancelled_listener_woken_first"] = listener.done()
+    listener.cancel()
+    try:
+        await listener
+        observed["cancelled_listener_outcome"] = "message"
+    except asyncio.CancelledError:
+        observed["cancelled_listener_outcome"] = "cancelled"
+
+
+async def next_request(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    next_request_arrived.set()
+    await respond(send, 200, {"ok": True})
+
+
 running = {"now": 0}
 
 
@@ -309,6 +335,8 @@ ROUTES = {
     "/wait-disconnect": wait_disconnect,
     "/big-messages": big_messages,
     "/lingering-listener": lingering_listener,
+    "/cancelled-listener": cancelled_listener,
+    "/next-request": next_request,
     "/stream-until-gone": stream_until_gone,
     "/observed": observations,
     "/concurrency": concurrency,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 from pathlib import Path
 
@@ -132,12 +131,6 @@ def run_clients(port: int, path: str, requests_each: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    sys.version_info >= (3, 12),
-    reason="issue 14, open: on 3.12 and 3.13 this Django ASGI case frees its 4 MB responses only when the cyclic GC "
-    "runs (RSS saw-tooths 125-215 MiB in CI on 2026-12-01), so the bound holds on 3.11 only so far",
-    strict=False,
-)
 def test_django_steady_rss_with_concurrent_clients() -> None:
     server = ServerProcess("django_big:app", HERE, env={"PYTHONPATH": FRAMEWORK_APPS}).start()
     samples: list[int] = []
