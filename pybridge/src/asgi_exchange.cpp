@@ -20,17 +20,6 @@ namespace bridge {
 
 namespace {
 
-// Send backpressure bounds what the engine holds for one response, not how fast a body the app already has in
-// hand may go: a send() waits only when the bytes still queued *before* its message are above the high-water
-// mark, so a 4 MB body sent as one message (Quart) never waits for its own bytes to drain (issue 14), and the
-// engine holds at most the mark plus one message, memory the app allocated anyway (large bytes are lent, not
-// copied). A waiting send() resolves once the queue ahead of it is down to the low-water mark, before it runs
-// dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing; the marks that report progress go on
-// one part per mark_interval bytes and on every part that makes its sender wait.
-constexpr std::uint64_t send_high_water_bytes = 1024 * 1024;
-constexpr std::uint64_t send_low_water_bytes = send_high_water_bytes / 2;
-constexpr std::uint64_t send_mark_interval_bytes = send_high_water_bytes / 4;
-
 py::object steal_or_throw(PyObject *object) {
     if (object == nullptr) throw py::error_already_set();
     return py::reinterpret_steal<py::object>(object);
@@ -176,22 +165,15 @@ py::object AsgiExchange::send(py::handle message) {
             held_head_.reset();
         }
         part.end = more == 0;
-        const std::uint64_t queued_before = posted_bytes_ - sent_bytes_;
-        posted_bytes_ += size;
-        const bool must_wait = !part.end && queued_before > send_high_water_bytes;
-        if (!part.end && (must_wait || posted_bytes_ - last_mark_ >= send_mark_interval_bytes)) {
-            part.notify_sent = true;
-            marks_.push_back(posted_bytes_);
-            last_mark_ = posted_bytes_;
-        }
-        if (must_wait) wake_at_ = posted_bytes_ - size - std::min(queued_before, send_low_water_bytes);
+        const SendWindow::Decision window = send_window_.on_post(size, part.end);
+        part.notify_sent = window.notify_sent;
         post(std::move(part));
         if (!more) {
             response_completed();
             return py::reinterpret_borrow<py::object>(ready_none());
         }
         response_ = Response::streaming;
-        if (!must_wait) return py::reinterpret_borrow<py::object>(ready_none());
+        if (!window.must_wait) return py::reinterpret_borrow<py::object>(ready_none());
         drop_future(send_future_);
         send_future_ = new_future();
         return send_future_;
@@ -260,13 +242,7 @@ void AsgiExchange::end_lingering_receive() {
 }
 
 void AsgiExchange::on_sent() {
-    if (marks_head_ == marks_.size()) return;  // every on_sent answers a mark; nothing to advance
-    sent_bytes_ = marks_[marks_head_++];
-    if (marks_head_ == marks_.size()) {
-        marks_.clear();
-        marks_head_ = 0;
-    }
-    if (sent_bytes_ < wake_at_) return;
+    if (!send_window_.on_sent()) return;
     if (py::object future = take_waiting_future(send_future_)) {
         steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, Py_None));
     }

@@ -17,6 +17,7 @@
 #include "engine/handler.hpp"
 #include "engine/response.hpp"
 #include "live_objects.hpp"
+#include "send_window.hpp"
 
 namespace bridge {
 
@@ -85,14 +86,9 @@ class AsgiExchange {
 
     Response response_ = Response::awaiting_start;
     std::optional<engine::ResponseHead> held_head_;  ///< http.response.start, sent with the first body
-    // Send backpressure, as a window over the body bytes posted so far: some parts carry a notify_sent mark,
-    // and each on_sent (they come in posting order) tells that the bytes up to the oldest mark have left.
-    std::uint64_t posted_bytes_ = 0;   ///< body bytes handed to the engine
-    std::uint64_t sent_bytes_ = 0;     ///< of those, bytes known to be with the kernel
-    std::uint64_t last_mark_ = 0;      ///< posted_bytes_ at the newest mark
-    std::uint64_t wake_at_ = 0;        ///< a waiting send() resolves once sent_bytes_ reaches this
-    std::vector<std::uint64_t> marks_; ///< posted_bytes_ at each mark not yet reported, oldest at marks_head_
-    std::size_t marks_head_ = 0;
+    /// Send backpressure (send_window.hpp). A waiting send() resumes at half the high-water mark, before the
+    /// queue runs dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing: waking a future is cheap.
+    SendWindow send_window_{SendWindow::high_water_bytes / 2};
 
     bool disconnected_ = false;
     bool finished_ = false;

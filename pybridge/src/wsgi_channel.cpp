@@ -1,8 +1,5 @@
 #include "wsgi_channel.hpp"
 
-#include <algorithm>
-#include <chrono>
-
 #include <pybind11/pybind11.h>
 
 #include "errors.hpp"
@@ -37,12 +34,12 @@ void WsgiChannel::mark_aborted() {
 }
 
 void WsgiChannel::mark_sent() {
+    bool go_on;
     {
         std::lock_guard lock(mutex_);
-        // on_sent comes for the part posted with notify_sent, and parts go out in order: everything is sent.
-        unsent_bytes_ = 0;
+        go_on = send_window_.on_sent();
     }
-    changed_.notify_one();
+    if (go_on) changed_.notify_one();
 }
 
 // --- WSGI thread ---------------------------------------------------------------------------------------------
@@ -110,31 +107,13 @@ bool WsgiChannel::send(engine::ResponsePart &&part, std::size_t body_bytes) {
         server_->post(id_, std::move(part));  // dropped by the engine, which releases what the part holds
         return false;
     }
-    unsent_bytes_ += body_bytes;
-    const bool must_wait = !part.end && unsent_bytes_ > wsgi_send_high_water_bytes;
-    part.notify_sent = must_wait;
+    const SendWindow::Decision window = send_window_.on_post(body_bytes, part.end);
+    part.notify_sent = window.notify_sent;
     lock.unlock();
     server_->post(id_, std::move(part));
-    if (!must_wait) return true;
+    if (!window.must_wait) return true;
     lock.lock();
-    const auto caught_up = [this] { return unsent_bytes_ == 0 || aborted_; };
-    if (!caught_up()) {
-        lock.unlock();
-        py::gil_scoped_release unlocked;
-        lock.lock();
-        // Workaround for pybridge/ENGINE_REQUESTS.md #3: the engine delivers on_sent after its batch has ended,
-        // so the wake for it waits for the reactor's next batch, which never comes when this response was its
-        // only work. An empty part (a no-op for the connection) makes that batch happen. Once the engine (or
-        // the bridge handler) wakes at once, the first wait succeeds and nothing is posted.
-        auto patience = std::chrono::milliseconds(2);
-        while (!changed_.wait_for(lock, patience, caught_up)) {
-            lock.unlock();
-            server_->post(id_, engine::ResponsePart{});
-            lock.lock();
-            patience = std::min(patience * 2, std::chrono::milliseconds(100));
-        }
-        lock.unlock();
-    }
+    wait_until(lock, [this] { return send_window_.may_go_on() || aborted_; });
     if (!lock.owns_lock()) lock.lock();
     return !aborted_;
 }

@@ -15,14 +15,11 @@
 #include "body_gate.hpp"
 #include "engine/handler.hpp"
 #include "live_objects.hpp"
+#include "send_window.hpp"
 
 namespace bridge {
 
 class WsgiServer;
-
-/// A send larger than this much unsent output (bytes posted, not yet handed to the kernel) blocks the
-/// producing thread, GIL released, until the client has taken it: memory per slow client stays bounded.
-inline constexpr std::size_t wsgi_send_high_water_bytes = 1024 * 1024;
 
 class WsgiChannel {
   public:
@@ -40,7 +37,8 @@ class WsgiChannel {
     /// first '\n' when `until_newline`. Returns false once the body is complete and drained (end of input).
     /// Raises ClientDisconnected (pybind11::error_already_set) when the client left before its body ended.
     bool read_some(std::string &out, std::size_t limit, bool until_newline);
-    /// Posts a response part; past the high-water mark of unsent bytes, waits until the client caught up.
+    /// Posts a response part; with more than SendWindow's high-water mark queued ahead of it, waits (GIL
+    /// released) until the client has taken the queue down to the low-water mark.
     /// Returns false (the part dropped) once the client is gone.
     bool send(engine::ResponsePart &&part, std::size_t body_bytes);
     /// The request is over (the app's iterable closed): later calls on wsgi.input/write() raise, the rest of
@@ -69,7 +67,10 @@ class WsgiChannel {
     bool body_complete_;
     bool aborted_ = false;
     bool finished_ = false;
-    std::size_t unsent_bytes_ = 0;    ///< posted since the last on_sent notification
+    /// Send backpressure (send_window.hpp). A blocked app thread resumes only once the queue ahead of it is empty: each wake is a thread switch and the GIL, and resuming at half the mark woke it about every
+    /// 256 KiB (a 64 x 64 KiB body took about twice as long, measured on a busy machine); what was handed over
+    /// still sits in the kernel's socket buffer, so the connection does not go idle meanwhile.
+    SendWindow send_window_{0};
 };
 
 } // namespace bridge
