@@ -3,9 +3,9 @@
 Why re-exec (`python -m uring_granian` with the settings in an environment variable) rather than fork: the engine
 and the app's event loop must start in a fresh interpreter (no inherited rings, threads or loop), and a plain child
 process keeps signals simple: each worker gets its own process group, so a terminal's Ctrl-C reaches only the
-supervisor, which forwards exactly one SIGINT. Each worker binds the address itself (the engine sets SO_REUSEPORT);
-the supervisor checks once, before the first worker, that no other server listens there (the workers cannot: their
-siblings do).
+supervisor, which forwards exactly one SIGINT. The supervisor binds the address once (after checking that no other
+server listens there) and every worker accepts from that one inherited socket (see _bind_shared_socket): a worker
+that stops leaves the connections queued on it to the others.
 
 Lifecycle:
 - start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
@@ -14,7 +14,8 @@ Lifecycle:
 - SIGINT/SIGTERM: forwarded to every worker (they finish in-flight requests and run lifespan shutdown); after
   graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
-  gracefully, so there are always N workers accepting. --workers-lifetime (a worker too old), --workers-max-rss
+  gracefully, so there are always N workers accepting. The old one stops accepting, answers each request still
+  arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. --workers-lifetime (a worker too old), --workers-max-rss
   (VmRSS sampled every second above the limit) and --reload (a source file changed, reloader.py) replace workers
   the same way, one at a time.
 - --metrics: workers write snapshots to a private directory; metrics.py serves them with what the supervisor knows.
@@ -107,7 +108,7 @@ class Supervisor:
         self._stop_signal: int | None = None
         self._reload_requested = False
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
-        self._shared_socket: socket.socket | None = None  # a Unix socket bound here once, inherited by every worker
+        self._shared_socket: socket.socket | None = None  # the listening socket bound here once, inherited by every worker
         self._worker_config = config
         self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, reload, signal
         self._respawns: list[tuple[float, int]] = []  # (due time, slot) of workers that died, waiting to return
@@ -158,10 +159,9 @@ class Supervisor:
 
     # --- starting --------------------------------------------------------------------------------------------------
     def _check_port(self) -> None:
-        """TCP: fail here, once, when another server already listens on the port. Each worker binds it with
-        SO_REUSEPORT and skips the engine's own check (its siblings, and in a rolling restart the worker it replaces,
-        listen there already), so without this a second server would start and silently take part of the
-        connections. The engine's check, with its one-line error."""
+        """TCP: fail here, once, when another server already listens on the port, with the engine's one-line error
+        (the bind in _bind_tcp would fail too, but the engine's check is the one wording for every mode). The
+        workers skip the check: they adopt the socket bound here."""
         if self.config.uds is not None or self.config.fd is not None:
             return
         from . import _native
@@ -170,14 +170,25 @@ class Supervisor:
         _native.ensure_port_free(EngineSettings.from_config(self.config))
 
     def _bind_shared_socket(self) -> None:
-        """--uds with several workers: bind here once and let every worker inherit the socket.
+        """Bind the address here once and let every worker inherit the one listening socket.
 
-        Unlike TCP (SO_REUSEPORT), a Unix socket path can be bound by one socket only; a worker binding it itself
-        would unlink its sibling's socket. Inheriting one listening socket also survives rolling restarts intact.
+        Why one socket rather than a SO_REUSEPORT socket per worker: the kernel queues each new connection on one
+        socket of a SO_REUSEPORT group, and closing that socket resets what is queued on it, so a worker stopping
+        in a rolling restart (SIGHUP, --workers-lifetime, --workers-max-rss, --reload) reset the connections that
+        had just reached it. A shared socket's queue belongs to every worker: a draining worker stops accepting
+        and the others take what is queued. (The alternative, net.ipv4.tcp_migrate_req=1, moves a closing
+        socket's queue to its siblings, but it is a host-wide sysctl that needs root; perf/results/ has both
+        measured.) A Unix socket path can be bound by one socket only anyway.
         """
-        if self.config.uds is None or self.config.fd is not None:
+        if self.config.fd is not None:
             return
-        path = self.config.uds
+        if self.config.uds is not None:
+            self._shared_socket = self._bind_unix(self.config.uds)
+        else:
+            self._shared_socket = self._bind_tcp()
+        self._worker_config = self.config.replace(fd=self._shared_socket.fileno())
+
+    def _bind_unix(self, path: str) -> socket.socket:
         _remove_stale_unix_socket(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -188,13 +199,37 @@ class Supervisor:
         except OSError as exc:
             sock.close()
             raise _startup_error(f"cannot listen on unix:{path}: {exc.strerror}") from exc
-        self._shared_socket = sock
-        self._worker_config = self.config.replace(fd=sock.fileno())
+        return sock
+
+    def _bind_tcp(self) -> socket.socket:
+        """As the engine binds (first getaddrinfo answer, SO_REUSEADDR, TCP_NODELAY inherited by accepted
+        sockets), without SO_REUSEPORT: the port was checked free, and nothing else is meant to join it."""
+        where = self.config.bind_description
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self.config.host or None, self.config.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+            )[0]
+        except socket.gaierror as exc:
+            raise _startup_error(f'cannot resolve host "{self.config.host}": {exc.strerror}') from exc
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind(address)
+            sock.listen(self.config.backlog)
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise _startup_error(f"address {where} is already in use") from exc
+            raise _startup_error(f"cannot listen on {where}: {exc.strerror}") from exc
+        return sock
 
     def _close_shared_socket(self) -> None:
-        if self._shared_socket is not None and self.config.uds is not None:
-            self._shared_socket.close()
-            self._shared_socket = None
+        if self._shared_socket is None:
+            return
+        self._shared_socket.close()
+        self._shared_socket = None
+        if self.config.uds is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.uds)
 
