@@ -163,6 +163,8 @@ std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config
         for (int fd : config.inherited_fds) {
             const ListenSocket shared = adopt_inherited(fd);
             for (auto &list : sockets) list.push_back(shared);
+            // A TCP socket a supervisor bound for its workers: report its port like our own (log lines, tests).
+            if (bound_port == 0 && !shared.is_unix) bound_port = local_port(fd);
         }
         return sockets;
     }

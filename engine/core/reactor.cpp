@@ -2,11 +2,14 @@
 
 #include "engine/log.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -123,10 +126,6 @@ void Reactor::update_clock() noexcept { now_ms_ = monotonic_ms(); }
 Stream *Reactor::accept_stream(std::uint32_t listener, int fd) {
     accept_pause_logged_ = false;
     std::uint32_t slot = 0;
-    if (draining_) {
-        ::close(fd);
-        return nullptr;
-    }
     if (!free_slots_.empty()) {
         slot = free_slots_.back();
         free_slots_.pop_back();
@@ -145,6 +144,10 @@ Stream *Reactor::accept_stream(std::uint32_t listener, int fd) {
     accepted_.fetch_add(1, std::memory_order_relaxed);
     open_.fetch_add(1, std::memory_order_relaxed);
     backend_->start_reading(stream);
+    // Accepted after the drain began (a completion already on its way, or the queue taken in begin_drain): the
+    // client connected while we listened, so it is served like the open connections (one answer, Connection:
+    // close) rather than closed unanswered.
+    if (draining_) stream.begin_drain();
     return &stream;
 }
 
@@ -294,6 +297,33 @@ void Reactor::begin_drain() {
     backend_->stop_accepting();
     for (auto &slot : slots_)
         if (slot && slot->has(STREAM_F_IN_USE) && !slot->has(STREAM_F_TEARDOWN)) slot->begin_drain();
+    close_own_listeners();
+}
+
+void Reactor::close_own_listeners() {
+    // This reactor's own SO_REUSEPORT socket: the kernel queued connections on it that nobody else will take, and
+    // closing it resets them. They are accepted and served first; the close then makes new connections refused at
+    // once (the client can go elsewhere) instead of queued until the drain ends and reset then. A shared socket
+    // (inherited from the supervisor, Unix) stays: its queue belongs to every worker and the others go on serving
+    // it, which is what makes a rolling restart lose nothing.
+    for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
+        ListenSocket &socket = listeners_[i];
+        if (socket.shared || socket.fd < 0) continue;
+        if (const int flags = ::fcntl(socket.fd, F_GETFL); flags >= 0 && !(flags & O_NONBLOCK))
+            ::fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK);  // accept4 below must stop at an empty queue
+        for (;;) {
+            const int fd = ::accept4(socket.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED) continue;
+                break;  // empty (EAGAIN), or out of descriptors: what is left is reset by the close
+            }
+            accept_stream(i, fd);
+        }
+        // io_uring: the cancelled accept holds its own reference until the cancel completes; epoll: the socket
+        // left the interest list in stop_accepting.
+        if (socket.owned) ::close(socket.fd);
+        socket.fd = -1;
+    }
 }
 
 } // namespace engine::core

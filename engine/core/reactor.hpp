@@ -88,6 +88,8 @@ class Reactor final : public StreamHost {
     void issue_output(Stream &stream);
     void flush_output();
     void begin_drain();
+    /// Draining: accepts what the kernel queued on this reactor's own (not shared) sockets, then closes them.
+    void close_own_listeners();
     void run_timers();
     void deliver_sent_notifications();
     void take_sent(std::vector<ExchangeId> &sent);

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace engine::http {
@@ -23,6 +24,13 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 // How long a closing connection keeps reading (and discarding) after its last response, so
 // the client sees that response instead of a reset caused by unread input (lingering close).
 constexpr std::uint64_t lingering_ms = 2'000;
+
+// How long a draining server keeps an idle keep-alive connection open, reading. A client may have sent its next
+// request just before the drain began (it cannot know): that request is on the wire for a round trip and is
+// answered with Connection: close if it arrives within the grace. One second covers any sane round trip, while
+// an idle browser connection delays the stop by that second at most; --graceful-timeout bounds it further.
+// Closing sooner is exactly the keep-alive close race that gives wrk read errors in a rolling restart.
+constexpr std::uint64_t drain_idle_grace_ms = 1'000;
 
 CannedError canned_for(ParseError error) noexcept {
     switch (error) {
@@ -137,6 +145,9 @@ void Connection::arm_timer(TimerKind kind) {
     case TimerKind::keep_alive_idle: delay_ms = static_cast<std::uint64_t>(timeouts.keep_alive_idle.count()); break;
     case TimerKind::lingering: delay_ms = lingering_ms; break;
     case TimerKind::shutdown: delay_ms = static_cast<std::uint64_t>(timeouts.graceful_shutdown.count()); break;
+    case TimerKind::drain_idle:
+        delay_ms = std::min<std::uint64_t>(drain_idle_grace_ms, static_cast<std::uint64_t>(timeouts.graceful_shutdown.count()));
+        break;
     case TimerKind::ws_keepalive:
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.ping_interval.count());
         break;
@@ -218,7 +229,8 @@ void Connection::process_input(std::string_view data) {
             if (!data.empty()) stash(data);
             break;
         }
-        if (input_state_ == InputState::head && timer_kind_ == TimerKind::keep_alive_idle && !data.empty())
+        if (input_state_ == InputState::head && !data.empty() &&
+            (timer_kind_ == TimerKind::keep_alive_idle || timer_kind_ == TimerKind::drain_idle))
             arm_timer(TimerKind::header_read);  // the first byte of the next request starts the head clock
         const RequestParser::Result result = parser_->feed(data, *this);
         data.remove_prefix(result.consumed);
@@ -408,6 +420,12 @@ void Connection::on_timeout() {
         host_.teardown(*this);
         return;
     case TimerKind::ws_keepalive: on_websocket_timeout(); return;
+    case TimerKind::drain_idle:
+        // No request came within the grace: half-close and linger like any closing connection, so bytes that
+        // arrive now are read and discarded rather than answered with a reset.
+        arm_timer(TimerKind::shutdown);  // bounds output still leaving for a slow reader
+        close_after_output();
+        return;
     case TimerKind::keep_alive_idle:
     case TimerKind::lingering:
     case TimerKind::shutdown:
@@ -426,15 +444,17 @@ void Connection::begin_drain() {
         begin_websocket_drain();
         return;
     }
-    const bool idle = !has(CONN_F_EXCHANGE_ACTIVE) && output.empty() && !has(CONN_F_SEND_IN_FLIGHT) &&
-                      !(parser_ && parser_->in_message()) && stash_.empty();
-    if (idle) {
-        host_.teardown(*this);
+    // Between requests (a keep-alive response may still be on its way out, pipelined requests may wait in the
+    // stash): keep reading, so a request arriving within the grace is answered, with Connection: close as
+    // server_keep_alive() sees draining(), and the connection closes after that response. Closing after the
+    // output instead would put a FIN under the request the client sends on reading that keep-alive response.
+    if (!has(CONN_F_CLOSE_AFTER_OUTPUT | CONN_F_EXCHANGE_ACTIVE) && !(parser_ && parser_->in_message())) {
+        arm_timer(TimerKind::drain_idle);
         return;
     }
+    // An exchange in progress (its head, if not written yet, says Connection: close), a request head arriving,
+    // or a connection already closing: bounded by the graceful timeout.
     arm_timer(TimerKind::shutdown);
-    // Heads written from now on say Connection: close (server_keep_alive() sees draining()).
-    if (!has(CONN_F_EXCHANGE_ACTIVE) && !(parser_ && parser_->in_message())) close_after_output();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,11 +574,13 @@ void Connection::finish_exchange() {
     output_state_ = OutputState::idle;
     input_state_ = InputState::head;
     parser_->next_message();
-    if (has(CONN_F_CLOSE_AFTER_OUTPUT) || !facts_.client_keep_alive || !server_keep_alive()) {
+    // Past CONN_F_CLOSE_AFTER_OUTPUT the head we wrote promised keep-alive; if the drain began since, the client
+    // may be sending its next request already: it gets the drain's grace, and that request a Connection: close.
+    if (has(CONN_F_CLOSE_AFTER_OUTPUT) || !facts_.client_keep_alive || !host_.config().keep_alive) {
         close_after_output();
         return;
     }
-    arm_timer(TimerKind::keep_alive_idle);
+    arm_timer(host_.draining() ? TimerKind::drain_idle : TimerKind::keep_alive_idle);
     if (has(CONN_F_IN_INPUT)) return;  // process_input() goes on with the next request
     resume_input();
     // After the FIN only the requests pipelined before it remain; once none is active, close.

@@ -65,6 +65,7 @@ enum class TimerKind : std::uint8_t {
     keep_alive_idle,
     lingering,
     shutdown,
+    drain_idle,    ///< draining: an idle keep-alive connection's last chance to send a request (drain_idle_grace)
     ws_keepalive,  ///< the session's next ping or ping timeout check
     ws_close,      ///< our close frame went out: the peer's must arrive before this fires
 };
@@ -95,7 +96,9 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     void on_timeout() override;
     /// The output queue made progress (or is empty): continue closing, resume pipelined input.
     void on_output_drained() override;
-    /// The server is stopping: close if idle, otherwise finish the current exchange and close.
+    /// The server is stopping: the current exchange finishes and its response says Connection: close; an idle
+    /// connection keeps reading for a short grace (drain_idle_grace) and answers a request arriving then the
+    /// same way, so a client that reused it just before the drain gets a response, not a closed socket.
     void begin_drain() override;
     /// A send or splice failed (client gone): abort the exchange and tear down.
     void on_send_error() override;

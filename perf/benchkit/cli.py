@@ -28,6 +28,10 @@ soak mode:
                                                 ({", ".join(SOAK.servers)}); plotted to soak-rss.png
   perf/bench soak --app django ...              the same with the Django ASGI app and 4 clients (issue 14)
 
+replace mode:
+  perf/bench replace [--mode sighup|lifetime] [--restarts 3] [--interval 8] [--servers ...]
+                                                wrk -c64 errors per worker replacement, 2 workers (issue 15)
+
 Results go to perf/results/raw/<UTC stamp>/ (git-ignored): one JSON per run, summary.json, summary.md, PNGs.
 """
 
@@ -297,6 +301,12 @@ def bench_main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["soak"]:
         return run_soak(soak_parser().parse_args(argv[1:]))
+    if argv[:1] == ["replace"]:
+        from .replacement import replace_parser, run_replace
+        options = replace_parser().parse_args(argv[1:])
+        _raise_file_limit()
+        _check_tools(["taskset", "wrk"])
+        return run_replace(options, _out_dir(options))
     options = bench_parser().parse_args(argv)
     if options.setup_peers:
         from .peers import setup_peers

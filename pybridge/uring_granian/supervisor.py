@@ -3,9 +3,9 @@
 Why re-exec (`python -m uring_granian` with the settings in an environment variable) rather than fork: the engine
 and the app's event loop must start in a fresh interpreter (no inherited rings, threads or loop), and a plain child
 process keeps signals simple: each worker gets its own process group, so a terminal's Ctrl-C reaches only the
-supervisor, which forwards exactly one SIGINT. Each worker binds the address itself (the engine sets SO_REUSEPORT);
-the supervisor checks once, before the first worker, that no other server listens there (the workers cannot: their
-siblings do).
+supervisor, which forwards exactly one SIGINT. The supervisor binds the address once (after checking that no other
+server listens there), one SO_REUSEPORT socket per worker slot, and each worker accepts from its slot's inherited
+socket (see _bind_shared_socket): a worker that stops leaves the connections queued there to its replacement.
 
 Lifecycle:
 - start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
@@ -14,7 +14,8 @@ Lifecycle:
 - SIGINT/SIGTERM: forwarded to every worker (they finish in-flight requests and run lifespan shutdown); after
   graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
-  gracefully, so there are always N workers accepting. --workers-lifetime (a worker too old), --workers-max-rss
+  gracefully, so there are always N workers accepting. The old one stops accepting, answers each request still
+  arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. --workers-lifetime (a worker too old), --workers-max-rss
   (VmRSS sampled every second above the limit) and --reload (a source file changed, reloader.py) replace workers
   the same way, one at a time.
 - --metrics: workers write snapshots to a private directory; metrics.py serves them with what the supervisor knows.
@@ -107,8 +108,8 @@ class Supervisor:
         self._stop_signal: int | None = None
         self._reload_requested = False
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
-        self._shared_socket: socket.socket | None = None  # a Unix socket bound here once, inherited by every worker
-        self._worker_config = config
+        # Listening sockets bound here once and inherited: one per worker slot (TCP) or one for all (Unix).
+        self._shared_sockets: list[socket.socket] = []
         self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, reload, signal
         self._respawns: list[tuple[float, int]] = []  # (due time, slot) of workers that died, waiting to return
         self._next_sample = 0.0
@@ -158,10 +159,9 @@ class Supervisor:
 
     # --- starting --------------------------------------------------------------------------------------------------
     def _check_port(self) -> None:
-        """TCP: fail here, once, when another server already listens on the port. Each worker binds it with
-        SO_REUSEPORT and skips the engine's own check (its siblings, and in a rolling restart the worker it replaces,
-        listen there already), so without this a second server would start and silently take part of the
-        connections. The engine's check, with its one-line error."""
+        """TCP: fail here, once, when another server already listens on the port: _bind_tcp sets SO_REUSEPORT, so
+        without this check it would join another server's SO_REUSEPORT listener and silently share its connections.
+        The engine's check, with its one-line error; the workers skip it (they adopt the sockets bound here)."""
         if self.config.uds is not None or self.config.fd is not None:
             return
         from . import _native
@@ -170,14 +170,34 @@ class Supervisor:
         _native.ensure_port_free(EngineSettings.from_config(self.config))
 
     def _bind_shared_socket(self) -> None:
-        """--uds with several workers: bind here once and let every worker inherit the socket.
+        """Bind the address here, once, and let the workers inherit the listening sockets.
 
-        Unlike TCP (SO_REUSEPORT), a Unix socket path can be bound by one socket only; a worker binding it itself
-        would unlink its sibling's socket. Inheriting one listening socket also survives rolling restarts intact.
+        TCP: one SO_REUSEPORT socket per worker slot (the kernel spreads new connections over them, as it would
+        over sockets the workers bound themselves), held here for the server's whole life. A worker and its
+        replacement accept from the same socket: the draining one stops accepting and what is queued stays for
+        the new one, where closing a worker's own socket would reset the connections queued on it. (The other
+        fix, net.ipv4.tcp_migrate_req=1, moves a closing socket's queue to its siblings, but it is a host-wide
+        sysctl that needs root; perf/results/ has both measured, and one socket shared by all workers, which
+        keeps the queue too, left the load on whichever worker woke first: 64 of 64 connections on one.)
+        Unix: one socket for all workers, since a path can be bound by one socket only.
         """
-        if self.config.uds is None or self.config.fd is not None:
+        if self.config.fd is not None:
             return
-        path = self.config.uds
+        if self.config.uds is not None:
+            self._shared_sockets = [self._bind_unix(self.config.uds)]
+        else:
+            self._shared_sockets = [self._bind_tcp() for _ in range(self._worker_count())]
+
+    def _listen_fd(self, index: int) -> int | None:
+        """The inherited listening socket of worker slot `index` (1..N), or None (--fd: the given one)."""
+        if not self._shared_sockets:
+            return None
+        return self._shared_sockets[(index - 1) % len(self._shared_sockets)].fileno()
+
+    def _worker_count(self) -> int:
+        return 1 if self.config.reload else self.config.workers
+
+    def _bind_unix(self, path: str) -> socket.socket:
         _remove_stale_unix_socket(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -188,21 +208,47 @@ class Supervisor:
         except OSError as exc:
             sock.close()
             raise _startup_error(f"cannot listen on unix:{path}: {exc.strerror}") from exc
-        self._shared_socket = sock
-        self._worker_config = self.config.replace(fd=sock.fileno())
+        return sock
+
+    def _bind_tcp(self) -> socket.socket:
+        """As the engine binds its own (first getaddrinfo answer, SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY inherited
+        by accepted sockets); _check_port made sure no other server listens there."""
+        where = self.config.bind_description
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self.config.host or None, self.config.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+            )[0]
+        except socket.gaierror as exc:
+            raise _startup_error(f'cannot resolve host "{self.config.host}": {exc.strerror}') from exc
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind(address)
+            sock.listen(self.config.backlog)
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise _startup_error(f"address {where} is already in use") from exc
+            raise _startup_error(f"cannot listen on {where}: {exc.strerror}") from exc
+        return sock
 
     def _close_shared_socket(self) -> None:
-        if self._shared_socket is not None and self.config.uds is not None:
-            self._shared_socket.close()
-            self._shared_socket = None
+        for sock in self._shared_sockets:
+            sock.close()
+        if self._shared_sockets and self.config.uds is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.uds)
+        self._shared_sockets = []
 
     def _spawn(self, index: int) -> Worker:
         ready_read, ready_write = os.pipe()
-        inherited = (ready_write,) if self._worker_config.fd is None else (ready_write, self._worker_config.fd)
+        listen_fd = self._listen_fd(index)
+        config = self.config if listen_fd is None else self.config.replace(fd=listen_fd)
+        inherited = (ready_write,) if config.fd is None else (ready_write, config.fd)
         payload = {
-            "config": self._worker_config.to_dict(),
+            "config": config.to_dict(),
             "sys_path": [p for p in sys.path if p],
             "ready_fd": ready_write,
             "index": index,
@@ -228,10 +274,9 @@ class Supervisor:
         return worker
 
     def _start_all(self) -> None:
-        count = self.config.workers
-        if self.config.reload and count > 1:
-            logger.warning("--reload runs one worker process; ignoring --workers %d", count)
-            count = 1
+        count = self._worker_count()
+        if count < self.config.workers:
+            logger.warning("--reload runs one worker process; ignoring --workers %d", self.config.workers)
         for index in range(1, count + 1):
             self._spawn(index)
         while self._stop_signal is None and not all(w.ready for w in self.workers):

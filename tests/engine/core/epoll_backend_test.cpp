@@ -224,9 +224,17 @@ TEST_CASE("epoll backend: a reactor set up on the test thread serves HTTP over a
         server.reactor->inbox().post(std::move(stop));
         pollfd ready{server.reactor->poll_fd(), POLLIN, 0};
         CHECK(::poll(&ready, 1, 1000) == 1);  // the inbox's eventfd is in the epoll set
+        CHECK(server.reactor->run_once(false));  // the drain begins; the idle connection stays open
+        // Idle: still read during the drain's grace, so a request sent now is answered, with Connection: close.
+        response.clear();
+        REQUIRE(::send(client, get_root.data(), get_root.size(), MSG_NOSIGNAL) > 0);
         bool eof = false;
-        CHECK(server.receive(client, response, SIZE_MAX, &eof));  // idle: closed at once
+        CHECK(server.receive(client, response, SIZE_MAX, &eof));
         CHECK(eof);
+        CHECK(response.find("\r\nConnection: close\r\n") != std::string::npos);
+        CHECK(response.ends_with("\r\n\r\nroot"));
+        ::shutdown(client, SHUT_WR);  // the client's close ends the lingering half-close, and with it the loop
+        CHECK(server.run_until([&] { return server.reactor->stats().connections_open == 0; }));
         CHECK_FALSE(server.reactor->run_once(false));
     }
     ::close(client);

@@ -328,6 +328,18 @@ TEST_CASE("connection: limits") {
     }
 }
 
+namespace {
+
+/// One request answered, then the server starts draining with the connection idle between requests.
+void drain_after_one_exchange(Client &client) {
+    REQUIRE(client.send(get_a));
+    client.wire();
+    client.host.draining_flag = true;
+    client.connection.begin_drain();
+}
+
+} // namespace
+
 TEST_CASE("connection: when keep-alive ends") {
     SUBCASE("Connection: close, and what was pipelined behind it is never dispatched") {
         Client client;
@@ -370,14 +382,42 @@ TEST_CASE("connection: when keep-alive ends") {
         CHECK(client.handler.exchanges.size() == 1);
         CHECK(client.connection.has(CONN_F_LINGERING));
     }
-    SUBCASE("the server drains: an idle connection closes at once") {
+    SUBCASE("the server drains: an idle connection keeps reading for the grace, then half-closes") {
         Client client;
-        REQUIRE(client.send(get_a));
-        client.wire();
-        client.host.draining_flag = true;
-        client.connection.begin_drain();
+        drain_after_one_exchange(client);
         client.host.pump();
-        CHECK(client.closed());
+        client.host.advance(999);
+        CHECK_FALSE(client.connection.has(CONN_F_LINGERING | engine::http::CONN_F_TEARDOWN));
+        client.host.advance(1);
+        CHECK(client.wire().empty());
+        CHECK(client.connection.has(CONN_F_LINGERING));  // FIN sent; what arrives now is read, not reset
+    }
+    SUBCASE("the server drains: a request arriving on an idle connection within the grace is answered") {
+        Client client;
+        drain_after_one_exchange(client);
+        client.host.advance(900);
+        REQUIRE(client.send(get_b));
+        CHECK(client.wire() == ok("/b", "Connection: close\r\n"));
+        CHECK(client.connection.has(CONN_F_LINGERING));
+    }
+    SUBCASE("the server drains: the idle grace is bounded by the graceful timeout") {
+        engine::ServerConfig config = test_config();
+        config.timeouts.graceful_shutdown = std::chrono::milliseconds(300);
+        Client client(config);
+        drain_after_one_exchange(client);
+        client.host.advance(299);
+        CHECK_FALSE(client.connection.has(CONN_F_LINGERING));
+        client.host.advance(1);
+        CHECK(client.connection.has(CONN_F_LINGERING));
+    }
+    SUBCASE("the server drains: a request head begun in the grace gets the header-read time") {
+        Client client;
+        drain_after_one_exchange(client);
+        client.host.advance(900);
+        REQUIRE(client.send("GET /b HTTP/1.1\r\n"));
+        client.host.advance(500);  // past the grace: the head is not cut
+        REQUIRE(client.send("Host: x\r\n\r\n"));
+        CHECK(client.wire() == ok("/b", "Connection: close\r\n"));
     }
     SUBCASE("the server drains: the exchange in progress finishes with Connection: close") {
         Client client(test_config(), false);

@@ -78,13 +78,18 @@ def test_a_strangers_listener_is_refused(tmp_path: Path, workers: int, reuse_por
         assert len(listeners) == 1 and listeners <= sockets_of(stranger)
 
 
-def test_two_workers_share_the_port_each_with_two_reactors(start_server: Callable[..., RunningServer]) -> None:
+def test_each_worker_accepts_from_its_slot_socket_held_by_the_supervisor(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    # The supervisor binds one SO_REUSEPORT socket per worker slot and keeps it: a replaced worker's queue stays
+    # for its replacement instead of being reset when the worker closes it. The two reactors of a worker share it.
     server = start_server("--workers", "2", "--threads", "2")
     workers = server.worker_pids()
     assert len(workers) == 2
-    listeners = listening_sockets(server.port)  # every worker listens once the supervisor says it is ready
-    assert len(listeners) == 4, listeners
-    for pid in workers:
-        assert len(listeners & sockets_of(pid)) == 2, pid
+    listeners = listening_sockets(server.port)
+    assert len(listeners) == 2, listeners
+    assert listeners <= sockets_of(server.process.pid)
+    held = [listeners & sockets_of(pid) for pid in workers]
+    assert all(len(sockets) == 1 for sockets in held) and held[0] != held[1], held
     assert pids_answering(server, workers) == workers
     assert server.stop() == 0
