@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import httpx
 from engine_wire import HttpReader, Response
+from target_requests import FORBIDDEN_TRAILERS
 
 SMUGGLED_GET = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
 CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -59,6 +60,8 @@ SMUGGLING_ATTEMPTS = {
     "host_with_space": HOST_WITH_SPACE,
     "host_not_ascii": HOST_NOT_ASCII,
     "host_plus_space": HOST_PLUS_SPACE,
+    # RFC 9110 6.5.1: framing, routing, authentication... fields as trailers.
+    **FORBIDDEN_TRAILERS,
 }
 # Attempts whose head is fine: they are refused in the body, after the request went to the application.
 REFUSED_AFTER_THE_HEAD = {
@@ -68,6 +71,7 @@ REFUSED_AFTER_THE_HEAD = {
     "trailers_ended_by_bare_lf",
     "trailer_fold",
     "trailers_starting_with_space",
+    *FORBIDDEN_TRAILERS,
 }
 
 
@@ -83,6 +87,18 @@ def assert_one_400_then_closed(reader: HttpReader) -> Response:
 def assert_refused_alone(sock: socket.socket, attempt: bytes) -> Response:
     """Writes `attempt` and SMUGGLED_GET in one go; exactly one response, a 400, comes back, then the close."""
     sock.sendall(attempt + SMUGGLED_GET)
+    return assert_one_400_then_closed(HttpReader(sock))
+
+
+def assert_refused_alone_byte_by_byte(sock: socket.socket, attempt: bytes) -> Response:
+    """Like assert_refused_alone, but `attempt` and SMUGGLED_GET go out one byte per segment, so the server sees every
+    split."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        for byte in attempt + SMUGGLED_GET:
+            sock.send(bytes([byte]))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused and closed before the last byte: the rest is not read any more
     return assert_one_400_then_closed(HttpReader(sock))
 
 
