@@ -446,7 +446,8 @@ bool ParserState::finish_head() noexcept {
     if (host_count > 1 || (req.http_minor == 1 && host_count == 0))
         return reject(ParseError::bad_request, host_count ? "more than one Host header" : "missing Host header");
     if (host_count == 1 && !is_valid_host(req.host)) return reject(ParseError::bad_request, "invalid Host header");
-    if (target.form != TargetForm::origin && !apply_target_form(target, host_count ? &req.headers[host_index] : nullptr))
+    if (target.form != TargetForm::origin &&
+        !apply_target_form(target, host_count ? &req.headers[host_index] : nullptr))
         return false;
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
@@ -509,7 +510,8 @@ bool ParserState::apply_target_form(const TargetParts &target, Header *host_head
 // (RFC 9112 3.2.3), else the request is malformed: 400. A well-formed one gets 405: the method is known, but the
 // resource it names (a tunnel to that authority) allows none, which the 405's empty Allow says (RFC 9110 10.2.1).
 bool ParserState::refuse_connect(TargetForm form) noexcept {
-    if (form != TargetForm::authority) return reject(ParseError::bad_request, "CONNECT without an authority-form target");
+    if (form != TargetForm::authority)
+        return reject(ParseError::bad_request, "CONNECT without an authority-form target");
     return reject(ParseError::method_not_allowed, "CONNECT: this server opens no tunnels");
 }
 

@@ -28,7 +28,8 @@ struct TargetParts {
 inline void split_path_and_query(std::string_view path_and_query, TargetParts &parts) noexcept {
     const std::size_t question_mark = path_and_query.find('?');
     parts.path = path_and_query.substr(0, question_mark);
-    parts.query = question_mark == std::string_view::npos ? std::string_view{} : path_and_query.substr(question_mark + 1);
+    parts.query =
+        question_mark == std::string_view::npos ? std::string_view{} : path_and_query.substr(question_mark + 1);
 }
 
 /// Splits `target` whatever its form (an origin-form one too, though the parser splits those itself). Returns

@@ -102,7 +102,8 @@ TEST_CASE("parser targets: absolute-form reads as origin-form + Host") {
         CHECK(m.body == "ok");
     }
     SUBCASE("then a pipelined origin-form request, with its own Host") {
-        const Outcome outcome = parse_stream(std::string(absolute_form_other_host) + "GET /next HTTP/1.1\r\nHost: y\r\n\r\n");
+        const Outcome outcome =
+            parse_stream(std::string(absolute_form_other_host) + "GET /next HTTP/1.1\r\nHost: y\r\n\r\n");
         REQUIRE(outcome.error == ParseError::none);
         REQUIRE(outcome.messages.size() == 2);
         CHECK(outcome.messages[0].request->host == "b.example");

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import httpx
 from engine_wire import HttpReader, Response
-from target_requests import FORBIDDEN_TRAILERS
 
 SMUGGLED_GET = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
 CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -37,6 +36,15 @@ HTTP10_TRANSFER_ENCODING = (
 HOST_WITH_SPACE = b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"
 HOST_NOT_ASCII = b"GET / HTTP/1.1\r\nHost: \x85\xb1a\r\n\r\n"
 HOST_PLUS_SPACE = b"GET / HTTP/1.1\r\nHost:+ 127.0.0.1\r\n\r\n"
+
+# Chunked uploads whose trailer section carries fields the body's sender must not send as trailers (RFC 9110 6.5.1).
+FORBIDDEN_TRAILERS = {
+    "trailer_content_length": CHUNKED_HEAD + b"0\r\nContent-Length: 37\r\n\r\n",
+    "trailer_transfer_encoding": CHUNKED_HEAD + b"0\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "trailer_host": CHUNKED_HEAD + b"2\r\nok\r\n0\r\nHost: evil.example\r\n\r\n",
+    "trailer_authorization_after_allowed": CHUNKED_HEAD + b"0\r\nX-A: 1\r\nAuthorization: Basic eDp5\r\n\r\n",
+    "trailer_if_none_match": CHUNKED_HEAD + b"0\r\nif-none-match: *\r\n\r\n",
+}
 
 # The framing checks must not refuse this: extensions (one quoted), data holding CRLFs and "0", trailers.
 CHUNKED_WITH_TRAILERS = CHUNKED_HEAD + (

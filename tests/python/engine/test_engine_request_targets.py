@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 from engine_wire import HttpReader, exchange
-from smuggling_requests import SMUGGLED_GET, assert_refused_alone, assert_refused_alone_byte_by_byte
+from smuggling_requests import assert_refused_alone, assert_refused_alone_byte_by_byte
 from target_requests import (
     ABSOLUTE_FORM,
     ABSOLUTE_FORM_HTTP10,
     ABSOLUTE_FORM_NO_PATH,
-    CONNECT,
     OPTIONS_ASTERISK,
     REFUSED_TARGETS,
+    assert_connect_refused,
 )
 
 HELLO_BODY = b"Hello, World!"
@@ -99,10 +99,4 @@ def test_refused_target_sent_byte_by_byte_gets_400_and_close(hello_server, name)
 
 def test_connect_gets_405_with_an_empty_allow_and_close(any_server):
     with any_server.connect() as sock:
-        sock.sendall(CONNECT + SMUGGLED_GET)
-        reader = HttpReader(sock)
-        response = reader.read_response()
-        assert response.status == 405
-        assert response.header_values("Allow") == [""]
-        assert response.header("Connection") == "close"
-        assert reader.closed_by_server(), "connection left open after the 405"
+        assert_connect_refused(sock)
