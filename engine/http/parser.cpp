@@ -91,6 +91,12 @@ struct ParserState {
     }
 
     static const llhttp_settings_t &callbacks() noexcept;
+    static const llhttp_settings_t &chunked_body_callbacks() noexcept;
+    // llhttp reads its callbacks through the parser's settings pointer at every call (llhttp.h keeps it in
+    // llhttp_t on 8.1 and 9.x alike, and has no setter): a chunked body switches to the trailer callbacks.
+    void use_callbacks(const llhttp_settings_t &settings) noexcept {
+        llhttp.settings = const_cast<llhttp_settings_t *>(&settings);
+    }
 
     // Positions count bytes of the connection's byte stream; a span's position turns into a storage
     // offset by subtracting message_start.
@@ -118,7 +124,8 @@ struct ParserState {
     void store_head_bytes(std::size_t consumed);
     bool check_limits_of_partial_head() noexcept;
     bool finish_head() noexcept;
-    bool apply_target_form(const TargetParts &target, Header *host_header) noexcept;
+    bool split_other_target_form(TargetForm &form, std::string_view &authority) noexcept;
+    bool apply_target_form(TargetForm form, std::string_view authority, Header *host_header) noexcept;
     bool refuse_connect(TargetForm form) noexcept;
     bool check_chunked_framing_up_to(std::uint64_t end) noexcept;
     bool finish_message() noexcept;
@@ -213,11 +220,6 @@ int on_header_field(llhttp_t *parser, const char *at, std::size_t length) {
     auto &self = state_of(parser);
     const bool starts_field = self.last_header_span != ParserState::HeaderSpanKind::field;
     self.last_header_span = ParserState::HeaderSpanKind::field;
-    if (self.phase != ParserState::Phase::head) {
-        self.trailer_name.append(std::string_view(at, length));
-        return count_trailer_bytes(self, length, starts_field);
-    }
-
     const std::uint32_t offset = self.storage_offset(at);
     if (starts_field) {
         if (self.header_spans.size() >= self.limits.max_header_count)
@@ -232,8 +234,6 @@ int on_header_value(llhttp_t *parser, const char *at, std::size_t length) {
     auto &self = state_of(parser);
     const bool starts_value = self.last_header_span != ParserState::HeaderSpanKind::value;
     self.last_header_span = ParserState::HeaderSpanKind::value;
-    if (self.phase != ParserState::Phase::head) return count_trailer_bytes(self, length, false);
-
     if (self.header_spans.empty()) return self.fail(ParseError::bad_request, "header value without a name");
     auto &span = self.header_spans.back();
     const std::uint32_t offset = self.storage_offset(at);
@@ -254,11 +254,26 @@ int on_header_span_complete(llhttp_t *parser) {
     return 0;
 }
 
-// A field name ended at its ':'. The head's names are checked in finish_head; a trailer's now, before its value.
-int on_header_field_complete(llhttp_t *parser) {
+// The trailer section of a chunked body has callbacks of its own (ParserState::chunked_body_callbacks), so that
+// the head's callbacks need not ask which section they are in.
+int on_trailer_field(llhttp_t *parser, const char *at, std::size_t length) {
+    auto &self = state_of(parser);
+    const bool starts_field = self.last_header_span != ParserState::HeaderSpanKind::field;
+    self.last_header_span = ParserState::HeaderSpanKind::field;
+    self.trailer_name.append(std::string_view(at, length));
+    return count_trailer_bytes(self, length, starts_field);
+}
+
+int on_trailer_value(llhttp_t *parser, const char *, std::size_t length) {
+    auto &self = state_of(parser);
+    self.last_header_span = ParserState::HeaderSpanKind::value;
+    return count_trailer_bytes(self, length, false);
+}
+
+// A trailer field's name ended at its ':': checked now, before its value.
+int on_trailer_field_complete(llhttp_t *parser) {
     auto &self = state_of(parser);
     self.last_header_span = ParserState::HeaderSpanKind::none;
-    if (self.phase == ParserState::Phase::head) return 0;
     if (const char *fault = self.trailer_name.fault()) return self.fail(ParseError::bad_request, fault);
     self.trailer_name.reset();
     return 0;
@@ -331,7 +346,7 @@ const llhttp_settings_t &ParserState::callbacks() noexcept {
         s.on_version_complete = on_version_complete;
         s.on_header_field = on_header_field;
         s.on_header_value = on_header_value;
-        s.on_header_field_complete = on_header_field_complete;
+        s.on_header_field_complete = on_header_span_complete;
         s.on_header_value_complete = on_header_span_complete;
         s.on_headers_complete = on_headers_complete;
         s.on_body = on_body;
@@ -339,6 +354,17 @@ const llhttp_settings_t &ParserState::callbacks() noexcept {
         s.on_chunk_extension_value = on_chunk_extension;
         s.on_chunk_header = on_chunk_header;
         s.on_message_complete = on_message_complete;
+        return s;
+    }();
+    return settings;
+}
+
+const llhttp_settings_t &ParserState::chunked_body_callbacks() noexcept {
+    static const llhttp_settings_t settings = [] {
+        llhttp_settings_t s = callbacks();
+        s.on_header_field = on_trailer_field;
+        s.on_header_value = on_trailer_value;
+        s.on_header_field_complete = on_trailer_field_complete;
         return s;
     }();
     return settings;
@@ -403,15 +429,18 @@ bool ParserState::finish_head() noexcept {
     const std::string_view all(storage);
     req.method = all.substr(0, method_end);
     req.target = all.substr(target_begin, target_end - target_begin);
-    // Nearly every target is origin-form, which one byte tells; the other forms are split and checked apart.
-    TargetParts target;
+    // Nearly every target is origin-form, which one byte tells; the other forms are split and checked apart (and
+    // kept out of this path: even a TargetParts on the stack here cost the origin-form ~20 instructions).
+    TargetForm form = TargetForm::origin;
+    std::string_view authority;
     if (!req.target.empty() && req.target.front() == '/') {
-        split_path_and_query(req.target, target);
-    } else if (const char *fault = split_request_target(req.target, target)) {
-        return reject(ParseError::bad_request, fault);
+        const std::size_t question_mark = req.target.find('?');
+        req.path = req.target.substr(0, question_mark);
+        req.query =
+            question_mark == std::string_view::npos ? std::string_view{} : req.target.substr(question_mark + 1);
+    } else if (!split_other_target_form(form, authority)) {
+        return false;
     }
-    req.path = target.path;
-    req.query = target.query;
 
     std::size_t host_count = 0, content_length_count = 0, host_index = 0;
     TransferCodings transfer_codings;
@@ -446,8 +475,8 @@ bool ParserState::finish_head() noexcept {
     if (host_count > 1 || (req.http_minor == 1 && host_count == 0))
         return reject(ParseError::bad_request, host_count ? "more than one Host header" : "missing Host header");
     if (host_count == 1 && !is_valid_host(req.host)) return reject(ParseError::bad_request, "invalid Host header");
-    if (target.form != TargetForm::origin &&
-        !apply_target_form(target, host_count ? &req.headers[host_index] : nullptr))
+    if (form != TargetForm::origin &&
+        !apply_target_form(form, authority, host_count ? &req.headers[host_index] : nullptr))
         return false;
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
@@ -470,7 +499,7 @@ bool ParserState::finish_head() noexcept {
     // llhttp also raises its upgrade flag for CONNECT (a tunnel); only Connection: upgrade + Upgrade counts. Behind
     // the flag, the check of CONNECT costs ordinary requests nothing.
     if (llhttp_get_upgrade(&llhttp)) {
-        if (method == HTTP_CONNECT) return refuse_connect(target.form);
+        if (method == HTTP_CONNECT) return refuse_connect(form);
         req.upgrade = true;
     }
     req.is_head = method == HTTP_HEAD;
@@ -480,12 +509,24 @@ bool ParserState::finish_head() noexcept {
     return true;
 }
 
+// A target that does not start with '/': its path and query into the request, its form and authority out.
+bool ParserState::split_other_target_form(TargetForm &form, std::string_view &authority) noexcept {
+    Request &req = *request;
+    TargetParts parts;
+    if (const char *fault = split_request_target(req.target, parts)) return reject(ParseError::bad_request, fault);
+    req.path = parts.path;
+    req.query = parts.query;
+    form = parts.form;
+    authority = parts.authority;
+    return true;
+}
+
 // A target other than origin-form: the method must fit the form, and an absolute-form authority becomes the Host
 // the handler sees (RFC 9112 3.2.2: an origin server MUST ignore the received Host and use the target's). The
 // header list says the same, so that an application cannot be shown one host in one place and another elsewhere.
-bool ParserState::apply_target_form(const TargetParts &target, Header *host_header) noexcept {
+bool ParserState::apply_target_form(TargetForm form, std::string_view authority, Header *host_header) noexcept {
     const auto method = static_cast<llhttp_method_t>(llhttp_get_method(&llhttp));
-    switch (target.form) {
+    switch (form) {
     case TargetForm::origin:
         return true;
     case TargetForm::asterisk: // RFC 9112 3.2.4
@@ -498,11 +539,11 @@ bool ParserState::apply_target_form(const TargetParts &target, Header *host_head
         break;
     }
     Request &req = *request;
-    req.host = target.authority;
+    req.host = authority;
     if (host_header)
-        host_header->value = target.authority;
+        host_header->value = authority;
     else
-        req.headers.push_back({added_host_name, target.authority});
+        req.headers.push_back({added_host_name, authority});
     return true;
 }
 
@@ -567,6 +608,7 @@ void ParserState::reset_for_next_message() noexcept {
     body_bytes = trailer_bytes = chunk_extension_bytes = 0;
     trailer_fields = 0;
     trailer_name.reset();
+    if (checking_chunked_lines) use_callbacks(callbacks());
     checking_chunked_lines = false;
 }
 
@@ -615,6 +657,7 @@ RequestParser::Result RequestParser::feed(std::string_view data, BodySink &sink)
                 self.chunked_lines.reset();
                 self.checking_chunked_lines = true;
                 self.chunked_lines_checked_to = self.chunk_position;
+                self.use_callbacks(Impl::chunked_body_callbacks());
             }
             return {Status::head_complete, consumed};
         }

@@ -32,6 +32,13 @@ std::size_t scheme_length(std::string_view target) noexcept {
 // The host part of a valid Host value (before any port) is not empty: `http://:80/` names no host.
 bool has_host(std::string_view authority) noexcept { return !authority.empty() && authority.front() != ':'; }
 
+void split_path_and_query(std::string_view path_and_query, TargetParts &parts) noexcept {
+    const std::size_t question_mark = path_and_query.find('?');
+    parts.path = path_and_query.substr(0, question_mark);
+    parts.query =
+        question_mark == std::string_view::npos ? std::string_view{} : path_and_query.substr(question_mark + 1);
+}
+
 // absolute-form = absolute-URI, for an http or https URI: scheme "://" authority path-abempty [ "?" query ].
 const char *split_absolute_form(std::string_view target, std::size_t scheme_end, TargetParts &parts) noexcept {
     if (!is_http_scheme(target.substr(0, scheme_end)))

@@ -24,14 +24,6 @@ struct TargetParts {
     std::string_view authority; ///< absolute- and authority-form: `uri-host [":" port]`, to be used as Host
 };
 
-/// Splits an origin-form target ("/p?q") at its first '?'. Inline: the parser calls it for nearly every request.
-inline void split_path_and_query(std::string_view path_and_query, TargetParts &parts) noexcept {
-    const std::size_t question_mark = path_and_query.find('?');
-    parts.path = path_and_query.substr(0, question_mark);
-    parts.query =
-        question_mark == std::string_view::npos ? std::string_view{} : path_and_query.substr(question_mark + 1);
-}
-
 /// Splits `target` whatever its form (an origin-form one too, though the parser splits those itself). Returns
 /// why the target is none of the four forms, or nullptr. Checked here: the absolute-form scheme is http or https
 /// (case-insensitive) followed by "//"; its authority is a valid Host value with a non-empty host and no
