@@ -38,8 +38,15 @@ CannedError canned_for(ParseError error) noexcept {
     case ParseError::header_fields_too_large: return CannedError::header_fields_too_large;
     case ParseError::payload_too_large: return CannedError::payload_too_large;
     case ParseError::not_implemented: return CannedError::not_implemented;
+    case ParseError::method_not_allowed: return CannedError::method_not_allowed;
     default: return CannedError::bad_request;
     }
+}
+
+// A 405 must carry Allow (RFC 9110 15.5.6). The parser's only 405 is for CONNECT, whose target (a tunnel) allows
+// no method: an empty value says so (RFC 9110 10.2.1).
+std::string_view canned_header_lines_for(ParseError error) noexcept {
+    return error == ParseError::method_not_allowed ? "Allow: \r\n" : std::string_view{};
 }
 
 Endpoint endpoint_of(const sockaddr_storage &storage) {
@@ -317,7 +324,8 @@ void Connection::fail_request(ParseError error) {
         return;
     }
     head_scratch_.clear();
-    write_canned_error(head_scratch_, canned_for(error), factory_.date(), host_.config().server_header, false);
+    write_canned_error(head_scratch_, canned_for(error), RequestFacts{}, factory_.date(), host_.config().server_header,
+                       false, canned_header_lines_for(error));
     output.append_copy(head_scratch_);
     close_after_output();
 }

@@ -2,6 +2,8 @@
 
 #include "http/host_validation.hpp"
 #include "http/line_rules.hpp"
+#include "http/request_target.hpp"
+#include "http/trailer_fields.hpp"
 
 #include <llhttp.h>
 
@@ -13,6 +15,10 @@ namespace engine::http {
 namespace {
 
 constexpr std::uint64_t no_position = UINT64_MAX;
+
+// The name of the Host header added to a request that has an absolute-form target and no Host (HTTP/1.0). A
+// constant rather than storage: the storage is complete, with views into it, before the headers are known.
+constexpr std::string_view added_host_name = "host";
 
 bool is_optional_whitespace(char c) noexcept { return c == ' ' || c == '\t'; }
 
@@ -85,6 +91,12 @@ struct ParserState {
     }
 
     static const llhttp_settings_t &callbacks() noexcept;
+    static const llhttp_settings_t &chunked_body_callbacks() noexcept;
+    // llhttp reads its callbacks through the parser's settings pointer at every call (llhttp.h keeps it in
+    // llhttp_t on 8.1 and 9.x alike, and has no setter): a chunked body switches to the trailer callbacks.
+    void use_callbacks(const llhttp_settings_t &settings) noexcept {
+        llhttp.settings = const_cast<llhttp_settings_t *>(&settings);
+    }
 
     // Positions count bytes of the connection's byte stream; a span's position turns into a storage
     // offset by subtracting message_start.
@@ -112,6 +124,9 @@ struct ParserState {
     void store_head_bytes(std::size_t consumed);
     bool check_limits_of_partial_head() noexcept;
     bool finish_head() noexcept;
+    bool split_other_target_form(TargetForm &form, std::string_view &authority) noexcept;
+    bool apply_target_form(TargetForm form, std::string_view authority, Header *host_header) noexcept;
+    bool refuse_connect(TargetForm form) noexcept;
     bool check_chunked_framing_up_to(std::uint64_t end) noexcept;
     bool finish_message() noexcept;
     void reset_for_next_message() noexcept;
@@ -141,6 +156,7 @@ struct ParserState {
     std::uint64_t body_bytes = 0;
     std::uint64_t trailer_bytes = 0;
     std::size_t trailer_fields = 0;
+    TrailerFieldName trailer_name; // of the trailer field being parsed
     std::uint64_t chunk_extension_bytes = 0;
 
     // Chunked bodies: every byte outside chunk data goes through chunked_lines, in stream order, before
@@ -190,7 +206,8 @@ int on_version_complete(llhttp_t *parser) {
     return 0;
 }
 
-// Trailer fields (after a chunked body) are not kept, but they are bounded like the head.
+// Trailer fields (after a chunked body) are neither kept nor merged into the headers, but they are bounded like
+// the head, and their names are checked (trailer_fields.hpp).
 int count_trailer_bytes(ParserState &self, std::size_t length, bool starts_field) {
     self.trailer_bytes += length;
     if (starts_field) ++self.trailer_fields;
@@ -203,8 +220,6 @@ int on_header_field(llhttp_t *parser, const char *at, std::size_t length) {
     auto &self = state_of(parser);
     const bool starts_field = self.last_header_span != ParserState::HeaderSpanKind::field;
     self.last_header_span = ParserState::HeaderSpanKind::field;
-    if (self.phase != ParserState::Phase::head) return count_trailer_bytes(self, length, starts_field);
-
     const std::uint32_t offset = self.storage_offset(at);
     if (starts_field) {
         if (self.header_spans.size() >= self.limits.max_header_count)
@@ -219,8 +234,6 @@ int on_header_value(llhttp_t *parser, const char *at, std::size_t length) {
     auto &self = state_of(parser);
     const bool starts_value = self.last_header_span != ParserState::HeaderSpanKind::value;
     self.last_header_span = ParserState::HeaderSpanKind::value;
-    if (self.phase != ParserState::Phase::head) return count_trailer_bytes(self, length, false);
-
     if (self.header_spans.empty()) return self.fail(ParseError::bad_request, "header value without a name");
     auto &span = self.header_spans.back();
     const std::uint32_t offset = self.storage_offset(at);
@@ -238,6 +251,31 @@ int on_header_value(llhttp_t *parser, const char *at, std::size_t length) {
 
 int on_header_span_complete(llhttp_t *parser) {
     state_of(parser).last_header_span = ParserState::HeaderSpanKind::none;
+    return 0;
+}
+
+// The trailer section of a chunked body has callbacks of its own (ParserState::chunked_body_callbacks), so that
+// the head's callbacks need not ask which section they are in.
+int on_trailer_field(llhttp_t *parser, const char *at, std::size_t length) {
+    auto &self = state_of(parser);
+    const bool starts_field = self.last_header_span != ParserState::HeaderSpanKind::field;
+    self.last_header_span = ParserState::HeaderSpanKind::field;
+    self.trailer_name.append(std::string_view(at, length));
+    return count_trailer_bytes(self, length, starts_field);
+}
+
+int on_trailer_value(llhttp_t *parser, const char *, std::size_t length) {
+    auto &self = state_of(parser);
+    self.last_header_span = ParserState::HeaderSpanKind::value;
+    return count_trailer_bytes(self, length, false);
+}
+
+// A trailer field's name ended at its ':': checked now, before its value.
+int on_trailer_field_complete(llhttp_t *parser) {
+    auto &self = state_of(parser);
+    self.last_header_span = ParserState::HeaderSpanKind::none;
+    if (const char *fault = self.trailer_name.fault()) return self.fail(ParseError::bad_request, fault);
+    self.trailer_name.reset();
     return 0;
 }
 
@@ -321,6 +359,17 @@ const llhttp_settings_t &ParserState::callbacks() noexcept {
     return settings;
 }
 
+const llhttp_settings_t &ParserState::chunked_body_callbacks() noexcept {
+    static const llhttp_settings_t settings = [] {
+        llhttp_settings_t s = callbacks();
+        s.on_header_field = on_trailer_field;
+        s.on_header_value = on_trailer_value;
+        s.on_header_field_complete = on_trailer_field_complete;
+        return s;
+    }();
+    return settings;
+}
+
 // Copies the head bytes of this chunk (from the method on, up to the end of the head) into the request's
 // storage: the caller recycles its buffer as soon as feed() returns.
 void ParserState::store_head_bytes(std::size_t consumed) {
@@ -380,11 +429,20 @@ bool ParserState::finish_head() noexcept {
     const std::string_view all(storage);
     req.method = all.substr(0, method_end);
     req.target = all.substr(target_begin, target_end - target_begin);
-    const std::size_t question_mark = req.target.find('?');
-    req.path = req.target.substr(0, question_mark);
-    req.query = question_mark == std::string_view::npos ? std::string_view{} : req.target.substr(question_mark + 1);
+    // Nearly every target is origin-form, which one byte tells; the other forms are split and checked apart (and
+    // kept out of this path: even a TargetParts on the stack here cost the origin-form ~20 instructions).
+    TargetForm form = TargetForm::origin;
+    std::string_view authority;
+    if (!req.target.empty() && req.target.front() == '/') {
+        const std::size_t question_mark = req.target.find('?');
+        req.path = req.target.substr(0, question_mark);
+        req.query =
+            question_mark == std::string_view::npos ? std::string_view{} : req.target.substr(question_mark + 1);
+    } else if (!split_other_target_form(form, authority)) {
+        return false;
+    }
 
-    std::size_t host_count = 0, content_length_count = 0;
+    std::size_t host_count = 0, content_length_count = 0, host_index = 0;
     TransferCodings transfer_codings;
     req.headers.clear();
     req.headers.reserve(header_spans.size());
@@ -402,6 +460,7 @@ bool ParserState::finish_head() noexcept {
 
         if (name == "host") {
             ++host_count;
+            host_index = req.headers.size() - 1;
             req.host = value;
         } else if (name == "content-length") {
             ++content_length_count;
@@ -416,6 +475,9 @@ bool ParserState::finish_head() noexcept {
     if (host_count > 1 || (req.http_minor == 1 && host_count == 0))
         return reject(ParseError::bad_request, host_count ? "more than one Host header" : "missing Host header");
     if (host_count == 1 && !is_valid_host(req.host)) return reject(ParseError::bad_request, "invalid Host header");
+    if (form != TargetForm::origin &&
+        !apply_target_form(form, authority, host_count ? &req.headers[host_index] : nullptr))
+        return false;
     // Ambiguous framing is a request-smuggling vector: refuse it even where llhttp would not.
     if (content_length_count > 1) return reject(ParseError::bad_request, "duplicate Content-Length");
     if (transfer_codings.present) {
@@ -434,13 +496,64 @@ bool ParserState::finish_head() noexcept {
     if (llhttp.flags & F_CONTENT_LENGTH) req.content_length = llhttp.content_length;
     req.chunked = (llhttp.flags & F_CHUNKED) != 0;
     req.keep_alive = llhttp_should_keep_alive(&llhttp) != 0;
-    // llhttp also raises its upgrade flag for CONNECT (a tunnel); only Connection: upgrade + Upgrade counts.
-    req.upgrade = llhttp_get_upgrade(&llhttp) && method != HTTP_CONNECT;
+    // llhttp also raises its upgrade flag for CONNECT (a tunnel); only Connection: upgrade + Upgrade counts. Behind
+    // the flag, the check of CONNECT costs ordinary requests nothing.
+    if (llhttp_get_upgrade(&llhttp)) {
+        if (method == HTTP_CONNECT) return refuse_connect(form);
+        req.upgrade = true;
+    }
     req.is_head = method == HTTP_HEAD;
 
     if (limits.max_body_bytes != 0 && req.content_length && *req.content_length > limits.max_body_bytes)
         return reject(ParseError::payload_too_large, "Content-Length over the body size limit");
     return true;
+}
+
+// A target that does not start with '/': its path and query into the request, its form and authority out.
+bool ParserState::split_other_target_form(TargetForm &form, std::string_view &authority) noexcept {
+    Request &req = *request;
+    TargetParts parts;
+    if (const char *fault = split_request_target(req.target, parts)) return reject(ParseError::bad_request, fault);
+    req.path = parts.path;
+    req.query = parts.query;
+    form = parts.form;
+    authority = parts.authority;
+    return true;
+}
+
+// A target other than origin-form: the method must fit the form, and an absolute-form authority becomes the Host
+// the handler sees (RFC 9112 3.2.2: an origin server MUST ignore the received Host and use the target's). The
+// header list says the same, so that an application cannot be shown one host in one place and another elsewhere.
+bool ParserState::apply_target_form(TargetForm form, std::string_view authority, Header *host_header) noexcept {
+    const auto method = static_cast<llhttp_method_t>(llhttp_get_method(&llhttp));
+    switch (form) {
+    case TargetForm::origin:
+        return true;
+    case TargetForm::asterisk: // RFC 9112 3.2.4
+        return method == HTTP_OPTIONS ||
+               reject(ParseError::bad_request, "asterisk-form target with a method other than OPTIONS");
+    case TargetForm::authority: // RFC 9112 3.2.3; a CONNECT is refused later, in refuse_connect()
+        return method == HTTP_CONNECT ||
+               reject(ParseError::bad_request, "authority-form target with a method other than CONNECT");
+    case TargetForm::absolute:
+        break;
+    }
+    Request &req = *request;
+    req.host = authority;
+    if (host_header)
+        host_header->value = authority;
+    else
+        req.headers.push_back({added_host_name, authority});
+    return true;
+}
+
+// CONNECT asks for a tunnel, which this origin server does not open. Its target must be the authority-form
+// (RFC 9112 3.2.3), else the request is malformed: 400. A well-formed one gets 405: the method is known, but the
+// resource it names (a tunnel to that authority) allows none, which the 405's empty Allow says (RFC 9110 10.2.1).
+bool ParserState::refuse_connect(TargetForm form) noexcept {
+    if (form != TargetForm::authority)
+        return reject(ParseError::bad_request, "CONNECT without an authority-form target");
+    return reject(ParseError::method_not_allowed, "CONNECT: this server opens no tunnels");
 }
 
 // Hands the chunked-body checker the framing bytes of the current chunk up to stream position `end`.
@@ -494,6 +607,8 @@ void ParserState::reset_for_next_message() noexcept {
     message_begun = false;
     body_bytes = trailer_bytes = chunk_extension_bytes = 0;
     trailer_fields = 0;
+    trailer_name.reset();
+    if (checking_chunked_lines) use_callbacks(callbacks());
     checking_chunked_lines = false;
 }
 
@@ -542,6 +657,7 @@ RequestParser::Result RequestParser::feed(std::string_view data, BodySink &sink)
                 self.chunked_lines.reset();
                 self.checking_chunked_lines = true;
                 self.chunked_lines_checked_to = self.chunk_position;
+                self.use_callbacks(Impl::chunked_body_callbacks());
             }
             return {Status::head_complete, consumed};
         }

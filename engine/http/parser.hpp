@@ -6,7 +6,8 @@
 // Strict: llhttp runs without lenient flags, and the checks llhttp 8.1 skips (obs-fold, whitespace
 // before a colon, CRLF line endings in the head, the chunked framing and the trailers, Host rules and
 // syntax, HTTP versions other than 1.0/1.1, transfer codings other than chunked, Transfer-Encoding in
-// HTTP/1.0) are done here.
+// HTTP/1.0) are done here. Every target form ends up as origin-form + Host in the Request (request_target.hpp),
+// and trailer fields are never merged into the headers (trailer_fields.hpp).
 
 #include "engine/config.hpp"
 #include "engine/request.hpp"
@@ -20,7 +21,9 @@ namespace engine::http {
 /// Why a request was rejected. The connection maps each to one canned response (400, 414, 431, 413, 501).
 enum class ParseError : std::uint8_t {
     none,
-    bad_request,             ///< 400: malformed, ambiguous framing, missing/duplicate Host, bad version
+    bad_request,             ///< 400: malformed, ambiguous framing, missing/duplicate Host, bad version, a
+                             ///< request-target form the method may not use, a forbidden trailer field
+    method_not_allowed,      ///< 405: CONNECT (an origin server opens no tunnels)
     uri_too_long,            ///< 414: request line over Limits::max_request_line
     header_fields_too_large, ///< 431: header section over max_header_bytes, or over max_header_count fields
     payload_too_large,       ///< 413: body over max_body_bytes

@@ -1,7 +1,11 @@
 #pragma once
 // A parsed request head. Built by the HTTP parser on a reactor thread; owned by one exchange and
 // handed to the handler, which may move it to another thread (the Python bridge builds its scope
-// there). All views point into the request's own storage, never into recv buffers.
+// there). All views point into the request's own storage (or at constants), never into recv buffers.
+//
+// Whatever form the request-target had, the request reads as origin-form + Host: for an absolute-form target
+// ("http://host/p?q") `path`, `query` and `host` are its path, query and authority, and the Host header in
+// `headers` carries the authority too (added when the request had none). Trailer fields are never in `headers`.
 
 #include "engine/tls.hpp"
 
@@ -29,8 +33,8 @@ struct Endpoint {
 
 struct Request {
     std::string_view method;        ///< "GET", "POST", ...
-    std::string_view target;        ///< raw request-target as received
-    std::string_view path;          ///< raw (still percent-encoded) part of target before '?'
+    std::string_view target;        ///< raw request-target as received (any form)
+    std::string_view path;          ///< raw (still percent-encoded) origin-form path; "*" for OPTIONS *
     std::string_view query;         ///< raw part after '?', without the '?'; empty if none
     std::uint8_t http_major = 1;
     std::uint8_t http_minor = 1;
@@ -44,7 +48,7 @@ struct Request {
     /// Server::accept_websocket or with a denial response (see Handler).
     bool websocket = false;
     bool is_head = false;           ///< method == HEAD (response has no body)
-    std::string_view host;          ///< the Host header value (required for HTTP/1.1)
+    std::string_view host;          ///< the Host header value (required for HTTP/1.1), or the absolute-form authority
 
     Endpoint peer;                  ///< filled by the connection
     Endpoint local;

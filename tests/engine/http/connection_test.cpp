@@ -683,3 +683,17 @@ TEST_CASE("connection: a complete response still leaves when the unread body tur
                         "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"));
     CHECK(client.wire() == ok("/a"));
 }
+
+TEST_CASE("connection: CONNECT is answered with 405 and an empty Allow, then the connection closes") {
+    Client client;
+    const std::string connect = "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n";
+    REQUIRE(client.send(std::string(connect).append(get_b)));
+    // RFC 9110 15.5.6: a 405 carries Allow; a tunnel allows no method (10.2.1).
+    const std::string plain = canned("405 Method Not Allowed");
+    const std::size_t date = plain.find("Date: ");
+    std::string expected;
+    expected.append(plain, 0, date).append("Allow: \r\n").append(plain, date);
+    CHECK(client.wire() == expected);
+    CHECK(client.handler.exchanges.empty());
+    CHECK(client.connection.has(CONN_F_CLOSE_AFTER_OUTPUT));
+}

@@ -37,6 +37,15 @@ HOST_WITH_SPACE = b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"
 HOST_NOT_ASCII = b"GET / HTTP/1.1\r\nHost: \x85\xb1a\r\n\r\n"
 HOST_PLUS_SPACE = b"GET / HTTP/1.1\r\nHost:+ 127.0.0.1\r\n\r\n"
 
+# Chunked uploads whose trailer section carries fields the body's sender must not send as trailers (RFC 9110 6.5.1).
+FORBIDDEN_TRAILERS = {
+    "trailer_content_length": CHUNKED_HEAD + b"0\r\nContent-Length: 37\r\n\r\n",
+    "trailer_transfer_encoding": CHUNKED_HEAD + b"0\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "trailer_host": CHUNKED_HEAD + b"2\r\nok\r\n0\r\nHost: evil.example\r\n\r\n",
+    "trailer_authorization_after_allowed": CHUNKED_HEAD + b"0\r\nX-A: 1\r\nAuthorization: Basic eDp5\r\n\r\n",
+    "trailer_if_none_match": CHUNKED_HEAD + b"0\r\nif-none-match: *\r\n\r\n",
+}
+
 # The framing checks must not refuse this: extensions (one quoted), data holding CRLFs and "0", trailers.
 CHUNKED_WITH_TRAILERS = CHUNKED_HEAD + (
     b'3;name="q v"\r\nabc\r\n'
@@ -59,6 +68,8 @@ SMUGGLING_ATTEMPTS = {
     "host_with_space": HOST_WITH_SPACE,
     "host_not_ascii": HOST_NOT_ASCII,
     "host_plus_space": HOST_PLUS_SPACE,
+    # RFC 9110 6.5.1: framing, routing, authentication... fields as trailers.
+    **FORBIDDEN_TRAILERS,
 }
 # Attempts whose head is fine: they are refused in the body, after the request went to the application.
 REFUSED_AFTER_THE_HEAD = {
@@ -68,6 +79,7 @@ REFUSED_AFTER_THE_HEAD = {
     "trailers_ended_by_bare_lf",
     "trailer_fold",
     "trailers_starting_with_space",
+    *FORBIDDEN_TRAILERS,
 }
 
 
@@ -83,6 +95,18 @@ def assert_one_400_then_closed(reader: HttpReader) -> Response:
 def assert_refused_alone(sock: socket.socket, attempt: bytes) -> Response:
     """Writes `attempt` and SMUGGLED_GET in one go; exactly one response, a 400, comes back, then the close."""
     sock.sendall(attempt + SMUGGLED_GET)
+    return assert_one_400_then_closed(HttpReader(sock))
+
+
+def assert_refused_alone_byte_by_byte(sock: socket.socket, attempt: bytes) -> Response:
+    """Like assert_refused_alone, but `attempt` and SMUGGLED_GET go out one byte per segment, so the server sees every
+    split."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        for byte in attempt + SMUGGLED_GET:
+            sock.send(bytes([byte]))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused and closed before the last byte: the rest is not read any more
     return assert_one_400_then_closed(HttpReader(sock))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -119,6 +120,33 @@ def test_files_are_answered_by_the_engine(launch: Callable[..., RunningServer], 
         assert client.get(server.url("/other")).text == f"{interface} /other"
         assert client.get(server.url("/")).text == f"{interface} /"
     assert recorded_calls(server.markers) == ["/staticx/style.css", "/other", "/"]
+    assert server.stop() == 0
+
+
+def absolute_form_get(server: RunningServer, target: str) -> tuple[bytes, bytes]:
+    """GET with an absolute-form target and another Host, on a connection closed after it: (status line, body)."""
+    request = f"GET {target} HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    head, _, body = response.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0], body
+
+
+def test_absolute_form_targets_are_served_as_their_path(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    """RFC 9112 3.2.2: GET http://host/static/x is GET /static/x, so the engine serves the file; the rest is the
+    app's, under its origin-form path."""
+    server = serve(launch, interface, mount)
+    status, body = absolute_form_get(server, "http://files.example/static/style.css")
+    assert (status, body) == (b"HTTP/1.1 200 OK", STYLE)
+    assert recorded_calls(server.markers) == []
+    status, body = absolute_form_get(server, "http://files.example/other?x=1")
+    assert (status, body) == (b"HTTP/1.1 200 OK", f"{interface} /other".encode())
+    assert recorded_calls(server.markers) == ["/other"]
     assert server.stop() == 0
 
 
