@@ -87,7 +87,6 @@ void print_outcome(const char *label, const StreamOutcome &outcome) {
 
 } // namespace
 
-
 StreamOutcome parse_stream(const engine::Limits &limits, std::string_view data, const std::vector<std::size_t> &cuts) {
     StreamOutcome outcome;
     RequestParser parser(limits);
@@ -122,7 +121,9 @@ StreamOutcome parse_stream(const engine::Limits &limits, std::string_view data, 
             if (result.status == Status::error) {
                 outcome.error = parser.error();
                 if (outcome.error == ParseError::none) invariant_broken("error status with ParseError::none");
-                current.reset();  // a refused request is not accepted, even if its head was reported
+                // A head reported before the refusal was dispatched: it counts, as an incomplete request.
+                if (current) outcome.messages.push_back(std::move(*current));
+                current.reset();
                 stopped = true;
                 return;
             }
@@ -136,7 +137,6 @@ StreamOutcome parse_stream(const engine::Limits &limits, std::string_view data, 
 StreamOutcome check_stream(const engine::Limits &limits, std::string_view data, const std::vector<std::size_t> &cuts) {
     const StreamOutcome whole = parse_stream(limits, data, {});
     for (const auto &message : whole.messages) {
-        if (!message.complete && message.headers.empty() && message.method.empty()) continue;
         if (has_header(message, "content-length") && has_header(message, "transfer-encoding"))
             invariant_broken("a request with both Content-Length and Transfer-Encoding was accepted");
         if (message.content_length && message.chunked) invariant_broken("content_length and chunked both set");

@@ -24,7 +24,7 @@ struct ParsedMessage {
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<std::uint64_t> content_length;
     bool chunked = false;
-    bool complete = false;  ///< message_complete seen (false: the stream ended inside it)
+    bool complete = false;  ///< message_complete seen (false: the stream ended or was refused inside it)
     std::string body;
 
     bool operator==(const ParsedMessage &) const = default;
@@ -42,7 +42,8 @@ struct StreamOutcome {
 /// a connection feeds recv buffers: the unconsumed rest is fed again, next_message() after each request.
 StreamOutcome parse_stream(const engine::Limits &limits, std::string_view data, const std::vector<std::size_t> &cuts);
 
-/// Aborts (a fuzzer finding) unless the invariants hold for one stream:
+/// Aborts (a fuzzer finding) unless the invariants hold for one stream. "Accepted" means the head was reported
+/// (head_complete, when a connection dispatches it), even if the body is refused later:
 ///  - no accepted request carries both Content-Length and Transfer-Encoding;
 ///  - each accepted head, written back in origin form, parses to the same method, target, version, headers;
 ///  - the same bytes fed whole give the same requests, and are refused or not alike, as fed in the pieces
