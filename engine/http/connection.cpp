@@ -141,6 +141,7 @@ void Connection::arm_timer(TimerKind kind) {
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.ping_interval.count());
         break;
     case TimerKind::ws_close:
+    case TimerKind::ws_fail:
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.close_timeout.count());
         break;
     }
@@ -408,6 +409,7 @@ void Connection::on_timeout() {
         host_.teardown(*this);
         return;
     case TimerKind::ws_keepalive: on_websocket_timeout(); return;
+    case TimerKind::ws_fail: finish_websocket_failure(); return;
     case TimerKind::keep_alive_idle:
     case TimerKind::lingering:
     case TimerKind::shutdown:

@@ -48,6 +48,7 @@ struct WebSocketState {
     // The offer, from check_websocket_offer() until the 101 is written.
     std::string key;                   ///< Sec-WebSocket-Key
     std::string offered_subprotocols;  ///< ws::join_subprotocols of what the client offered
+    std::string offered_extensions;    ///< every Sec-WebSocket-Extensions value, joined with ", "
     // After the 101.
     std::optional<ws::WebSocketSession> session;
 };

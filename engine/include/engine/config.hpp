@@ -50,6 +50,18 @@ struct WebSocketConfig {
     std::chrono::milliseconds ping_interval{0};  ///< ping a peer quiet this long; 0: never
     std::chrono::milliseconds ping_timeout{20'000};  ///< close (1011) when a ping goes unanswered this long
     std::chrono::milliseconds close_timeout{5'000};  ///< after our close frame, wait this long for the peer's
+    /// permessage-deflate (RFC 7692), which every browser offers: negotiated when the client offers it.
+    bool per_message_deflate = true;
+    std::uint32_t deflate_min_bytes = 128;  ///< shorter messages are sent uncompressed
+    // The defaults come from measuring an idle compressed session (perf/results/2026-12-02-ws-deflate.md):
+    // zlib's compressor takes 256 KiB at 15 window bits with context takeover, for the life of the session.
+    // Without context takeover on our side the compressor exists only while a message is compressed, so an
+    // idle session keeps none; the client's window (its compressor's memory) is its own business, and our
+    // decompressor for it stays (32 KiB + ~7 KiB at 15 bits) unless the client agrees to a smaller window.
+    std::uint8_t deflate_server_max_window_bits = 15;  ///< 9..15 (zlib has no raw 8-bit window)
+    bool deflate_server_no_context_takeover = true;
+    std::uint8_t deflate_client_max_window_bits = 15;  ///< 8..15; asked only when the client offers the parameter
+    bool deflate_client_no_context_takeover = false;
 };
 
 /// Which I/O backend the reactors run on. `automatic` probes io_uring once at start-up (the set-up the

@@ -282,6 +282,29 @@ def test_protocol_violations_close_with_their_code(ws_server, frames, code):
     wait_for_log(ws_server, rf"closed: {code} ")
 
 
+@pytest.mark.parametrize(
+    ("violation", "code"),
+    [
+        pytest.param(frame(OP_TEXT, b"x", rsv=0x2), 1002, id="rsv-bit"),  # Autobahn 3.2
+        pytest.param(frame(0x5, b""), 1002, id="reserved-opcode"),  # 4.1.3
+        pytest.param(frame(OP_CONTINUATION, b"late", fin=True), 1002, id="continuation-after-final"),  # 5.15
+        pytest.param(frame(OP_TEXT, b"\xff"), 1007, id="invalid-utf8"),
+    ],
+)
+def test_messages_ahead_of_a_violation_are_echoed_in_order_before_the_close(ws_server, violation, code):
+    # One write: the messages and the bad frame arrive in the same read. The ping after the bad frame is never
+    # answered (nothing is read past a violation); the echoes of what came before are (RFC 6455 7.1.7 lets the
+    # server finish what it owes, and no frame may follow its close frame).
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_TEXT, b"one") + frame(OP_BINARY, b"two") + violation + frame(OP_PING, b"unanswered"))
+        received = [ws.read_frame() for _ in range(3)]
+        assert [(f.opcode, f.payload) for f in received[:2]] == [(OP_TEXT, b"one"), (OP_BINARY, b"two")]
+        assert received[2].opcode == OP_CLOSE and received[2].close_code == code
+        assert ws.closed_by_server()
+    wait_for_log(ws_server, rf"closed: {code} ")
+
+
 def test_an_oversize_message_closes_with_1009(start_server):
     server = start_server("--ws-echo", "--ws-max-size", "1000")
     with server.connect() as sock:

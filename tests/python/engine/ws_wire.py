@@ -26,9 +26,9 @@ OP_PING = 0x9
 OP_PONG = 0xA
 
 
-def handshake_request(key: bytes, *, version: str = "13", extra: bytes = b"") -> bytes:
+def handshake_request(key: bytes, *, version: str = "13", extra: bytes = b"", path: bytes = b"/ws") -> bytes:
     return (
-        b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET " + path + b" HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version.encode() + b"\r\n" + extra + b"\r\n"
     )
 
@@ -85,10 +85,12 @@ class RawWebSocket:
         self.response = response
 
     @classmethod
-    def open(cls, sock: socket.socket, *, extra: bytes = b"", first_bytes: bytes = b"") -> RawWebSocket:
+    def open(
+        cls, sock: socket.socket, *, extra: bytes = b"", first_bytes: bytes = b"", path: bytes = b"/ws"
+    ) -> RawWebSocket:
         """Handshake (with `first_bytes` of frames sent in the same write) and check the 101."""
         key = new_key()
-        sock.sendall(handshake_request(key, extra=extra) + first_bytes)
+        sock.sendall(handshake_request(key, extra=extra, path=path) + first_bytes)
         reader = HttpReader(sock)
         response = reader.read_head()
         if response.status != 101:
