@@ -55,7 +55,7 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --ws-per-message-deflate    negotiate permessage-deflate when the client offers it (the default)
   --no-ws-per-message-deflate never compress WebSocket messages
   --ws-deflate-window-bits N  the largest deflate window, ours and the one asked of the client (9..15;
-                              default 15)
+                              default 12)
   --ws-deflate-context-takeover
                               keep our compressor between messages (a better ratio for 256 KiB per
                               session at 15 bits; default: a fresh one per message, none kept while idle)

@@ -108,6 +108,7 @@ std::optional<DeflateAgreement> negotiate_deflate(std::string_view header_values
         Offer offer;
         const std::string_view parameters =
             semicolon == std::string_view::npos ? std::string_view{} : extension.substr(semicolon + 1);
+        if (semicolon != std::string_view::npos && trim(parameters).empty()) continue;  // "name;" is malformed
         if (!parse_parameters(parameters, offer)) continue;
         if (auto agreement = answer(offer, policy)) return agreement;
     }

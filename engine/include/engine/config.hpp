@@ -53,14 +53,15 @@ struct WebSocketConfig {
     /// permessage-deflate (RFC 7692), which every browser offers: negotiated when the client offers it.
     bool per_message_deflate = true;
     std::uint32_t deflate_min_bytes = 128;  ///< shorter messages are sent uncompressed
-    // The defaults come from measuring an idle compressed session (perf/results/2026-12-02-ws-deflate.md):
-    // zlib's compressor takes 256 KiB at 15 window bits with context takeover, for the life of the session.
-    // Without context takeover on our side the compressor exists only while a message is compressed, so an
-    // idle session keeps none; the client's window (its compressor's memory) is its own business, and our
-    // decompressor for it stays (32 KiB + ~7 KiB at 15 bits) unless the client agrees to a smaller window.
-    std::uint8_t deflate_server_max_window_bits = 15;  ///< 9..15 (zlib has no raw 8-bit window)
+    // The defaults come from measuring idle compressed sessions (perf/results/2026-12-02-ws-deflate.md, server
+    // RSS per session after 8 x 16 KiB messages): with context takeover at 15 window bits our compressor stays
+    // for the life of the session, ~230 KiB more than without. So our compressor is fresh per message
+    // (server_no_context_takeover: an idle session holds none) and both windows are 12 bits: the client's
+    // window is our decompressor's, which does stay; 12 bits roughly halved what a session costs over 15
+    // (28.6 vs 57.0 KiB), and a window of 4 KiB loses little on single messages.
+    std::uint8_t deflate_server_max_window_bits = 12;  ///< 9..15 (zlib has no raw 8-bit window)
     bool deflate_server_no_context_takeover = true;
-    std::uint8_t deflate_client_max_window_bits = 15;  ///< 8..15; asked only when the client offers the parameter
+    std::uint8_t deflate_client_max_window_bits = 12;  ///< 8..15; asked only when the client offers the parameter
     bool deflate_client_no_context_takeover = false;
 };
 

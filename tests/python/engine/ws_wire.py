@@ -67,6 +67,7 @@ class Frame:
     fin: bool
     opcode: int
     payload: bytes
+    rsv: int = 0  # the RSV bits, 0x4 being RSV1 (permessage-deflate's "compressed")
 
     @property
     def close_code(self) -> int | None:
@@ -111,7 +112,7 @@ class RawWebSocket:
             length = struct.unpack("!H", self.reader._read_exact(2))[0]
         elif length == 127:
             length = struct.unpack("!Q", self.reader._read_exact(8))[0]
-        return Frame(bool(first & 0x80), first & 0x0F, self.reader._read_exact(length))
+        return Frame(bool(first & 0x80), first & 0x0F, self.reader._read_exact(length), (first >> 4) & 0x7)
 
     def read_close(self) -> Frame:
         """Reads frames until a close frame (skipping pings), which it returns."""

@@ -218,3 +218,23 @@ def test_the_apps_answers_to_messages_ahead_of_a_violation_go_out_before_the_clo
         assert [(f.opcode, f.payload) for f in received[:2]] == [(OP_TEXT, b"one"), (OP_BINARY, b"two")]
         assert received[2].opcode == OP_CLOSE and received[2].close_code == code
         assert ws.closed_by_server()
+
+
+def test_permessage_deflate_is_negotiated_and_the_app_sees_plain_messages(server: ServerProcess) -> None:
+    # The websockets client offers permessage-deflate; the app echoes what it received, so a message that came
+    # back equal went through inflate (to the app) and deflate (from it).
+    text = "".join(f"line {i}: the same words again and again\n" for i in range(5000))
+    with open_ws(server, "/echo", compression="deflate", max_size=None) as ws:
+        assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+        for message in ("short", text, text.encode()):
+            ws.send(message)
+            assert ws.recv(timeout=10) == message
+
+
+def test_no_ws_per_message_deflate_declines_compression() -> None:
+    with running_server("ws_apps:app", "--no-ws-per-message-deflate") as running:
+        with open_ws(running, "/echo", compression="deflate") as ws:
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+            ws.send("plain")
+            assert ws.recv(timeout=10) == "plain"
+        assert running.stop() == 0, running.logs()
