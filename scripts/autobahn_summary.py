@@ -1,4 +1,4 @@
-"""Reads Autobahn|Testsuite's reports/index.json and prints a Markdown summary per agent; exits 1 when a case is
+"""Reads Autobahn|Testsuite's REPORTS/AGENT/index.json files and prints a Markdown summary per agent; exits 1 when a case is
 FAILED or NON-STRICT (or UNIMPLEMENTED with --strict 1), or a close behaviour is FAILED. Used by scripts/autobahn.
 """
 
@@ -6,6 +6,7 @@ import argparse
 import collections
 import datetime
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def case_key(case_id: str) -> tuple:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--index", required=True)
+    parser.add_argument("--reports", required=True, help="the folder holding one report folder per agent")
     parser.add_argument("--strict", default="0")
     parser.add_argument("--cases", default="")
     parser.add_argument("--report", default="")
@@ -38,8 +39,6 @@ def main() -> int:
     if args.strict == "1":
         bad.add("UNIMPLEMENTED")
 
-    with open(args.index) as stream:
-        index = json.load(stream)
     lines = [
         f"# Autobahn|Testsuite fuzzingclient, cases {args.cases}",
         "",
@@ -52,9 +51,14 @@ def main() -> int:
     ]
     failures = []
     for agent in args.agents:
-        results = index.get(agent, {})
+        index_path = os.path.join(args.reports, agent, "index.json")
+        try:
+            with open(index_path) as stream:
+                results = json.load(stream).get(agent, {})
+        except OSError:
+            results = {}
         if not results:
-            failures.append(f"{agent}: no results in {args.index}")
+            failures.append(f"{agent}: no results in {index_path}")
             continue
         counts = collections.Counter(result["behavior"] for result in results.values())
         close_bad = [case for case, result in results.items()

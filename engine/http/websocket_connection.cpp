@@ -203,6 +203,7 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         if (outbound.kind == WebSocketOutbound::Kind::close) {
             core::release_body(outbound.payload);
             finish_websocket_failure();
+            if (outbound.notify_sent) host_.defer_sent_notification(id());  // a sender may wait on it
             return;
         }
     }
