@@ -159,6 +159,7 @@ void Connection::arm_timer(TimerKind kind) {
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.ping_interval.count());
         break;
     case TimerKind::ws_close:
+    case TimerKind::ws_fail:
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.close_timeout.count());
         break;
     }
@@ -434,6 +435,7 @@ void Connection::on_timeout() {
         arm_timer(TimerKind::shutdown);  // bounds output still leaving for a slow reader
         close_after_output();
         return;
+    case TimerKind::ws_fail: finish_websocket_failure(); return;
     case TimerKind::keep_alive_idle:
     case TimerKind::lingering:
     case TimerKind::shutdown:

@@ -55,6 +55,7 @@ enum ConnFlags : std::uint32_t {
     CONN_F_WEBSOCKET = core::STREAM_F_PROTOCOL_FIRST << 8, ///< the 101 was written: bytes are WebSocket frames from now on
     CONN_F_WS_LIVE = core::STREAM_F_PROTOCOL_FIRST << 9,   ///< a session whose end (Handler::on_ws_close) is not reported yet
     CONN_F_PEER_EOF = core::STREAM_F_PROTOCOL_FIRST << 10, ///< the client shut its write side: answer what it sent, then close
+    CONN_F_WS_FAILING = core::STREAM_F_PROTOCOL_FIRST << 11, ///< a protocol violation's close frame waits for the handler's answers
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };
@@ -68,6 +69,7 @@ enum class TimerKind : std::uint8_t {
     drain_idle,    ///< draining: an idle keep-alive connection's last chance to send a request (drain_idle_grace)
     ws_keepalive,  ///< the session's next ping or ping timeout check
     ws_close,      ///< our close frame went out: the peer's must arrive before this fires
+    ws_fail,       ///< a protocol violation's close frame goes out when this fires, if the handler is slow
 };
 
 struct WebSocketState;
@@ -110,7 +112,7 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     /// What goes on the socket: `output` itself on a plain connection, its ciphertext on a TLS one.
     core::OutputQueue &socket_output() noexcept override { return *socket_output_; }
     bool matches(const ExchangeId &id) const noexcept override {
-        return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE) && id.generation == exchange_generation_;
+        return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE | CONN_F_WS_FAILING) && id.generation == exchange_generation_;
     }
     /// Ends the dispatched exchange without a complete response (Handler::on_abort). Idempotent.
     void abort_exchange();
@@ -166,6 +168,8 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     void on_websocket_timeout();
     void on_websocket_peer_closed();
     void begin_websocket_drain();
+    /// After a protocol violation, once the handler answered (or ws_fail fired): the close frame.
+    void finish_websocket_failure();
     /// After our close frame: reads on even if the handler paused, to reach the peer's reply.
     void read_to_close_reply();
 

@@ -20,8 +20,29 @@ namespace {
 // The close frame a server sends to every open session when it stops (RFC 6455 7.4.1).
 constexpr std::string_view shutdown_reason = "server shutting down";
 
-ws::SessionOptions session_options(const WebSocketConfig &config) noexcept {
+ws::DeflatePolicy deflate_policy(const WebSocketConfig &config) noexcept {
+    ws::DeflatePolicy policy;
+    policy.server_max_window_bits = config.deflate_server_max_window_bits;
+    policy.server_no_context_takeover = config.deflate_server_no_context_takeover;
+    policy.client_max_window_bits = config.deflate_client_max_window_bits;
+    policy.client_no_context_takeover = config.deflate_client_no_context_takeover;
+    return policy;
+}
+
+std::string offered_extensions(const Request &request) {
+    std::string joined;
+    for (const auto &header : request.headers) {
+        if (header.name != "sec-websocket-extensions") continue;
+        if (!joined.empty()) joined += ", ";
+        joined.append(header.value);
+    }
+    return joined;
+}
+
+ws::SessionOptions session_options(const WebSocketConfig &config, std::optional<ws::DeflateAgreement> deflate) {
     ws::SessionOptions options;
+    options.deflate = deflate;
+    options.compress_min_bytes = config.deflate_min_bytes;
     options.limits.max_message_size = config.max_message_bytes;
     options.ping.interval_ms = config.ping_interval.count();
     options.ping.timeout_ms = config.ping_timeout.count();
@@ -46,6 +67,7 @@ bool Connection::check_websocket_offer(Request &request) {
         websocket_ = std::make_unique<WebSocketState>();
         websocket_->key.assign(check.key);
         websocket_->offered_subprotocols = ws::join_subprotocols(ws::requested_subprotocols(request));
+        if (host_.config().websocket.per_message_deflate) websocket_->offered_extensions = offered_extensions(request);
         request.websocket = true;
         return true;
     }
@@ -86,8 +108,14 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
         close_after_output();
         return;
     }
+    const WebSocketConfig &config = host_.config().websocket;
+    std::optional<ws::DeflateAgreement> deflate;
+    std::string header_lines = std::move(accept.header_lines);
+    if (!websocket_->offered_extensions.empty())
+        deflate = ws::negotiate_deflate(websocket_->offered_extensions, deflate_policy(config));
+    if (deflate) header_lines += "Sec-WebSocket-Extensions: " + ws::deflate_response_value(*deflate) + "\r\n";
     head_scratch_.clear();
-    write_response_head(head_scratch_, ws::accept_response_head(websocket_->key, subprotocol, accept.header_lines),
+    write_response_head(head_scratch_, ws::accept_response_head(websocket_->key, subprotocol, header_lines),
                         facts_, true, factory_.date(), host_.config().server_header);
     output.append_copy(head_scratch_);
 
@@ -100,7 +128,8 @@ void Connection::accept_websocket(WebSocketAccept &accept) {
     std::string().swap(head_scratch_);
     std::string().swap(websocket_->key);
     std::string().swap(websocket_->offered_subprotocols);
-    websocket_->session.emplace(session_options(host_.config().websocket),
+    std::string().swap(websocket_->offered_extensions);
+    websocket_->session.emplace(session_options(config, deflate),
                                 static_cast<std::int64_t>(host_.now_ms()));
     host_.want_send(*this);
     arm_websocket_timer();
@@ -126,6 +155,15 @@ void Connection::websocket_input(std::span<char> input) {
         const ws::SessionEvent event = session.receive(input, now);
         if (event.kind == ws::SessionEventKind::need_more) break;
         if (event.kind == ws::SessionEventKind::closed) {
+            if (session.state() == ws::SessionState::failing) {
+                // The answers to the messages before the violation are still to come; the handler
+                // posts a close once it has answered them (see Handler::on_ws_close), else ws_fail.
+                set(CONN_F_WS_FAILING);
+                report_websocket_close(event.close_code, event.close_reason);
+                arm_timer(TimerKind::ws_fail);
+                flush_websocket_output();  // pongs queued before the violation
+                return;
+            }
             report_websocket_close(event.close_code, event.close_reason);
             closed = true;
             break;
@@ -158,7 +196,18 @@ void Connection::resume_websocket() {
 }
 
 void Connection::post_websocket(WebSocketOutbound &outbound) {
-    const bool open = has(CONN_F_WEBSOCKET) && websocket_->session->state() == ws::SessionState::open;
+    const ws::SessionState state = has(CONN_F_WEBSOCKET) ? websocket_->session->state() : ws::SessionState::closed;
+    if (state == ws::SessionState::failing) {
+        // Answers to messages from before the violation still go out (their on_sent too, so a waiting
+        // sender is released); a close says the handler is done.
+        if (outbound.kind == WebSocketOutbound::Kind::close) {
+            core::release_body(outbound.payload);
+            finish_websocket_failure();
+            if (outbound.notify_sent) host_.defer_sent_notification(id());  // a sender may wait on it
+            return;
+        }
+    }
+    const bool open = state == ws::SessionState::open || state == ws::SessionState::failing;
     if (!open) {
         if (!has(CONN_F_WEBSOCKET))
             log(LogLevel::error, "connection {}: post_websocket before the handshake was accepted; dropped", slot());
@@ -180,8 +229,9 @@ void Connection::post_websocket(WebSocketOutbound &outbound) {
         const ws::Opcode opcode =
             outbound.kind == WebSocketOutbound::Kind::text ? ws::Opcode::text : ws::Opcode::binary;
         const std::size_t size = core::body_size(outbound.payload);
-        if (size <= copy_body_below) {
-            // Framed by the session: one copy, and it leaves in the same send as pending pongs.
+        if (size <= copy_body_below || session.compresses(size)) {
+            // Framed (and maybe compressed) by the session: one copy, and it leaves in the same send as
+            // pending pongs.
             std::string_view payload;
             if (const auto *owned = std::get_if<std::string>(&outbound.payload)) payload = *owned;
             else if (const auto *external = std::get_if<ExternalBuffer>(&outbound.payload))
@@ -255,6 +305,15 @@ void Connection::begin_websocket_drain() {
     flush_websocket_output();
     arm_timer(TimerKind::shutdown);
     read_to_close_reply();
+}
+
+void Connection::finish_websocket_failure() {
+    if (!has(CONN_F_WS_FAILING)) return;
+    clear(CONN_F_WS_FAILING);
+    if (timer_kind_ == TimerKind::ws_fail) arm_timer(TimerKind::none);
+    websocket_->session->finish_failure();
+    flush_websocket_output();
+    close_after_output();
 }
 
 void Connection::read_to_close_reply() {

@@ -35,7 +35,14 @@
 // assembly and output buffers are freed when empty above idle_buffer_capacity, and no timer is
 // armed unless keepalive pings are on. Measured with uring-serve --ws-echo: about 2.5 KiB of server
 // RSS per idle session, the echo handler's own bookkeeping included
-// (tests/python/engine/test_engine_websocket.py, test_idle_sessions_cost_little_memory).
+// (tests/python/engine/test_engine_websocket.py, test_idle_sessions_cost_little_memory). permessage-deflate
+// adds the decompressor of the client's window (12 bits by default) once the client compresses; our
+// compressor exists only while a message is compressed (perf/results/2026-12-02-ws-deflate.md).
+//
+// Negotiation: check_websocket_offer() keeps the Sec-WebSocket-Extensions offers; accept_websocket() answers
+// them (ws/deflate_offer.hpp) under WebSocketConfig, adds the response header and gives the agreement to
+// the session, which inflates and deflates (ws/deflate_codec.hpp). Messages it would compress are framed by
+// the session whatever their size (compression copies anyway).
 
 #include "ws/session.hpp"
 
@@ -48,6 +55,7 @@ struct WebSocketState {
     // The offer, from check_websocket_offer() until the 101 is written.
     std::string key;                   ///< Sec-WebSocket-Key
     std::string offered_subprotocols;  ///< ws::join_subprotocols of what the client offered
+    std::string offered_extensions;    ///< every Sec-WebSocket-Extensions value, joined with ", "
     // After the 101.
     std::optional<ws::WebSocketSession> session;
 };

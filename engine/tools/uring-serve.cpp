@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -47,10 +48,19 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --max-request-line BYTES    request line limit, 414 above it (default 8192)
   --max-connections N         connections per reactor (default 16384)
   --ws-echo                   accept WebSocket upgrades (with the first subprotocol offered) and echo each
-                              message (plain requests as usual); the text message "close CODE REASON"
+                              message (plain requests as usual); the text message "close CODE REASON" (CODE: 4 digits)
                               closes the session with CODE instead
   --no-ws                     no WebSockets: upgrade requests are ordinary requests
   --ws-max-size BYTES         largest WebSocket message, closed with 1009 above it (default 16 MiB)
+  --ws-per-message-deflate    negotiate permessage-deflate when the client offers it (the default)
+  --no-ws-per-message-deflate never compress WebSocket messages
+  --ws-deflate-window-bits N  the largest deflate window, ours and the one asked of the client (9..15;
+                              default 12)
+  --ws-deflate-context-takeover
+                              keep our compressor between messages (a better ratio for 256 KiB per
+                              session at 15 bits; default: a fresh one per message, none kept while idle)
+  --ws-deflate-no-context-takeover
+                              no context takeover either way (the client is asked too)
   --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --ssl-certificate FILE      serve HTTPS with this PEM certificate chain (needs --ssl-keyfile)
@@ -128,6 +138,18 @@ Options parse_options(int argc, char **argv) {
         else if (option == "--no-ws") config.websocket.enabled = false;
         else if (option == "--ws-max-size")
             config.websocket.max_message_bytes = parse_number<std::uint64_t>(option, value(), 1, UINT64_MAX);
+        else if (option == "--ws-per-message-deflate") config.websocket.per_message_deflate = true;
+        else if (option == "--no-ws-per-message-deflate") config.websocket.per_message_deflate = false;
+        else if (option == "--ws-deflate-window-bits") {
+            const auto bits = parse_number<unsigned>(option, value(), 9, 15);
+            config.websocket.deflate_server_max_window_bits = static_cast<std::uint8_t>(bits);
+            config.websocket.deflate_client_max_window_bits = static_cast<std::uint8_t>(bits);
+        } else if (option == "--ws-deflate-context-takeover") {
+            config.websocket.deflate_server_no_context_takeover = false;
+        } else if (option == "--ws-deflate-no-context-takeover") {
+            config.websocket.deflate_server_no_context_takeover = true;
+            config.websocket.deflate_client_no_context_takeover = true;
+        }
         else if (option == "--ws-ping-interval") config.websocket.ping_interval = parse_seconds(option, value(), 0);
         else if (option == "--ws-ping-timeout") config.websocket.ping_timeout = parse_seconds(option, value(), 0.001);
         else if (option == "--body-size") options.body_size = parse_number<std::size_t>(option, value(), 1, 1ull << 32);
@@ -216,7 +238,7 @@ class WebSocketEcho {
         server_->accept_websocket(id, std::move(accept));
     }
     engine::MessageFlow on_message(engine::ExchangeId id, bool text, std::string_view payload) {
-        if (text && payload.starts_with(close_command)) {
+        if (text && is_close_command(payload)) {
             server_->post_websocket(id, close_frame(payload.substr(close_command.size())));
             return engine::MessageFlow::proceed;
         }
@@ -250,9 +272,29 @@ class WebSocketEcho {
         }
     }
     void on_end(engine::ExchangeId id) { sessions_[id.reactor].erase(exchange_key(id)); }
+    /// The session ended. After a protocol violation the engine holds its close frame for our echoes of
+    /// the messages before it: they are posted already (same reactor, in order), so this close follows them.
+    void on_close(engine::ExchangeId id, std::uint16_t code) {
+        on_end(id);
+        if (engine::ws_close_awaits_handler(code)) {
+            engine::WebSocketOutbound close;
+            close.kind = engine::WebSocketOutbound::Kind::close;
+            server_->post_websocket(id, std::move(close));
+        }
+    }
 
   private:
     static constexpr std::string_view close_command = "close ";
+
+    /// "close " and a four-digit code, then the end or a space: ordinary text that merely starts with
+    /// "close" (Autobahn's 12.4.* send slices of an HTML file) is echoed like any other.
+    static bool is_close_command(std::string_view text) noexcept {
+        if (!text.starts_with(close_command)) return false;
+        text.remove_prefix(close_command.size());
+        if (text.size() < 4 || !std::all_of(text.begin(), text.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }))
+            return false;
+        return text.size() == 4 || text[4] == ' ';
+    }
     static constexpr std::size_t pause_above = 1 << 20;
     static constexpr std::size_t resume_below = 256 << 10;
 
@@ -262,7 +304,7 @@ class WebSocketEcho {
         bool paused = false;
     };
 
-    /// "CODE REASON" -> a close frame; a code that is not a number closes with 1000.
+    /// "CODE REASON" -> a close frame.
     static engine::WebSocketOutbound close_frame(std::string_view arguments) {
         engine::WebSocketOutbound close;
         close.kind = engine::WebSocketOutbound::Kind::close;
@@ -328,7 +370,7 @@ class WholeRequestHandler final : public engine::Handler {
     }
     void on_ws_close(engine::ExchangeId id, std::uint16_t code, std::string_view reason) override {
         engine::log(engine::LogLevel::debug, "websocket {}/{} closed: {} \"{}\"", id.slot, id.generation, code, reason);
-        if (ws_echo_) ws_echo_->on_end(id);
+        if (ws_echo_) ws_echo_->on_close(id, code);
     }
 
   private:

@@ -37,8 +37,14 @@ std::uint16_t FrameParser::check_fixed_header() const noexcept {
     const std::uint8_t first = byte_at(header_, 0);
     const std::uint8_t second = byte_at(header_, 1);
     const std::uint8_t raw_opcode = first & header_bits::opcode;
-    if (first & header_bits::rsv) return close_code::protocol_error;  // no extension is negotiated
     if (!is_known_opcode(raw_opcode)) return close_code::protocol_error;
+    // RSV2 and RSV3 belong to no extension we speak; RSV1 is permessage-deflate's, on a message's first
+    // frame only (RFC 7692 6.1: never on a control frame or a continuation).
+    if (first & header_bits::rsv & ~header_bits::rsv1) return close_code::protocol_error;
+    const bool message_start_frame = raw_opcode == static_cast<std::uint8_t>(Opcode::text) ||
+                                     raw_opcode == static_cast<std::uint8_t>(Opcode::binary);
+    if ((first & header_bits::rsv1) && !(limits_.allow_compressed && message_start_frame))
+        return close_code::protocol_error;
     if (!(second & header_bits::mask)) return close_code::protocol_error;  // clients must mask (5.1)
     const auto opcode = static_cast<Opcode>(raw_opcode);
     if (is_control(opcode)) {
@@ -90,6 +96,7 @@ void FrameParser::start_frame_payload() noexcept {
         in_message_ = true;
         message_start_pending_ = true;
         message_opcode_ = frame_opcode_;
+        message_compressed_ = (byte_at(header_, 0) & header_bits::rsv1) != 0;
         message_size_ = 0;
         utf8_.reset();
     }
@@ -126,7 +133,7 @@ FrameEvent FrameParser::read_data_payload(std::span<char> &input) noexcept {
 
     const bool frame_done = frame_remaining_ == 0;
     const bool message_done = frame_done && frame_fin_;
-    if (message_opcode_ == Opcode::text) {
+    if (message_opcode_ == Opcode::text && !message_compressed_) {
         if (!utf8_.feed(std::string_view(piece, take))) return fail(close_code::invalid_payload);
         if (message_done && !utf8_.complete()) return fail(close_code::invalid_payload);
     }
@@ -139,6 +146,7 @@ FrameEvent FrameParser::read_data_payload(std::span<char> &input) noexcept {
     event.opcode = message_opcode_;
     event.message_start = message_start_pending_;
     event.message_end = message_done;
+    event.compressed = message_compressed_;
     event.payload = std::string_view(piece, take);
     message_start_pending_ = false;
     if (message_done) {

@@ -1,12 +1,13 @@
 #pragma once
 // Incremental RFC 6455 frame parser for the server side: bytes in, events out, with any split of the
 // input across calls. It enforces every rule that fails a connection, each with its close code:
-//   1002 protocol error: RSV bits (no extension is ever negotiated), unknown opcodes, an unmasked
+//   1002 protocol error: RSV bits (RSV1 is allowed on the first frame of a data message when
+//        permessage-deflate was agreed, RFC 7692 6), unknown opcodes, an unmasked
 //        client frame (5.1), a fragmented or oversized (>125) control frame (5.5), a continuation
 //        without a message to continue or a new message inside a fragmented one (5.4), a length not
 //        in its shortest form or with the 64-bit high bit set (5.2), a bad close payload (5.5.1, 7.4);
-//   1007 invalid payload: text that is not UTF-8, checked as it arrives (8.1), or a close reason
-//        that is not UTF-8;
+//   1007 invalid payload: text that is not UTF-8, checked as it arrives (8.1; a compressed message
+//        is checked by the session once inflated), or a close reason that is not UTF-8;
 //   1009 message too big: a message whose fragments add up past the limit, refused at the frame
 //        header before its payload is read.
 // Payload bytes are unmasked in place in the caller's buffer and handed back as views into it.
@@ -25,6 +26,8 @@ namespace engine::ws {
 struct FrameParserLimits {
     /// Largest message (all fragments together) accepted; larger ones fail with 1009.
     std::uint64_t max_message_size = 16 * 1024 * 1024;
+    /// permessage-deflate is on: RSV1 marks a compressed message.
+    bool allow_compressed = false;
 };
 
 enum class FrameEventKind : std::uint8_t {
@@ -41,6 +44,7 @@ struct FrameEvent {
     Opcode opcode = Opcode::continuation;
     bool message_start = false;  ///< message_data: the first piece of this message
     bool message_end = false;    ///< message_data: the message is complete with this piece
+    bool compressed = false;     ///< message_data: the message's first frame had RSV1 (permessage-deflate)
     /// message_data: unmasked bytes inside the caller's input buffer (may be empty at message_end);
     /// control: the whole payload in parser storage, valid until the next call.
     std::string_view payload;
@@ -97,6 +101,7 @@ class FrameParser {
     bool in_message_ = false;
     bool message_start_pending_ = false;
     Opcode message_opcode_ = Opcode::text;
+    bool message_compressed_ = false;
     std::uint64_t message_size_ = 0;
     Utf8Validator utf8_;
 

@@ -22,8 +22,8 @@ std::size_t utf8_prefix_length(std::string_view text, std::size_t limit) noexcep
 } // namespace
 
 std::size_t write_frame_header(char (&out)[max_server_frame_header], Opcode opcode, bool fin,
-                               std::uint64_t payload_length) noexcept {
-    out[0] = static_cast<char>((fin ? header_bits::fin : 0) | static_cast<std::uint8_t>(opcode));
+                               std::uint64_t payload_length, std::uint8_t rsv) noexcept {
+    out[0] = static_cast<char>((fin ? header_bits::fin : 0) | rsv | static_cast<std::uint8_t>(opcode));
     if (payload_length <= max_7bit_length) {
         out[1] = static_cast<char>(payload_length);
         return 2;
@@ -39,9 +39,9 @@ std::size_t write_frame_header(char (&out)[max_server_frame_header], Opcode opco
     return 10;
 }
 
-void append_frame(std::string &out, Opcode opcode, bool fin, std::string_view payload) {
+void append_frame(std::string &out, Opcode opcode, bool fin, std::string_view payload, std::uint8_t rsv) {
     char header[max_server_frame_header];
-    const std::size_t header_size = write_frame_header(header, opcode, fin, payload.size());
+    const std::size_t header_size = write_frame_header(header, opcode, fin, payload.size(), rsv);
     out.reserve(out.size() + header_size + payload.size());
     out.append(header, header_size);
     out.append(payload);

@@ -16,11 +16,12 @@ namespace engine::ws {
 inline constexpr std::size_t max_server_frame_header = 10;
 
 /// Writes a frame header for `payload_length` bytes into `out` and returns its size (2, 4 or 10).
+/// `rsv` is or-ed into the first byte (header_bits::rsv1 for a compressed message).
 std::size_t write_frame_header(char (&out)[max_server_frame_header], Opcode opcode, bool fin,
-                               std::uint64_t payload_length) noexcept;
+                               std::uint64_t payload_length, std::uint8_t rsv = 0) noexcept;
 
 /// Appends one whole frame (header and payload).
-void append_frame(std::string &out, Opcode opcode, bool fin, std::string_view payload);
+void append_frame(std::string &out, Opcode opcode, bool fin, std::string_view payload, std::uint8_t rsv = 0);
 
 /// Appends a text or binary message, split into frames of at most `max_frame_payload` bytes
 /// (0: one frame). An empty message is one empty frame.

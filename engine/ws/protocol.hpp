@@ -55,6 +55,7 @@ constexpr bool is_valid_close_code(std::uint16_t code) noexcept {
 namespace header_bits {
 inline constexpr std::uint8_t fin = 0x80;
 inline constexpr std::uint8_t rsv = 0x70;
+inline constexpr std::uint8_t rsv1 = 0x40;  ///< permessage-deflate's "compressed" bit (RFC 7692 6)
 inline constexpr std::uint8_t opcode = 0x0F;
 inline constexpr std::uint8_t mask = 0x80;
 inline constexpr std::uint8_t length7 = 0x7F;

@@ -4,16 +4,25 @@
 // collect in an output buffer the connection sends, and time comes in as arguments.
 //
 // States: open -> closing (we sent a close frame, the peer's is awaited) -> closed; or open -> closed
-// straight away when the peer closes first (our reply is queued), on a protocol violation (our
-// close frame with 1002/1007/1009 is queued) or on a keepalive timeout (1011). Once closed, the
-// connection flushes pending_output() and closes the socket (wants_transport_close()).
+// straight away when the peer closes first (our reply is queued) or on a keepalive timeout (1011);
+// or open -> failing -> closed on a protocol violation. Once closed, the connection flushes
+// pending_output() and closes the socket (wants_transport_close()).
+//
+// Why `failing`: the messages decoded ahead of the bad frame were handed out, and their answers
+// (an echo, say) come from the handler later, possibly from another thread. RFC 6455 lets nothing
+// follow a close frame, so the 1002/1007/1009 close frame waits until the handler has answered
+// (finish_failure()); input is discarded meanwhile, messages may still be sent.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "ws/deflate_codec.hpp"
+#include "ws/deflate_offer.hpp"
 #include "ws/frame_parser.hpp"
 #include "ws/ping_schedule.hpp"
 #include "ws/protocol.hpp"
@@ -26,9 +35,13 @@ struct SessionOptions {
     /// Assembly and output buffers above this capacity are freed once empty, so an idle connection
     /// that once carried a large message does not keep its memory.
     std::size_t retained_buffer_capacity = 16 * 1024;
+    /// permessage-deflate as agreed in the handshake (RFC 7692); nullopt: off.
+    std::optional<DeflateAgreement> deflate;
+    /// Messages shorter than this go out uncompressed (deflate costs more than it saves on them).
+    std::size_t compress_min_bytes = 128;
 };
 
-enum class SessionState : std::uint8_t { open, closing, closed };
+enum class SessionState : std::uint8_t { open, closing, failing, closed };
 
 enum class SessionEventKind : std::uint8_t {
     need_more,  ///< all input used
@@ -44,25 +57,37 @@ struct SessionEvent {
     std::string_view payload;
     /// closed: the peer's code (1005 if its close frame had none), or the code we failed the
     /// connection with (1002, 1007, 1009, 1011). This is what ASGI's websocket.disconnect reports.
+    /// After a protocol violation the state is `failing`: the close frame waits for finish_failure().
     std::uint16_t close_code = 0;
     std::string_view close_reason;  ///< closed: valid until the next receive() call
 };
 
 class WebSocketSession {
   public:
-    WebSocketSession(SessionOptions options, std::int64_t now_ms) noexcept;
+    WebSocketSession(SessionOptions options, std::int64_t now_ms);
 
     /// Consumes bytes from the front of `input` (unmasking them in place) and returns the next
     /// event. Call until need_more. Input after the session closed is discarded.
     SessionEvent receive(std::span<char> &input, std::int64_t now_ms);
 
     /// Queues a text or binary message as one frame. False when the session is no longer open (a
-    /// close frame has been sent or received) and nothing was queued. Text must be valid UTF-8.
+    /// close frame has been sent or received) and nothing was queued; while failing, the answers to
+    /// the messages before the violation are still queued. Text must be valid UTF-8.
     bool send_message(Opcode opcode, std::string_view payload);
+
+    /// Whether send_message() would compress a message of `size` bytes (it then copies and deflates it, so
+    /// the connection hands large messages to it rather than sending the app's buffer as it is).
+    bool compresses(std::size_t size) const noexcept {
+        return options_.deflate.has_value() && size >= options_.compress_min_bytes;
+    }
 
     /// Starts the close handshake with `code` and `reason` (cut to fit a control frame). Only from
     /// open; otherwise ignored.
     void start_close(std::uint16_t code, std::string_view reason = {});
+
+    /// failing -> closed: queues the close frame of the protocol violation after whatever the
+    /// handler answered. Otherwise ignored.
+    void finish_failure();
 
     /// Keepalive: call when the timer fires (and after receive()). Queues a ping, or on a timeout
     /// queues a 1011 close and becomes closed. Returns what it did.
@@ -82,12 +107,14 @@ class WebSocketSession {
     /// Closed and everything queued has been sent: the socket can be closed.
     bool wants_transport_close() const noexcept { return state_ == SessionState::closed && pending_output().empty(); }
     /// Whether incoming bytes still matter (the reactor may stop reading otherwise).
-    bool wants_input() const noexcept { return state_ != SessionState::closed; }
+    bool wants_input() const noexcept { return state_ == SessionState::open || state_ == SessionState::closing; }
 
   private:
     SessionEvent on_frame_event(const FrameEvent &event);
     SessionEvent on_control(const FrameEvent &event);
+    SessionEvent on_compressed_data(const FrameEvent &event);
     SessionEvent close_with(std::uint16_t code, std::string_view reason);
+    SessionEvent fail(std::uint16_t code);
     SessionEvent become_closed(std::uint16_t code, std::string_view reason);
     void release_delivered_message() noexcept;
 
@@ -101,9 +128,15 @@ class WebSocketSession {
     bool message_delivered_ = false;
     // The reason of the close that ended the session, kept for the closed event's view.
     std::string close_reason_;
+    std::uint16_t failure_code_ = 0;  ///< failing: the close code finish_failure() sends
 
     std::string output_;
     std::size_t output_sent_ = 0;
+
+    // permessage-deflate, created with the session when agreed; their zlib streams only when used.
+    std::unique_ptr<MessageInflater> inflater_;
+    std::unique_ptr<MessageDeflater> deflater_;
+    std::string compressed_;  ///< send_message's scratch for a compressed payload
 };
 
 } // namespace engine::ws

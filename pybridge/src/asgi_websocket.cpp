@@ -128,6 +128,7 @@ py::object AsgiWebSocket::receive() {
     }
     drop_future(receive_future_);
     if (!messages_.empty()) return ready(take_message());
+    if (held_disconnect_) end_held_disconnect();  // the app has answered every message before the violation
     if (disconnected_ || finished_ || state_ == State::denied) return ready(disconnect_message());
     receive_future_ = new_future();
     return receive_future_;
@@ -378,7 +379,28 @@ void AsgiWebSocket::on_message(std::string &&payload, bool text) {
     }
 }
 
-void AsgiWebSocket::on_close(std::uint16_t code, std::string &&reason) { ended(code, std::move(reason)); }
+void AsgiWebSocket::on_close(std::uint16_t code, std::string &&reason) {
+    if (!engine::ws_close_awaits_handler(code) || disconnected_ || finished_) {
+        ended(code, std::move(reason));
+        return;
+    }
+    // A protocol violation: the engine holds its close frame until the app has answered the messages before it.
+    // A receive() waiting means it has; otherwise sends stay allowed until receive() reaches the disconnect (or
+    // the app returns, whose close releases the engine's frame too).
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+    held_disconnect_ = true;
+    if (gate_) gate_->discard.store(true, std::memory_order_release);
+    if (receive_future_ && !future_done(receive_future_)) end_held_disconnect();
+}
+
+void AsgiWebSocket::end_held_disconnect() {
+    held_disconnect_ = false;
+    engine::WebSocketOutbound close;
+    close.kind = engine::WebSocketOutbound::Kind::close;
+    server_->post_websocket(id_, std::move(close));
+    ended(close_code_, std::string(close_reason_));
+}
 
 void AsgiWebSocket::on_abort() { ended(1006, std::string()); }
 

@@ -97,6 +97,8 @@ class AsgiWebSocket {
     void post_response(engine::ResponsePart &&part);
     void answer_unfinished(std::uint16_t close_code);
     void ended(std::uint16_t code, std::string &&reason);
+    /// Releases the engine's held close frame (engine::ws_close_awaits_handler) and reports the disconnect.
+    void end_held_disconnect();
     /// A receive() waiting for the next event gets websocket.disconnect.
     void wake_receiver();
     void consume_credit(std::int64_t weight);
@@ -117,6 +119,7 @@ class AsgiWebSocket {
     State state_ = State::handshake;
     bool connect_delivered_ = false;
     bool disconnected_ = false;  ///< the peer is gone (on_abort / on_close), or the session ended
+    bool held_disconnect_ = false;  ///< a protocol violation ended the session; the app is still answering
     bool finished_ = false;
     bool closed_before_accept_ = false;  ///< the app's websocket.close refused the handshake: a 403 went out
     std::uint16_t close_code_ = 1006;  ///< websocket.disconnect's code: 1006 until the engine says otherwise

@@ -87,6 +87,7 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     config.websocket.max_message_bytes = field<std::uint64_t>(websocket, "max_message_bytes");
     config.websocket.ping_interval = std::chrono::milliseconds(field<std::int64_t>(websocket, "ping_interval_ms"));
     config.websocket.ping_timeout = std::chrono::milliseconds(field<std::int64_t>(websocket, "ping_timeout_ms"));
+    config.websocket.per_message_deflate = field<bool>(websocket, "per_message_deflate");
 
     config.threads = field<unsigned>(settings, "threads");
     if (config.threads == 0) config.threads = usable_cpus();

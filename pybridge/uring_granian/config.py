@@ -231,6 +231,12 @@ class Config:
             metavar="BYTES",
         ),
     )
+    ws_per_message_deflate: bool = field(
+        default=True,
+        metadata=_option(
+            "compress WebSocket messages with permessage-deflate when the client offers it (every browser does)"
+        ),
+    )
     ws_ping_interval: float = field(
         default=20.0,
         metadata=_option(
@@ -582,7 +588,7 @@ HELP_GROUPS: dict[str, tuple[str, ...]] = {
         "http1_max_headers",
         "http1_max_body_size",
     ),
-    "WebSocket": ("ws", "ws_max_size", "ws_ping_interval", "ws_ping_timeout"),
+    "WebSocket": ("ws", "ws_max_size", "ws_per_message_deflate", "ws_ping_interval", "ws_ping_timeout"),
     "HTTPS": (
         "ssl_certificate",
         "ssl_keyfile",

@@ -69,6 +69,7 @@ class WebSocketSettings:
     max_message_bytes: int = 16 * 1024 * 1024  # larger messages close the session with 1009
     ping_interval_ms: int = 20_000  # ping a peer quiet this long; 0: never
     ping_timeout_ms: int = 20_000  # close with 1011 when a ping goes unanswered this long; 0: wait forever
+    per_message_deflate: bool = True  # negotiate permessage-deflate (RFC 7692) when the client offers it
 
     @classmethod
     def from_config(cls, config: Config) -> WebSocketSettings:
@@ -77,6 +78,7 @@ class WebSocketSettings:
             max_message_bytes=config.ws_max_size,
             ping_interval_ms=round(config.ws_ping_interval * 1000),
             ping_timeout_ms=round(config.ws_ping_timeout * 1000),
+            per_message_deflate=config.ws_per_message_deflate,
         )
 
 

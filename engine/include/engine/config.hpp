@@ -50,6 +50,19 @@ struct WebSocketConfig {
     std::chrono::milliseconds ping_interval{0};  ///< ping a peer quiet this long; 0: never
     std::chrono::milliseconds ping_timeout{20'000};  ///< close (1011) when a ping goes unanswered this long
     std::chrono::milliseconds close_timeout{5'000};  ///< after our close frame, wait this long for the peer's
+    /// permessage-deflate (RFC 7692), which every browser offers: negotiated when the client offers it.
+    bool per_message_deflate = true;
+    std::uint32_t deflate_min_bytes = 128;  ///< shorter messages are sent uncompressed
+    // The defaults come from measuring idle compressed sessions (perf/results/2026-12-02-ws-deflate.md, server
+    // RSS per session after 8 x 16 KiB messages): with context takeover at 15 window bits our compressor stays
+    // for the life of the session, ~230 KiB more than without. So our compressor is fresh per message
+    // (server_no_context_takeover: an idle session holds none) and both windows are 12 bits: the client's
+    // window is our decompressor's, which does stay; 12 bits roughly halved what a session costs over 15
+    // (28.6 vs 57.0 KiB), and a window of 4 KiB loses little on single messages.
+    std::uint8_t deflate_server_max_window_bits = 12;  ///< 9..15 (zlib has no raw 8-bit window)
+    bool deflate_server_no_context_takeover = true;
+    std::uint8_t deflate_client_max_window_bits = 12;  ///< 8..15; asked only when the client offers the parameter
+    bool deflate_client_no_context_takeover = false;
 };
 
 /// Which I/O backend the reactors run on. `automatic` probes io_uring once at start-up (the set-up the

@@ -45,6 +45,12 @@ enum class MessageFlow : std::uint8_t {
     pause,
 };
 
+/// Whether on_ws_close with this code leaves the engine holding its close frame for the handler's last
+/// answers (a protocol violation: 1002, 1007, 1009; see Handler::on_ws_close).
+constexpr bool ws_close_awaits_handler(std::uint16_t code) noexcept {
+    return code == 1002 || code == 1007 || code == 1009;
+}
+
 class Handler {
   public:
     virtual ~Handler() = default;
@@ -81,6 +87,12 @@ class Handler {
     /// close frame, the code the engine failed the connection with (1002 protocol error, 1007 invalid
     /// UTF-8, 1009 message too big, 1011 keepalive timeout, 1001 server shutting down), or the code
     /// the handler closed with once the peer answered. `reason` is valid only during the call.
+    ///
+    /// After 1002, 1007 or 1009 (a protocol violation) the engine holds its close frame: RFC 6455 lets
+    /// nothing follow it, and the messages delivered before the violation deserve their answers first.
+    /// Post those answers, then a close (its code is ignored: the violation's goes out); without it the
+    /// close frame leaves after WebSocketConfig::close_timeout. Until then the id still takes posts, and
+    /// their on_sent still arrives.
     virtual void on_ws_close(ExchangeId, std::uint16_t /*code*/, std::string_view /*reason*/) {}
 
     /// After each batch of completions on `reactor`: the place to flush queued work to other threads

@@ -133,7 +133,7 @@ TEST_CASE("we close first: data is dropped until the peer's close arrives") {
     CHECK(session.wants_transport_close());
 }
 
-TEST_CASE("protocol violations queue the right close frame and close the session") {
+TEST_CASE("protocol violations fail the session; the right close frame waits for finish_failure") {
     struct Case {
         std::string bytes;
         std::string_view expected_frame;
@@ -155,10 +155,31 @@ TEST_CASE("protocol violations queue the right close frame and close the session
         CAPTURE(test.expected_close);
         CHECK(collected.closes == Strings{test.expected_close});
         CHECK(collected.messages.empty());
+        CHECK(session.state() == SessionState::failing);
+        CHECK(session.pending_output().empty());
+        CHECK_FALSE(session.wants_input());
+        CHECK_FALSE(session.wants_transport_close());
+        session.finish_failure();
         CHECK(take_output(session) == test.expected_frame);
         CHECK(session.wants_transport_close());
-        CHECK_FALSE(session.wants_input());
     }
+}
+
+TEST_CASE("messages before a violation are delivered, and their answers go out before the close frame") {
+    WebSocketSession session({}, 0);
+    // Autobahn 3.2: a message, a frame with RSV2 set, then a ping that must go unanswered.
+    const auto collected = feed(session, client_frame(fin | text_start, "Hello") + client_frame(fin | 0x20 | text_start, "x") +
+                                             client_frame(fin | ping_op, ""));
+    CHECK(collected.messages == Strings{"text:Hello"});
+    CHECK(collected.closes == Strings{"1002:"});
+    CHECK(session.state() == SessionState::failing);
+    CHECK(session.next_timer_ms(0) == PingDecision::never_ms);  // no keepalive pings while failing
+    CHECK(session.send_message(Opcode::text, "hi"));            // the handler's answer to "Hello"
+    session.finish_failure();
+    CHECK(take_output(session) == std::string(text_hi) + std::string(close_1002));
+    CHECK_FALSE(session.send_message(Opcode::text, "late"));  // nothing after the close frame
+    session.finish_failure();                                  // once only
+    CHECK(session.pending_output().empty());
 }
 
 TEST_CASE("send_message frames text and binary") {

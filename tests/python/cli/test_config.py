@@ -51,6 +51,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "http1_max_body_size": (["--http1-max-body-size", "0"], 0),
     "ws": (["--no-ws"], False),
     "ws_max_size": (["--ws-max-size", "65536"], 65536),
+    "ws_per_message_deflate": (["--no-ws-per-message-deflate"], False),
     "ws_ping_interval": (["--ws-ping-interval", "2.5"], 2.5),
     "ws_ping_timeout": (["--ws-ping-timeout", "0"], 0.0),
     "ssl_certificate": ([*TLS_FILES], "c.pem"),

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 import time
+import zlib
 
 import pytest
 import websockets
@@ -282,6 +283,29 @@ def test_protocol_violations_close_with_their_code(ws_server, frames, code):
     wait_for_log(ws_server, rf"closed: {code} ")
 
 
+@pytest.mark.parametrize(
+    ("violation", "code"),
+    [
+        pytest.param(frame(OP_TEXT, b"x", rsv=0x2), 1002, id="rsv-bit"),  # Autobahn 3.2
+        pytest.param(frame(0x5, b""), 1002, id="reserved-opcode"),  # 4.1.3
+        pytest.param(frame(OP_CONTINUATION, b"late", fin=True), 1002, id="continuation-after-final"),  # 5.15
+        pytest.param(frame(OP_TEXT, b"\xff"), 1007, id="invalid-utf8"),
+    ],
+)
+def test_messages_ahead_of_a_violation_are_echoed_in_order_before_the_close(ws_server, violation, code):
+    # One write: the messages and the bad frame arrive in the same read. The ping after the bad frame is never
+    # answered (nothing is read past a violation); the echoes of what came before are (RFC 6455 7.1.7 lets the
+    # server finish what it owes, and no frame may follow its close frame).
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock)
+        ws.send(frame(OP_TEXT, b"one") + frame(OP_BINARY, b"two") + violation + frame(OP_PING, b"unanswered"))
+        received = [ws.read_frame() for _ in range(3)]
+        assert [(f.opcode, f.payload) for f in received[:2]] == [(OP_TEXT, b"one"), (OP_BINARY, b"two")]
+        assert received[2].opcode == OP_CLOSE and received[2].close_code == code
+        assert ws.closed_by_server()
+    wait_for_log(ws_server, rf"closed: {code} ")
+
+
 def test_an_oversize_message_closes_with_1009(start_server):
     server = start_server("--ws-echo", "--ws-max-size", "1000")
     with server.connect() as sock:
@@ -291,6 +315,72 @@ def test_an_oversize_message_closes_with_1009(start_server):
         ws.send(frame(OP_BINARY, b"b" * 600, fin=False) + frame(OP_CONTINUATION, b"c" * 600))
         assert ws.read_close().close_code == 1009
         assert ws.closed_by_server()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# permessage-deflate (RFC 7692)
+
+DEFLATE_OFFER = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+
+
+def deflate_message(payload: bytes, window_bits: int = 15) -> bytes:
+    compressor = zlib.compressobj(wbits=-window_bits)
+    wire = compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert wire.endswith(b"\x00\x00\xff\xff")
+    return wire[:-4]
+
+
+def test_the_websockets_client_negotiates_permessage_deflate_and_messages_round_trip(ws_server):
+    async def run() -> str:
+        async with connect(ws_url(ws_server), max_size=None) as ws:  # offers permessage-deflate by default
+            for message in ("short", "x" * 200_000, json_like(50_000), b"\x00\x01" * 30_000):
+                await ws.send(message)
+                assert await ws.recv() == message
+            return ws.response.headers["Sec-WebSocket-Extensions"]
+
+    negotiated = asyncio.run(run())
+    assert negotiated.startswith("permessage-deflate") and "server_no_context_takeover" in negotiated
+
+
+def json_like(size: int) -> str:
+    return "".join(f'{{"id": {i}, "name": "user-{i * 7919 % 10007}"}},' for i in range(size // 30))[:size]
+
+
+def test_large_echoes_are_compressed_small_ones_are_not(ws_server):
+    with ws_server.connect() as sock:
+        ws = RawWebSocket.open(sock, extra=DEFLATE_OFFER)
+        negotiated = ws.response.header("Sec-WebSocket-Extensions")
+        # The server limits the client's window when offered the parameter; a wider one would be corrupt (1007).
+        window_bits = int(re.search(r"client_max_window_bits=(\d+)", negotiated).group(1))
+        assert window_bits < 15
+        big = json_like(10_000).encode()
+        ws.send(frame(OP_TEXT, deflate_message(big, window_bits), rsv=0x4) + frame(OP_TEXT, b"tiny"))
+        compressed, plain = ws.read_frame(), ws.read_frame()
+        assert compressed.rsv == 0x4 and len(compressed.payload) < len(big) // 3
+        assert zlib.decompressobj(wbits=-15).decompress(compressed.payload + b"\x00\x00\xff\xff") == big
+        assert (plain.rsv, plain.payload) == (0, b"tiny")
+
+
+def test_no_ws_per_message_deflate_declines_the_offer(start_server):
+    server = start_server("--ws-echo", "--no-ws-per-message-deflate")
+    with server.connect() as sock:
+        ws = RawWebSocket.open(sock, extra=DEFLATE_OFFER)
+        assert ws.response.header("Sec-WebSocket-Extensions") is None
+        ws.send(frame(OP_TEXT, deflate_message(b"hello"), rsv=0x4))  # RSV1 means nothing now
+        assert ws.read_close().close_code == 1002
+
+
+def test_a_decompression_bomb_closes_with_1009_and_memory_stays_put(start_server):
+    server = start_server("--ws-echo", "--ws-max-size", "1000000")
+    bomb = deflate_message(b"\x00" * (200 << 20))  # 200 MiB inflated, about 200 KiB on the wire
+    assert len(bomb) < 1_000_000
+    with server.connect() as sock:
+        before = rss_bytes(server.pid)
+        ws = RawWebSocket.open(sock, extra=DEFLATE_OFFER)
+        ws.send(frame(OP_BINARY, bomb, rsv=0x4))
+        assert ws.read_close().close_code == 1009
+        assert ws.closed_by_server()
+        assert rss_bytes(server.pid) - before < 32 << 20  # the limit (1 MB) and the wire bytes, not 200 MiB
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ OP_PING = 0x9
 OP_PONG = 0xA
 
 
-def handshake_request(key: bytes, *, version: str = "13", extra: bytes = b"") -> bytes:
+def handshake_request(key: bytes, *, version: str = "13", extra: bytes = b"", path: bytes = b"/ws") -> bytes:
     return (
-        b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET " + path + b" HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: " + version.encode() + b"\r\n" + extra + b"\r\n"
     )
 
@@ -67,6 +67,7 @@ class Frame:
     fin: bool
     opcode: int
     payload: bytes
+    rsv: int = 0  # the RSV bits, 0x4 being RSV1 (permessage-deflate's "compressed")
 
     @property
     def close_code(self) -> int | None:
@@ -85,10 +86,12 @@ class RawWebSocket:
         self.response = response
 
     @classmethod
-    def open(cls, sock: socket.socket, *, extra: bytes = b"", first_bytes: bytes = b"") -> RawWebSocket:
+    def open(
+        cls, sock: socket.socket, *, extra: bytes = b"", first_bytes: bytes = b"", path: bytes = b"/ws"
+    ) -> RawWebSocket:
         """Handshake (with `first_bytes` of frames sent in the same write) and check the 101."""
         key = new_key()
-        sock.sendall(handshake_request(key, extra=extra) + first_bytes)
+        sock.sendall(handshake_request(key, extra=extra, path=path) + first_bytes)
         reader = HttpReader(sock)
         response = reader.read_head()
         if response.status != 101:
@@ -109,7 +112,7 @@ class RawWebSocket:
             length = struct.unpack("!H", self.reader._read_exact(2))[0]
         elif length == 127:
             length = struct.unpack("!Q", self.reader._read_exact(8))[0]
-        return Frame(bool(first & 0x80), first & 0x0F, self.reader._read_exact(length))
+        return Frame(bool(first & 0x80), first & 0x0F, self.reader._read_exact(length), (first >> 4) & 0x7)
 
     def read_close(self) -> Frame:
         """Reads frames until a close frame (skipping pings), which it returns."""

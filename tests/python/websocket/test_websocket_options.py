@@ -22,6 +22,12 @@ def test_options_reach_the_engine_in_its_units() -> None:
     assert chosen == WebSocketSettings(enabled=True, max_message_bytes=1000, ping_interval_ms=250, ping_timeout_ms=0)
 
 
+def test_per_message_deflate_is_on_unless_turned_off() -> None:
+    assert settings().per_message_deflate is True
+    assert settings("--no-ws-per-message-deflate").per_message_deflate is False
+    assert settings("--ws-per-message-deflate").per_message_deflate is True
+
+
 def test_no_ws_and_wsgi_turn_websockets_off() -> None:
     assert settings("--no-ws").enabled is False
     assert settings("--interface", "wsgi").enabled is False

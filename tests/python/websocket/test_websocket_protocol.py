@@ -5,6 +5,7 @@ Handshakes the app does not accept are test_websocket_refusals.py's."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ import pytest
 from server_process import ServerProcess
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from ws_server import open_ws, results, running_server
+from ws_wire import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, RawWebSocket, frame
 
 MIB = 1024 * 1024
 
@@ -195,3 +197,44 @@ def test_the_server_keeps_serving_websockets_after_errors(server: ServerProcess)
     with open_ws(server, "/echo") as ws:
         ws.send("still here")
         assert ws.recv(timeout=10) == "still here"
+
+
+@pytest.mark.parametrize(
+    ("violation", "code"),
+    [
+        pytest.param(frame(OP_TEXT, b"x", rsv=0x2), 1002, id="rsv-bit"),
+        pytest.param(frame(OP_TEXT, b"\xff"), 1007, id="invalid-utf8"),
+    ],
+)
+def test_the_apps_answers_to_messages_ahead_of_a_violation_go_out_before_the_close(
+    server: ServerProcess, violation: bytes, code: int
+) -> None:
+    # The engine holds its close frame until the app has taken every message before the violation and is waiting
+    # in receive() again, so the echoes leave first (the frames arrive in one read).
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        ws = RawWebSocket.open(sock, path=b"/echo")
+        ws.send(frame(OP_TEXT, b"one") + frame(OP_BINARY, b"two") + violation + frame(OP_PING, b"unanswered"))
+        received = [ws.read_frame() for _ in range(3)]
+        assert [(f.opcode, f.payload) for f in received[:2]] == [(OP_TEXT, b"one"), (OP_BINARY, b"two")]
+        assert received[2].opcode == OP_CLOSE and received[2].close_code == code
+        assert ws.closed_by_server()
+
+
+def test_permessage_deflate_is_negotiated_and_the_app_sees_plain_messages(server: ServerProcess) -> None:
+    # The websockets client offers permessage-deflate; the app echoes what it received, so a message that came
+    # back equal went through inflate (to the app) and deflate (from it).
+    text = "".join(f"line {i}: the same words again and again\n" for i in range(5000))
+    with open_ws(server, "/echo", compression="deflate", max_size=None) as ws:
+        assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+        for message in ("short", text, text.encode()):
+            ws.send(message)
+            assert ws.recv(timeout=10) == message
+
+
+def test_no_ws_per_message_deflate_declines_compression() -> None:
+    with running_server("ws_apps:app", "--no-ws-per-message-deflate") as running:
+        with open_ws(running, "/echo", compression="deflate") as ws:
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+            ws.send("plain")
+            assert ws.recv(timeout=10) == "plain"
+        assert running.stop() == 0, running.logs()

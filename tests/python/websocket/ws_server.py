@@ -32,10 +32,12 @@ def ws_url(server: ServerProcess, path: str) -> str:
 
 
 def open_ws(server: ServerProcess, path: str, **options: Any) -> ClientConnection:
-    """A websockets client connection (no proxy from the environment, no compression: the server offers none)."""
+    """A websockets client connection (no proxy from the environment; no compression unless asked for, so the
+    tests see the messages as the app sent them)."""
     options.setdefault("open_timeout", 10)
+    options.setdefault("compression", None)
     # legacy=True: a ClientConnection at once (usable with or without `with`), as websockets 17.1+ asks.
-    return connect(ws_url(server, path), proxy=None, compression=None, legacy=True, **options)
+    return connect(ws_url(server, path), proxy=None, legacy=True, **options)
 
 
 def results(server: ServerProcess, key: str, ready: Callable[[dict[str, Any]], bool] = bool) -> dict[str, Any]:
