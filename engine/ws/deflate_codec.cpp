@@ -87,7 +87,10 @@ InflateResult MessageInflater::run(std::string_view input, std::string &out, std
         z.avail_out = static_cast<uInt>(room);
         const int status = ::inflate(&z, Z_SYNC_FLUSH);
         out.resize(have + room - z.avail_out);
-        if (out.size() > limit) return InflateResult::too_big;
+        if (out.size() > limit) {
+            out.resize(limit);  // the byte that told is dropped: the contract is never past the limit
+            return InflateResult::too_big;
+        }
         if (status == Z_STREAM_END) {
             // A block with BFINAL set (RFC 7692 allows one): what follows, the tail at least, starts a fresh stream.
             inflateReset(&z);

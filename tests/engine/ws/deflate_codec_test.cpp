@@ -63,7 +63,7 @@ TEST_CASE("inflate: a bomb stops at the limit, and the buffer never grows past i
     MessageInflater inflater(15, true);
     std::string out;
     CHECK(inflater.inflate(wire, true, out, 100'000) == InflateResult::too_big);
-    CHECK(out.size() <= 100'001);
+    CHECK(out.size() <= 100'000);
     CHECK(out.capacity() < 1 << 20);
     CHECK_FALSE(inflater.holds_stream());
 }
@@ -82,4 +82,18 @@ TEST_CASE("inflate: garbage is corrupt") {
     MessageInflater inflater(15, false);
     std::string out;
     CHECK(inflater.inflate(std::string("\xff\xff\xff\xff\xff", 5), true, out, 1000) == InflateResult::corrupt);
+}
+
+TEST_CASE("inflate: a message one byte past the limit leaves at most the limit (found by fuzz/ws_deflate)") {
+    // The fuzz input: 17 'z's through a compressor, inflated with a 16-byte limit.
+    const std::string message(17, 'z');
+    MessageDeflater deflater(15, true);
+    std::string wire;
+    REQUIRE(deflater.compress(message, wire));
+    for (const std::size_t limit : {std::size_t{1}, std::size_t{16}}) {
+        MessageInflater inflater(15, true);
+        std::string out;
+        CHECK(inflater.inflate(wire, true, out, limit) == InflateResult::too_big);
+        CHECK(out.size() <= limit);
+    }
 }
