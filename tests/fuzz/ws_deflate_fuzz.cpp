@@ -56,7 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *bytes, std::size_t siz
 
     const Inflated whole = inflate_pieces(data, {}, client_bits, limit);
     const Inflated cut = inflate_pieces(data, data_cuts, client_bits, limit);
-    if (!(whole == cut)) fuzz::invariant_broken("whole and cut input inflate differently");
+    // A stream that breaks the deflate rules may be refused at different points depending on the cuts: zlib
+    // checks a back-reference against its window *plus what the current inflate() call has written*, so a
+    // distance past the negotiated window passes when one call has the data in hand and fails fed byte by
+    // byte (tests/fuzz/README.md, "Found, not fixed"). So where either feeding found the stream corrupt, the
+    // two may differ; any other difference (bytes, or ok against too big) is a bug.
+    const bool corrupt_either = whole.result == InflateResult::corrupt || cut.result == InflateResult::corrupt;
+    if (!(whole == cut) && !corrupt_either) fuzz::invariant_broken("whole and cut input inflate differently");
 
     // Round trip: our compressor, the peer's inflater (a window at least ours, as negotiated).
     for (const bool takeover : {false, true}) {
