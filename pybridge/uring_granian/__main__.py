@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-from .supervisor import WORKER_ENV
+from .worker import WORKER_ENV
 
 
 def main() -> int:
     if WORKER_ENV in os.environ:
-        from .supervisor import worker_main
+        from .worker import worker_main
 
         return worker_main()
     from .cli import main as cli_main

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import HELP_GROUPS, Config, ConfigError, Option, options
+from .config import Config, ConfigError, Kind, Option, help_groups, options, plain
 from .constants import EXIT_FAILURE, EXIT_USAGE
+from .errors import ONE_LINE_ERRORS
 
 __all__ = ["PROG", "build_parser", "main", "parse_config"]
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     group_of: dict[str, argparse._ArgumentGroup] = {}
-    for title, names in HELP_GROUPS.items():
+    for title, names in help_groups().items():
         group = parser.add_argument_group(title)
         group_of.update(dict.fromkeys(names, group))
     for f, opt in options():
@@ -45,22 +46,18 @@ def _add_option(parser: argparse._ActionsContainer, f: dataclasses.Field[Any], o
     flags = opt.flags or ("--" + f.name.replace("_", "-"),)
     help_text = opt.help.replace("%", "%%")  # argparse expands %(...)s in help
     if f.default is not None and not flags[0].isupper():
-        shown = oct(f.default) if isinstance(f.default, int) and opt.metavar == "OCTAL" else _plain(f.default)
+        shown = oct(f.default) if opt.kind is Kind.OCTAL else plain(f.default)
         help_text += f" [default: {shown}]"
     if not flags[0].startswith("-"):
         parser.add_argument(f.name, metavar=opt.metavar or flags[0], help=help_text)
-    elif opt.repeat:
+    elif opt.kind is Kind.LIST:
         parser.add_argument(*flags, dest=f.name, action="append", metavar=opt.metavar, help=help_text)
-    elif isinstance(f.default, bool):
+    elif opt.kind is Kind.BOOL:
         parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
     else:
         parser.add_argument(
-            *flags, dest=f.name, type=opt.parse or str, choices=opt.choices, metavar=opt.metavar, help=help_text
+            *flags, dest=f.name, type=opt.parser, choices=opt.choices, metavar=opt.metavar, help=help_text
         )
-
-
-def _plain(value: Any) -> Any:
-    return getattr(value, "value", value)
 
 
 def parse_config(argv: Sequence[str] | None = None) -> Config:
@@ -76,7 +73,7 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     config = parse_config(argv)
-    from .main import ONE_LINE_ERRORS, run  # after parsing: `--help` stays fast
+    from .main import run  # after parsing: `--help` stays fast
 
     try:
         return run(config)

@@ -1,8 +1,9 @@
 """Every option of the server, declared once.
 
-`Config` is a frozen dataclass; each field carries an `Option` in its metadata (command-line flags, help, how to
-parse a string, choices, bounds). The CLI (cli.py), `serve()` (main.py), the workers' hand-over (supervisor.py) and
-`Config.validate()` are all derived from these declarations, so adding an option is adding one field here.
+`Config` is a frozen dataclass; each field carries an `Option` in its metadata: its help and --help section
+(`group`), what kind of value it is (`kind`, and the StrEnum of a choice), its flags and bounds. The CLI (cli.py,
+with its URING_GRANIAN_* variables), `serve()` (main.py), the workers' hand-over (worker.py) and `Config.validate()`
+are all derived from these declarations, so adding an option is adding one field here.
 Names follow Granian's wherever Granian has the option.
 """
 
@@ -12,11 +13,13 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
+from .errors import ConfigError
 
-__all__ = ["Config", "ConfigError", "Option", "options"]
+__all__ = ["Config", "ConfigError", "Kind", "Option", "options"]
 
 OPTION_KEY = "uring_granian.option"
 
@@ -24,36 +27,49 @@ OPTION_KEY = "uring_granian.option"
 TLS_PROTOCOLS = ("tls1.2", "tls1.3")
 
 
-class ConfigError(ValueError):
-    """An option has a bad value; str() is one line naming the option as it is spelled on the command line."""
+class Kind(StrEnum):
+    """What a field's value is: how the CLI parses a string into it and how Config.validate() checks it."""
+
+    BOOL = "bool"  # --name / --no-name
+    INT = "int"
+    FLOAT = "float"
+    OCTAL = "octal"  # an int written in octal (file permissions)
+    TEXT = "text"
+    CHOICE = "choice"  # one of `enum`'s values (a StrEnum field), or of `choices` (a str field)
+    LIST = "list"  # the flag may be given several times; the value is a tuple of the strings
 
 
 @dataclass(frozen=True)
 class Option:
-    """How one Config field appears to users."""
+    """How one Config field appears to users: everything the CLI, serve() and validate() need to know about it."""
 
     help: str
+    group: str = ""  # the section of --help ("" only for the positional app)
+    kind: Kind = Kind.TEXT
+    enum: type[StrEnum] | None = None  # the StrEnum of a choice field (implies kind CHOICE)
     flags: tuple[str, ...] = ()  # empty: derived from the field name (`--field-name`); ("APP",) style: positional
-    parse: Callable[[str], Any] | None = None  # str -> value, for the CLI (argparse calls it; ValueError = bad)
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | None = None  # for a choice field without an enum
     metavar: str | None = None
-    minimum: int | None = None  # bounds for int fields, checked by Config.validate()
+    minimum: int | None = None  # bounds for int and float fields, checked by Config.validate()
     maximum: int | None = None
-    repeat: bool = False  # the flag may be given several times; the value is a tuple of the strings
+
+    def __post_init__(self) -> None:
+        if self.enum is not None:
+            object.__setattr__(self, "kind", Kind.CHOICE)
+            object.__setattr__(self, "choices", tuple(member.value for member in self.enum))
+        elif self.choices is not None:
+            object.__setattr__(self, "kind", Kind.CHOICE)
+
+    @property
+    def parser(self) -> Callable[[str], Any]:
+        """A command-line string -> the field's value; ValueError when it is not one. argparse names the function in
+        its errors ("invalid int value: 'x'")."""
+        return _PARSERS.get(self.kind, str)
 
 
 def _option(help: str, **spec: Any) -> dict[str, Option]:
     """Field metadata declaring how the field appears to users."""
     return {OPTION_KEY: Option(help=help, **spec)}
-
-
-def octal(text: str) -> int:
-    """File permissions as chmod writes them: 660, 0660 or 0o660."""
-    return int(text.removeprefix("0o"), 8)
-
-
-def _choices(enum: type[Any]) -> tuple[str, ...]:
-    return tuple(member.value for member in enum)
 
 
 @dataclass(frozen=True)
@@ -68,21 +84,27 @@ class Config:
     )
     # --- what and where ------------------------------------------------------------------------------------
     interface: Interfaces = field(
-        default=Interfaces.ASGI, metadata=_option("application interface", choices=_choices(Interfaces))
+        default=Interfaces.ASGI, metadata=_option("application interface", group="listening", enum=Interfaces)
     )
-    host: str = field(default="127.0.0.1", metadata=_option("host address to bind to"))
-    port: int = field(default=8000, metadata=_option("port to bind to", parse=int, minimum=0, maximum=65535))
+    host: str = field(default="127.0.0.1", metadata=_option("host address to bind to", group="listening"))
+    port: int = field(
+        default=8000, metadata=_option("port to bind to", minimum=0, maximum=65535, group="listening", kind=Kind.INT)
+    )
     uds: str | None = field(
-        default=None, metadata=_option("bind to this Unix domain socket path instead of host:port", metavar="PATH")
+        default=None,
+        metadata=_option(
+            "bind to this Unix domain socket path instead of host:port", metavar="PATH", group="listening"
+        ),
     )
     uds_permissions: int | None = field(
         default=None,
         metadata=_option(
             "permissions of the Unix socket file, in octal (e.g. 660)",
-            parse=octal,
             minimum=0,
             maximum=0o777,
             metavar="OCTAL",
+            group="listening",
+            kind=Kind.OCTAL,
         ),
     )
     fd: int | None = field(
@@ -90,171 +112,240 @@ class Config:
         metadata=_option(
             "serve on this already-listening socket descriptor, inherited from the parent process"
             " (host, port and uds then only describe it)",
-            parse=int,
             minimum=0,
             metavar="FD",
+            group="listening",
+            kind=Kind.INT,
         ),
     )
     backlog: int = field(
         default=1024,
         metadata=_option(
-            "maximum number of pending connections per listening socket", parse=int, minimum=1, maximum=1 << 20
+            "maximum number of pending connections per listening socket",
+            minimum=1,
+            maximum=1 << 20,
+            group="listening",
+            kind=Kind.INT,
         ),
     )
     # --- processes and threads -----------------------------------------------------------------------------
-    workers: int = field(default=1, metadata=_option("number of worker processes", parse=int, minimum=1, maximum=1024))
+    workers: int = field(
+        default=1,
+        metadata=_option(
+            "number of worker processes", minimum=1, maximum=1024, group="processes and threads", kind=Kind.INT
+        ),
+    )
     threads: int = field(
         default=1,
         metadata=_option(
             "reactor (io_uring) threads per worker",
             flags=("--runtime-threads", "--threads"),
-            parse=int,
             minimum=1,
             maximum=1024,
+            group="processes and threads",
+            kind=Kind.INT,
         ),
     )
     blocking_threads: int | None = field(
         default=None,
         metadata=_option(
             "Python threads running WSGI requests, per worker (default: chosen by the server)",
-            parse=int,
             minimum=1,
             maximum=4096,
+            group="processes and threads",
+            kind=Kind.INT,
         ),
     )
-    pin_threads: bool = field(default=False, metadata=_option("pin each reactor thread to one CPU"))
+    pin_threads: bool = field(
+        default=False,
+        metadata=_option("pin each reactor thread to one CPU", group="processes and threads", kind=Kind.BOOL),
+    )
     io_backend: IoBackends | None = field(
         default=None,
         metadata=_option(
             f"I/O backend: io_uring, epoll, or auto (io_uring, and epoll where io_uring is refused, as in"
             f" containers' default seccomp profiles) [default: ${IO_BACKEND_ENV}, else auto]",
-            choices=_choices(IoBackends),
+            group="processes and threads",
+            enum=IoBackends,
         ),
     )
     loop: Loops = field(
         default=Loops.AUTO,
-        metadata=_option("event loop implementation (auto: uvloop when installed)", choices=_choices(Loops)),
+        metadata=_option(
+            "event loop implementation (auto: uvloop when installed)", group="processes and threads", enum=Loops
+        ),
     )
     backpressure: int | None = field(
         default=None,
-        metadata=_option("maximum number of concurrent requests per worker (default: no limit)", parse=int, minimum=1),
+        metadata=_option(
+            "maximum number of concurrent requests per worker (default: no limit)",
+            minimum=1,
+            group="processes and threads",
+            kind=Kind.INT,
+        ),
     )
     # --- application -----------------------------------------------------------------------------------------
-    lifespan: bool = field(default=True, metadata=_option("run the ASGI lifespan protocol (startup/shutdown)"))
+    lifespan: bool = field(
+        default=True,
+        metadata=_option("run the ASGI lifespan protocol (startup/shutdown)", group="application", kind=Kind.BOOL),
+    )
     factory: bool = field(
-        default=False, metadata=_option("APP is a factory: call it without arguments to get the application")
+        default=False,
+        metadata=_option(
+            "APP is a factory: call it without arguments to get the application", group="application", kind=Kind.BOOL
+        ),
     )
     url_path_prefix: str | None = field(
-        default=None, metadata=_option("URL path prefix the app is mounted on (ASGI root_path)", metavar="PREFIX")
+        default=None,
+        metadata=_option(
+            "URL path prefix the app is mounted on (ASGI root_path)", metavar="PREFIX", group="application"
+        ),
     )
     # --- logging ---------------------------------------------------------------------------------------------
     log_level: LogLevels = field(
-        default=LogLevels.INFO, metadata=_option("log level of the uring_granian loggers", choices=_choices(LogLevels))
+        default=LogLevels.INFO,
+        metadata=_option("log level of the uring_granian loggers", group="logging", enum=LogLevels),
     )
     log_config: str | None = field(
         default=None,
-        metadata=_option("logging configuration file (JSON, logging.config.dictConfig schema)", metavar="FILE"),
+        metadata=_option(
+            "logging configuration file (JSON, logging.config.dictConfig schema)", metavar="FILE", group="logging"
+        ),
     )
-    access_log: bool = field(default=False, metadata=_option("log every request to the uring_granian.access logger"))
+    access_log: bool = field(
+        default=False,
+        metadata=_option("log every request to the uring_granian.access logger", group="logging", kind=Kind.BOOL),
+    )
     access_log_fmt: str | None = field(
         default=None,
-        metadata=_option("access log format (Granian's atoms, e.g. %(addr)s %(status)d)", metavar="FORMAT"),
+        metadata=_option(
+            "access log format (Granian's atoms, e.g. %(addr)s %(status)d)", metavar="FORMAT", group="logging"
+        ),
     )
     # --- proxies ---------------------------------------------------------------------------------------------
     proxy_headers: bool = field(
         default=False,
         metadata=_option(
             "take the client address, scheme and host from Forwarded / X-Forwarded-For, -Proto, -Host "
-            "when the peer is a trusted proxy (--forwarded-allow-ips)"
+            "when the peer is a trusted proxy (--forwarded-allow-ips)",
+            group="application",
+            kind=Kind.BOOL,
         ),
     )
     forwarded_allow_ips: str = field(
         default="127.0.0.1",
-        metadata=_option("comma-separated addresses or networks of trusted proxies, or * for any", metavar="IPS"),
+        metadata=_option(
+            "comma-separated addresses or networks of trusted proxies, or * for any", metavar="IPS", group="application"
+        ),
     )
     # --- HTTP/1 ----------------------------------------------------------------------------------------------
-    http1_keep_alive: bool = field(default=True, metadata=_option("keep HTTP/1.1 connections alive between requests"))
+    http1_keep_alive: bool = field(
+        default=True,
+        metadata=_option("keep HTTP/1.1 connections alive between requests", group="HTTP/1", kind=Kind.BOOL),
+    )
     http1_header_read_timeout: int = field(
         default=30000,
         metadata=_option(
             "time allowed to receive a request's head, in milliseconds",
-            parse=int,
             minimum=1,
             maximum=3_600_000,
             metavar="MS",
+            group="HTTP/1",
+            kind=Kind.INT,
         ),
     )
     http1_max_request_line: int = field(
         default=8192,
         metadata=_option(
-            "maximum request line length, in bytes (414 above)", parse=int, minimum=64, maximum=1 << 20, metavar="BYTES"
+            "maximum request line length, in bytes (414 above)",
+            minimum=64,
+            maximum=1 << 20,
+            metavar="BYTES",
+            group="HTTP/1",
+            kind=Kind.INT,
         ),
     )
     http1_max_headers_size: int = field(
         default=16384,
         metadata=_option(
             "maximum size of all request headers, in bytes (431 above)",
-            parse=int,
             minimum=256,
             maximum=1 << 24,
             metavar="BYTES",
+            group="HTTP/1",
+            kind=Kind.INT,
         ),
     )
     http1_max_headers: int = field(
         default=100,
         metadata=_option(
-            "maximum number of request headers (431 above)", parse=int, minimum=1, maximum=10_000, metavar="COUNT"
+            "maximum number of request headers (431 above)",
+            minimum=1,
+            maximum=10_000,
+            metavar="COUNT",
+            group="HTTP/1",
+            kind=Kind.INT,
         ),
     )
     http1_max_body_size: int = field(
         default=1 << 30,
         metadata=_option(
             "maximum request body size, in bytes; 0: no limit (413 above)",
-            parse=int,
             minimum=0,
             maximum=1 << 62,
             metavar="BYTES",
+            group="HTTP/1",
+            kind=Kind.INT,
         ),
     )
     # --- WebSocket (uvicorn's names; --ws/--no-ws is Granian's) ------------------------------------------------
     ws: bool = field(
         default=True,
-        metadata=_option("serve WebSocket upgrades to ASGI apps (off: they are plain HTTP requests; never under WSGI)"),
+        metadata=_option(
+            "serve WebSocket upgrades to ASGI apps (off: they are plain HTTP requests; never under WSGI)",
+            group="WebSocket",
+            kind=Kind.BOOL,
+        ),
     )
     ws_max_size: int = field(
         default=16 * 1024 * 1024,
         metadata=_option(
             "maximum WebSocket message size, in bytes (a larger message closes the connection with 1009)",
-            parse=int,
             minimum=1,
             maximum=1 << 40,
             metavar="BYTES",
+            group="WebSocket",
+            kind=Kind.INT,
         ),
     )
     ws_per_message_deflate: bool = field(
         default=True,
         metadata=_option(
-            "compress WebSocket messages with permessage-deflate when the client offers it (every browser does)"
+            "compress WebSocket messages with permessage-deflate when the client offers it (every browser does)",
+            group="WebSocket",
+            kind=Kind.BOOL,
         ),
     )
     ws_ping_interval: float = field(
         default=20.0,
         metadata=_option(
             "seconds a WebSocket peer may stay silent before it is pinged; 0: never ping",
-            parse=float,
             minimum=0,
             maximum=86_400,
             metavar="SECONDS",
+            group="WebSocket",
+            kind=Kind.FLOAT,
         ),
     )
     ws_ping_timeout: float = field(
         default=20.0,
         metadata=_option(
             "seconds a ping may go unanswered before the connection is closed with 1011; 0: wait forever",
-            parse=float,
             minimum=0,
             maximum=86_400,
             metavar="SECONDS",
+            group="WebSocket",
+            kind=Kind.FLOAT,
         ),
     )
     # --- HTTPS -----------------------------------------------------------------------------------------------
@@ -263,82 +354,97 @@ class Config:
         metadata=_option(
             "serve HTTPS with this PEM certificate chain (the server's certificate first; needs --ssl-keyfile)",
             metavar="FILE",
+            group="HTTPS",
         ),
     )
     ssl_keyfile: str | None = field(
-        default=None, metadata=_option("PEM private key of --ssl-certificate", metavar="FILE")
+        default=None, metadata=_option("PEM private key of --ssl-certificate", metavar="FILE", group="HTTPS")
     )
     ssl_keyfile_password: str | None = field(
-        default=None, metadata=_option("password of an encrypted --ssl-keyfile", metavar="PASSWORD")
+        default=None, metadata=_option("password of an encrypted --ssl-keyfile", metavar="PASSWORD", group="HTTPS")
     )
     ssl_protocol_min: str = field(
         default="tls1.2",
-        metadata=_option("oldest TLS version accepted", choices=TLS_PROTOCOLS, metavar="VERSION"),
+        metadata=_option("oldest TLS version accepted", choices=TLS_PROTOCOLS, metavar="VERSION", group="HTTPS"),
     )
     ssl_ca: str | None = field(
         default=None,
         metadata=_option(
-            "PEM CAs signing client certificates: a certificate is asked for and checked if sent", metavar="FILE"
+            "PEM CAs signing client certificates: a certificate is asked for and checked if sent",
+            metavar="FILE",
+            group="HTTPS",
         ),
     )
     ssl_client_verify: bool = field(
-        default=False, metadata=_option("require a client certificate signed by --ssl-ca (mutual TLS)")
+        default=False,
+        metadata=_option("require a client certificate signed by --ssl-ca (mutual TLS)", group="HTTPS", kind=Kind.BOOL),
     )
     ssl_crl: str | None = field(
-        default=None, metadata=_option("PEM CRLs checked against client certificates (needs --ssl-ca)", metavar="FILE")
+        default=None,
+        metadata=_option(
+            "PEM CRLs checked against client certificates (needs --ssl-ca)", metavar="FILE", group="HTTPS"
+        ),
     )
     # --- worker lifecycle ------------------------------------------------------------------------------------
     respawn_failed_workers: bool = field(
-        default=False, metadata=_option("start a new worker when one dies (else the server stops)")
+        default=False,
+        metadata=_option(
+            "start a new worker when one dies (else the server stops)", group="worker lifecycle", kind=Kind.BOOL
+        ),
     )
     workers_kill_timeout: int | None = field(
         default=None,
         metadata=_option(
             "seconds to wait, after the graceful timeout, before killing a worker that has not stopped",
-            parse=int,
             minimum=1,
             maximum=1800,
             metavar="SECONDS",
+            group="worker lifecycle",
+            kind=Kind.INT,
         ),
     )
     graceful_timeout: int = field(
         default=30,
         metadata=_option(
             "seconds allowed for in-flight requests to finish on stop",
-            parse=int,
             minimum=0,
             maximum=86_400,
             metavar="SECONDS",
+            group="worker lifecycle",
+            kind=Kind.INT,
         ),
     )
     respawn_interval: float = field(
         default=1.0,
         metadata=_option(
             "seconds to wait before starting a replacement for a worker that died",
-            parse=float,
             minimum=0,
             maximum=3600,
             metavar="SECONDS",
+            group="worker lifecycle",
+            kind=Kind.FLOAT,
         ),
     )
     workers_lifetime: int | None = field(
         default=None,
         metadata=_option(
             "replace each worker gracefully once it is this many seconds old, one at a time (default: never)",
-            parse=int,
             minimum=1,
             maximum=365 * 86_400,
             metavar="SECONDS",
+            group="worker lifecycle",
+            kind=Kind.INT,
         ),
     )
     workers_max_rss: int | None = field(
         default=None,
         metadata=_option(
             "replace a worker gracefully when its resident memory exceeds this many MiB (sampled every second)",
-            parse=int,
             minimum=1,
             maximum=1 << 30,
             metavar="MIB",
+            group="worker lifecycle",
+            kind=Kind.INT,
         ),
     )
     pid_file: str | None = field(
@@ -347,6 +453,7 @@ class Config:
             "write the server's process id to this file at start and remove it at exit;"
             " refuse to start while it names a running process",
             metavar="PATH",
+            group="worker lifecycle",
         ),
     )
     process_name: str | None = field(
@@ -354,56 +461,66 @@ class Config:
         metadata=_option(
             "process name shown by ps -o comm, top and pgrep (workers get NAME-wN); at most 15 bytes are kept",
             metavar="NAME",
+            group="worker lifecycle",
         ),
     )
     # --- development -----------------------------------------------------------------------------------------
     reload: bool = field(
         default=False,
         metadata=_option(
-            "restart the worker when a .py file under the app's directory changes (runs one worker, like uvicorn)"
+            "restart the worker when a .py file under the app's directory changes (runs one worker, like uvicorn)",
+            group="development",
+            kind=Kind.BOOL,
         ),
     )
     reload_paths: tuple[str, ...] | None = field(
         default=None,
         metadata=_option(
             "directory to watch for --reload instead of the app's directory (repeat the option for several)",
-            repeat=True,
             metavar="PATH",
+            group="development",
+            kind=Kind.LIST,
         ),
     )
     # --- static files (served by the engine; never reach the app) -----------------------------------------
     static_path_route: str = field(
         default="/static",
-        metadata=_option("URL path under which --static-path-mount is served", metavar="ROUTE"),
+        metadata=_option("URL path under which --static-path-mount is served", metavar="ROUTE", group="static files"),
     )
     static_path_mount: str | None = field(
         default=None,
         metadata=_option(
             "serve the files of this directory under --static-path-route from the engine, without calling the app",
             metavar="DIRECTORY",
+            group="static files",
         ),
     )
     static_path_expires: int = field(
         default=86400,
         metadata=_option(
             "Cache-Control max-age of static files, in seconds; 0 sends none",
-            parse=int,
             minimum=0,
             maximum=(1 << 32) - 1,
             metavar="SECONDS",
+            group="static files",
+            kind=Kind.INT,
         ),
     )
     # --- metrics ---------------------------------------------------------------------------------------------
     metrics: bool = field(
         default=False,
-        metadata=_option("serve Prometheus metrics of the workers from the supervisor process"),
+        metadata=_option(
+            "serve Prometheus metrics of the workers from the supervisor process", group="metrics", kind=Kind.BOOL
+        ),
     )
     metrics_address: str = field(
-        default="127.0.0.1", metadata=_option("address of the metrics endpoint", metavar="ADDRESS")
+        default="127.0.0.1", metadata=_option("address of the metrics endpoint", metavar="ADDRESS", group="metrics")
     )
     metrics_port: int = field(
         default=9090,
-        metadata=_option("port of the metrics endpoint", parse=int, minimum=0, maximum=65535, metavar="PORT"),
+        metadata=_option(
+            "port of the metrics endpoint", minimum=0, maximum=65535, metavar="PORT", group="metrics", kind=Kind.INT
+        ),
     )
 
     # -----------------------------------------------------------------------------------------------------------
@@ -425,7 +542,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """Field name -> value (enums as their strings); JSON-safe when app is an import string."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
@@ -441,9 +558,7 @@ class Config:
         try:
             return IoBackends(text)
         except ValueError:
-            raise ConfigError(
-                f"{IO_BACKEND_ENV}: expected one of {', '.join(_choices(IoBackends))}, got {text!r}"
-            ) from None
+            raise ConfigError(f"{IO_BACKEND_ENV}: expected one of {', '.join(IoBackends)}, got {text!r}") from None
 
     def validate(self) -> Config:
         """Check every value and their combinations; raises ConfigError with one line. Returns self."""
@@ -566,54 +681,6 @@ class Config:
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
 
-# Sections of `--help`, in order; every option except the positional app belongs to exactly one.
-HELP_GROUPS: dict[str, tuple[str, ...]] = {
-    "listening": ("interface", "host", "port", "uds", "uds_permissions", "fd", "backlog"),
-    "processes and threads": (
-        "workers",
-        "threads",
-        "blocking_threads",
-        "pin_threads",
-        "io_backend",
-        "loop",
-        "backpressure",
-    ),
-    "application": ("lifespan", "factory", "url_path_prefix", "proxy_headers", "forwarded_allow_ips"),
-    "logging": ("log_level", "log_config", "access_log", "access_log_fmt"),
-    "HTTP/1": (
-        "http1_keep_alive",
-        "http1_header_read_timeout",
-        "http1_max_request_line",
-        "http1_max_headers_size",
-        "http1_max_headers",
-        "http1_max_body_size",
-    ),
-    "WebSocket": ("ws", "ws_max_size", "ws_per_message_deflate", "ws_ping_interval", "ws_ping_timeout"),
-    "HTTPS": (
-        "ssl_certificate",
-        "ssl_keyfile",
-        "ssl_keyfile_password",
-        "ssl_protocol_min",
-        "ssl_ca",
-        "ssl_client_verify",
-        "ssl_crl",
-    ),
-    "worker lifecycle": (
-        "respawn_failed_workers",
-        "workers_kill_timeout",
-        "graceful_timeout",
-        "respawn_interval",
-        "workers_lifetime",
-        "workers_max_rss",
-        "pid_file",
-        "process_name",
-    ),
-    "development": ("reload", "reload_paths"),
-    "static files": ("static_path_route", "static_path_mount", "static_path_expires"),
-    "metrics": ("metrics", "metrics_address", "metrics_port"),
-}
-
-
 def options() -> list[tuple[dataclasses.Field[Any], Option]]:
     """Every Config field with its Option, in declaration order."""
     return [(f, f.metadata[OPTION_KEY]) for f in dataclasses.fields(Config)]
@@ -627,73 +694,67 @@ def flag_of(name: str) -> str:
     raise KeyError(name)
 
 
-def _enum_of(f: dataclasses.Field[Any]) -> type[Any] | None:
-    return {"interface": Interfaces, "loop": Loops, "log_level": LogLevels, "io_backend": IoBackends}.get(f.name)
+def help_groups() -> dict[str, list[str]]:
+    """Sections of `--help` in the order they first appear, each with its fields (the positional app in none)."""
+    groups: dict[str, list[str]] = {}
+    for f, opt in options():
+        if opt.group:
+            groups.setdefault(opt.group, []).append(f.name)
+    return groups
+
+
+def octal(text: str) -> int:
+    """File permissions as chmod writes them: 660, 0660 or 0o660."""
+    return int(text.removeprefix("0o"), 8)
+
+
+_PARSERS: dict[Kind, Callable[[str], Any]] = {Kind.INT: int, Kind.FLOAT: float, Kind.OCTAL: octal}
 
 
 def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
-    if f.metadata[OPTION_KEY].repeat and isinstance(value, list | tuple):
+    opt: Option = f.metadata[OPTION_KEY]
+    if opt.kind is Kind.LIST and isinstance(value, list | tuple):
         return tuple(value)  # lists from argparse's "append" and from JSON
-    enum = _enum_of(f)
-    if enum is None or value is None:
+    if opt.enum is None or value is None:
         return value
     try:
-        return enum(str(value).lower())
+        return opt.enum(str(value).lower())
     except ValueError:
-        allowed = ", ".join(_choices(enum))
-        raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {allowed})") from None
+        raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {_listed(opt)})") from None
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Interfaces | Loops | LogLevels | IoBackends) else value
+def plain(value: Any) -> Any:
+    """A value as JSON and the command line spell it (an enum member as its string)."""
+    return value.value if isinstance(value, StrEnum) else value
+
+
+def _listed(opt: Option) -> str:
+    return ", ".join(opt.choices or ())
 
 
 def _check_bounds(f: dataclasses.Field[Any], value: Any) -> None:
     opt: Option = f.metadata[OPTION_KEY]
     if value is None or f.name == "app":
         return
-    enum = _enum_of(f)
-    if enum is not None and value not in _choices(enum):
-        raise ConfigError(f"{flag_of(f.name)}: invalid choice {value!r} (choose from {', '.join(_choices(enum))})")
-    default = f.default
-    expects_bool = isinstance(default, bool)
-    expects_int = opt.parse is int or opt.parse is octal
-    if expects_bool and not isinstance(value, bool):
-        raise ConfigError(f"{flag_of(f.name)} must be true or false, not {value!r}")
-    if opt.parse is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{flag_of(f.name)} must be a number, not {value!r}")
+    name = flag_of(f.name)
+    if opt.enum is not None and value not in (opt.choices or ()):
+        raise ConfigError(f"{name}: invalid choice {value!r} (choose from {_listed(opt)})")
+    if opt.kind is Kind.BOOL and not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+    if opt.kind is Kind.LIST and not (isinstance(value, tuple) and all(isinstance(item, str) for item in value)):
+        raise ConfigError(f"{name} must be a list of strings, not {value!r}")
+    if opt.kind is Kind.FLOAT and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ConfigError(f"{name} must be a number, not {value!r}")
+    if opt.kind in (Kind.INT, Kind.OCTAL) and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{name} must be an integer, not {value!r}")
+    if opt.kind in (Kind.INT, Kind.OCTAL, Kind.FLOAT):
         if opt.minimum is not None and value < opt.minimum:
-            raise ConfigError(f"{flag_of(f.name)} must be at least {opt.minimum} (got {value})")
+            raise ConfigError(f"{name} must be at least {_show(opt, opt.minimum)} (got {_show(opt, value)})")
         if opt.maximum is not None and value > opt.maximum:
-            raise ConfigError(f"{flag_of(f.name)} must be at most {opt.maximum} (got {value})")
-    if opt.repeat and not (isinstance(value, tuple) and all(isinstance(item, str) for item in value)):
-        raise ConfigError(f"{flag_of(f.name)} must be a list of strings, not {value!r}")
-    if expects_int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{flag_of(f.name)} must be an integer, not {value!r}")
-        if opt.minimum is not None and value < opt.minimum:
-            raise ConfigError(f"{flag_of(f.name)} must be at least {_show(f, opt.minimum)} (got {_show(f, value)})")
-        if opt.maximum is not None and value > opt.maximum:
-            raise ConfigError(f"{flag_of(f.name)} must be at most {_show(f, opt.maximum)} (got {_show(f, value)})")
-    is_text = isinstance(default, str) or f.name in {
-        "uds",
-        "url_path_prefix",
-        "log_config",
-        "access_log_fmt",
-        "pid_file",
-        "process_name",
-        "ssl_certificate",
-        "ssl_keyfile",
-        "ssl_keyfile_password",
-        "ssl_ca",
-        "ssl_crl",
-        "static_path_mount",
-    }
-    if is_text and not isinstance(value, str):
-        raise ConfigError(f"{flag_of(f.name)} must be a string, not {value!r}")
+            raise ConfigError(f"{name} must be at most {_show(opt, opt.maximum)} (got {_show(opt, value)})")
+    if opt.kind is Kind.TEXT and not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, not {value!r}")
 
 
-def _show(f: dataclasses.Field[Any], value: int) -> str:
-    opt: Option = f.metadata[OPTION_KEY]
-    return oct(value) if opt.parse is octal else str(value)
+def _show(opt: Option, value: float) -> str:
+    return oct(int(value)) if opt.kind is Kind.OCTAL else str(value)

@@ -1,8 +1,17 @@
-"""Exceptions of the bridge. Pure Python (importable without the native module); the native module raises these."""
+"""Every exception type of the package, pure Python (importable without the native module; the native module
+raises StartupError, ClientDisconnected and ProtocolError), and which of them the CLI prints as one line."""
 
 from __future__ import annotations
 
-__all__ = ["ClientDisconnected", "ProtocolError", "StartupError"]
+__all__ = [
+    "ONE_LINE_ERRORS",
+    "AppImportError",
+    "ClientDisconnected",
+    "ConfigError",
+    "ProtocolError",
+    "StartupError",
+    "WorkerFailedError",
+]
 
 
 class StartupError(OSError):
@@ -15,3 +24,20 @@ class ClientDisconnected(OSError):
 
 class ProtocolError(RuntimeError):
     """The application broke the ASGI protocol (message order, types, invalid headers); the message names it."""
+
+
+class ConfigError(ValueError):
+    """An option has a bad value; str() is one line naming the option as it is spelled on the command line."""
+
+
+class AppImportError(ImportError):
+    """The application could not be loaded; str() is one line that names the target and the cause."""
+
+
+class WorkerFailedError(RuntimeError):
+    """A worker could not start; str() is the worker's own one-line error."""
+
+
+# Errors whose str() is the whole story: the CLI prints them as one line and exits 1 (2 for ConfigError), and a
+# worker sends them to its supervisor as its one-line error.
+ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (AppImportError, ConfigError, WorkerFailedError, StartupError)

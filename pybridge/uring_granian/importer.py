@@ -8,13 +8,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .errors import AppImportError
+
 __all__ = ["AppImportError", "load_app", "split_target"]
 
 DEFAULT_ATTRIBUTE = "app"  # Granian's default when the target names only a module
-
-
-class AppImportError(ImportError):
-    """The application could not be loaded; str() is one line that names the target and the cause."""
 
 
 def split_target(target: str) -> tuple[str, str]:

@@ -5,32 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .config import Config, ConfigError
+from .config import Config
 from .constants import EXIT_OK
-from .importer import AppImportError, load_app
+from .importer import load_app
 from .logging import configure_logging, logger
 from .process import pid_file, set_process_name, socket_activation_fds
-from .supervisor import Supervisor, WorkerFailedError
 
-__all__ = ["ONE_LINE_ERRORS", "run", "serve"]
-
-
-def _startup_error_types() -> tuple[type[BaseException], ...]:
-    # errors.py belongs to the bridge and imports nothing native; a missing one only means a partial checkout.
-    try:
-        from .errors import StartupError
-    except ImportError:
-        return ()
-    return (StartupError,)
-
-
-# Errors whose str() is the whole story: the CLI prints them as one line and exits 1.
-ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (
-    AppImportError,
-    ConfigError,
-    WorkerFailedError,
-    *_startup_error_types(),
-)
+__all__ = ["run", "serve"]
 
 
 def serve(app: str | Callable[..., Any], **options: Any) -> None:
@@ -53,6 +34,8 @@ def run(config: Config) -> int:
         set_process_name(config.process_name)
     with pid_file(config.pid_file):
         if config.supervised:
+            from .supervisors import Supervisor
+
             return Supervisor(config).run()
         app = load_app(config.app, config.factory) if isinstance(config.app, str) else config.app
         from .server import run_worker

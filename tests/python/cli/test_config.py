@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from uring_granian import Config, ConfigError
 from uring_granian.cli import build_parser, main, parse_config
-from uring_granian.config import HELP_GROUPS, options
+from uring_granian.config import help_groups, options
 from uring_granian.constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
 from uring_granian.http import EngineSettings
 
@@ -97,7 +97,7 @@ def test_every_option_has_a_round_trip_case() -> None:
 
 
 def test_every_option_is_in_one_help_section() -> None:
-    grouped = [name for names in HELP_GROUPS.values() for name in names]
+    grouped = [name for names in help_groups().values() for name in names]
     assert sorted(grouped) == sorted(f.name for f, _ in options() if f.name != "app")
 
 
@@ -272,7 +272,7 @@ def test_import_is_cheap_and_does_not_load_the_server() -> None:
     code = (
         "import sys, uring_granian\n"
         "assert not any(m in sys.modules for m in ('uring_granian.server', 'uring_granian._native',"
-        " 'uring_granian.supervisor', 'asyncio')), sorted(m for m in sys.modules if 'uring' in m)\n"
+        " 'uring_granian.supervisors', 'uring_granian.worker', 'asyncio')), sorted(m for m in sys.modules if 'uring' in m)\n"
         "print(uring_granian.__version__, uring_granian.Config.__name__, callable(uring_granian.serve))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=30)

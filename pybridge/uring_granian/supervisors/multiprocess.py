@@ -5,7 +5,7 @@ and the app's event loop must start in a fresh interpreter (no inherited rings, 
 process keeps signals simple: each worker gets its own process group, so a terminal's Ctrl-C reaches only the
 supervisor, which forwards exactly one SIGINT. The supervisor binds the address once (after checking that no other
 server listens there), one SO_REUSEPORT socket per worker slot, and each worker accepts from its slot's inherited
-socket (see _bind_shared_socket): a worker that stops leaves the connections queued there to its replacement.
+socket (see sockets.py): a worker that stops leaves the connections queued there to its replacement.
 
 Lifecycle:
 - start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
@@ -15,9 +15,9 @@ Lifecycle:
   graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
   gracefully, so there are always N workers accepting. The old one stops accepting, answers each request still
-  arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. --workers-lifetime (a worker too old), --workers-max-rss
-  (VmRSS sampled every second above the limit) and --reload (a source file changed, reloader.py) replace workers
-  the same way, one at a time.
+  arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. The
+  replacement policies (replacement.py: --workers-lifetime, --workers-max-rss) and --reload (a source file
+  changed, reloader.py) replace workers the same way, one at a time.
 - --metrics: workers write snapshots to a private directory; metrics.py serves them with what the supervisor knows.
 
 The supervisor also runs with one worker when an option needs it (Config.supervised): --reload, --metrics,
@@ -27,15 +27,13 @@ The supervisor also runs with one worker when an option needs it (Config.supervi
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
 import os
 import selectors
+import shutil
 import signal
 import socket
-import stat
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,31 +41,20 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import Config
-from .constants import EXIT_FAILURE, EXIT_OK
-from .errors import StartupError
-from .logging import configure_logging, logger
-from .process import die_with_parent, resident_bytes, set_process_name, worker_process_name
+from ..config import Config
+from ..constants import EXIT_FAILURE, EXIT_OK
+from ..errors import StartupError, WorkerFailedError
+from ..logging import logger
+from ..worker import ERROR, READY, WORKER_ENV
+from .replacement import SAMPLE_INTERVAL_S, due_replacement, samples_needed
+from .sockets import SlotSockets, check_port_free
 
-if TYPE_CHECKING:
-    from .worker_metrics import SnapshotWriter
+__all__ = ["Supervisor", "Worker"]
 
-__all__ = ["WORKER_ENV", "Supervisor", "WorkerFailedError", "worker_main"]
-
-# JSON hand-over: {"config", "sys_path", "ready_fd", "index", "parent", "metrics_dir"}
-WORKER_ENV = "URING_GRANIAN_WORKER"
 # Used when --workers-kill-timeout is not given: how long after the graceful timeout a worker may still take.
 DEFAULT_KILL_MARGIN_S = 10.0
-# How often the supervisor looks at its workers' age and memory.
-SAMPLE_INTERVAL_S = 1.0
-_READY = b"ready"
-_ERROR = b"error "
-
-
-class WorkerFailedError(RuntimeError):
-    """A worker could not start; str() is the worker's own one-line error."""
 
 
 @dataclass
@@ -91,8 +78,9 @@ class Worker:
     @property
     def error(self) -> str:
         text = self.message.decode("utf-8", "replace")
-        line = next((x for x in text.splitlines() if x.startswith(_ERROR.decode())), "")
-        return line[len(_ERROR) :].strip()
+        line = next((x for x in text.splitlines() if x.startswith(ERROR.decode())), "")
+        return line[len(ERROR) :].strip()
+
 
 
 class Supervisor:
@@ -108,8 +96,7 @@ class Supervisor:
         self._stop_signal: int | None = None
         self._reload_requested = False
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
-        # Listening sockets bound here once and inherited: one per worker slot (TCP) or one for all (Unix).
-        self._shared_sockets: list[socket.socket] = []
+        self._sockets = SlotSockets(config)
         self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, reload, signal
         self._respawns: list[tuple[float, int]] = []  # (due time, slot) of workers that died, waiting to return
         self._next_sample = 0.0
@@ -123,8 +110,8 @@ class Supervisor:
         previous = self._install_signal_handlers()
         try:
             try:
-                self._check_port()
-                self._bind_shared_socket()
+                check_port_free(self.config)
+                self._sockets.bind(self._worker_count())
                 self._start_metrics()
                 self._start_all()
                 self._start_reloader()
@@ -152,99 +139,18 @@ class Supervisor:
             self._selector.close()
             self._wake_reader.close()
             self._wake_writer.close()
-            self._close_shared_socket()
+            self._sockets.close()
             self._close_reloader()
             self._close_metrics()
         return self.status
 
     # --- starting --------------------------------------------------------------------------------------------------
-    def _check_port(self) -> None:
-        """TCP: fail here, once, when another server already listens on the port: _bind_tcp sets SO_REUSEPORT, so
-        without this check it would join another server's SO_REUSEPORT listener and silently share its connections.
-        The engine's check, with its one-line error; the workers skip it (they adopt the sockets bound here)."""
-        if self.config.uds is not None or self.config.fd is not None:
-            return
-        from . import _native
-        from .http import EngineSettings
-
-        _native.ensure_port_free(EngineSettings.from_config(self.config))
-
-    def _bind_shared_socket(self) -> None:
-        """Bind the address here, once, and let the workers inherit the listening sockets.
-
-        TCP: one SO_REUSEPORT socket per worker slot (the kernel spreads new connections over them, as it would
-        over sockets the workers bound themselves), held here for the server's whole life. A worker and its
-        replacement accept from the same socket: the draining one stops accepting and what is queued stays for
-        the new one, where closing a worker's own socket would reset the connections queued on it. (The other
-        fix, net.ipv4.tcp_migrate_req=1, moves a closing socket's queue to its siblings, but it is a host-wide
-        sysctl that needs root; perf/results/ has both measured, and one socket shared by all workers, which
-        keeps the queue too, left the load on whichever worker woke first: 64 of 64 connections on one.)
-        Unix: one socket for all workers, since a path can be bound by one socket only.
-        """
-        if self.config.fd is not None:
-            return
-        if self.config.uds is not None:
-            self._shared_sockets = [self._bind_unix(self.config.uds)]
-        else:
-            self._shared_sockets = [self._bind_tcp() for _ in range(self._worker_count())]
-
-    def _listen_fd(self, index: int) -> int | None:
-        """The inherited listening socket of worker slot `index` (1..N), or None (--fd: the given one)."""
-        if not self._shared_sockets:
-            return None
-        return self._shared_sockets[(index - 1) % len(self._shared_sockets)].fileno()
-
     def _worker_count(self) -> int:
         return 1 if self.config.reload else self.config.workers
 
-    def _bind_unix(self, path: str) -> socket.socket:
-        _remove_stale_unix_socket(path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.bind(path)
-            if self.config.uds_permissions is not None:
-                os.chmod(path, self.config.uds_permissions)
-            sock.listen(self.config.backlog)
-        except OSError as exc:
-            sock.close()
-            raise _startup_error(f"cannot listen on unix:{path}: {exc.strerror}") from exc
-        return sock
-
-    def _bind_tcp(self) -> socket.socket:
-        """As the engine binds its own (first getaddrinfo answer, SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY inherited
-        by accepted sockets); _check_port made sure no other server listens there."""
-        where = self.config.bind_description
-        try:
-            family, kind, proto, _, address = socket.getaddrinfo(
-                self.config.host or None, self.config.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
-            )[0]
-        except socket.gaierror as exc:
-            raise _startup_error(f'cannot resolve host "{self.config.host}": {exc.strerror}') from exc
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind(address)
-            sock.listen(self.config.backlog)
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise _startup_error(f"address {where} is already in use") from exc
-            raise _startup_error(f"cannot listen on {where}: {exc.strerror}") from exc
-        return sock
-
-    def _close_shared_socket(self) -> None:
-        for sock in self._shared_sockets:
-            sock.close()
-        if self._shared_sockets and self.config.uds is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.config.uds)
-        self._shared_sockets = []
-
     def _spawn(self, index: int) -> Worker:
         ready_read, ready_write = os.pipe()
-        listen_fd = self._listen_fd(index)
+        listen_fd = self._sockets.fd_of(index)
         config = self.config if listen_fd is None else self.config.replace(fd=listen_fd)
         inherited = (ready_write,) if config.fd is None else (ready_write, config.fd)
         payload = {
@@ -258,7 +164,7 @@ class Supervisor:
         env = dict(os.environ)
         env[WORKER_ENV] = json.dumps(payload)
         # The worker runs `python -m uring_granian`: make sure it finds this very package first.
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
         try:
             process = subprocess.Popen(
@@ -316,7 +222,7 @@ class Supervisor:
         except BlockingIOError:
             return
         worker.message += chunk
-        if worker.message.startswith(_READY):
+        if worker.message.startswith(READY):
             worker.ready = True
         if not chunk:
             self._close_ready_pipe(worker)
@@ -372,7 +278,7 @@ class Supervisor:
         if self._respawns:
             timeout = min(timeout, max(0.0, min(due for due, _ in self._respawns) - time.monotonic()))
         if self._reloader is not None and self._reloader.change_pending:
-            from .reloader import DEBOUNCE_S
+            from ..reloader import DEBOUNCE_S
 
             timeout = min(timeout, DEBOUNCE_S / 2)
         return timeout
@@ -412,34 +318,23 @@ class Supervisor:
         return True
 
     def _check_age_and_memory(self) -> None:
-        """--workers-lifetime and --workers-max-rss: replace at most one worker per turn (one at a time)."""
-        lifetime, max_rss_mib = self.config.workers_lifetime, self.config.workers_max_rss
+        """The replacement policies (replacement.py): replace at most one worker per sample (one at a time)."""
         now = time.monotonic()
-        if (lifetime is None and max_rss_mib is None) or now < self._next_sample or self._stop_signal is not None:
+        if not samples_needed(self.config) or now < self._next_sample or self._stop_signal is not None:
             return
         self._next_sample = now + SAMPLE_INTERVAL_S
         for worker in [w for w in self.workers if w.ready and not w.stopping and not w.exited]:
-            if lifetime is not None and now - worker.started_at >= lifetime:
-                logger.info("Worker %d (pid %d) reached its lifetime of %ds", worker.index, worker.pid, lifetime)
-                self._replace(worker, "lifetime")
-                return
-            resident = resident_bytes(worker.pid) if max_rss_mib is not None else None
-            if max_rss_mib is not None and resident is not None and resident > max_rss_mib * 1024 * 1024:
-                logger.warning(
-                    "Worker %d (pid %d) uses %d MiB, above --workers-max-rss %d MiB; replacing it",
-                    worker.index,
-                    worker.pid,
-                    resident // (1024 * 1024),
-                    max_rss_mib,
-                )
-                self._replace(worker, "max_rss")
+            due = due_replacement(self.config, worker, now)
+            if due is not None:
+                logger.log(due.level, "Worker %d (pid %d) %s", worker.index, worker.pid, due.message)
+                self._replace(worker, due.reason)
                 return
 
     # --- reload ------------------------------------------------------------------------------------------------
     def _start_reloader(self) -> None:
         if not self.config.reload:
             return
-        from .reloader import Reloader, app_directories
+        from ..reloader import Reloader, app_directories
 
         roots = list(self.config.reload_paths or app_directories(str(self.config.app)))
         try:
@@ -485,7 +380,7 @@ class Supervisor:
     def _start_metrics(self) -> None:
         if not self.config.metrics:
             return
-        from .metrics import MetricsServer
+        from ..metrics import MetricsServer
 
         self._metrics_dir = tempfile.mkdtemp(prefix="uring-granian-metrics-")
         self._metrics_server = MetricsServer(
@@ -500,7 +395,7 @@ class Supervisor:
 
     def _metrics_view(self) -> Any:
         """Called on the metrics thread: copies of what it reads (the main thread changes them)."""
-        from .metrics import SupervisorView, WorkerView
+        from ..metrics import SupervisorView, WorkerView
 
         workers = [WorkerView(w.index, w.pid) for w in list(self.workers) if w.ready and not w.exited]
         return SupervisorView(workers=workers, restarts=dict(self.restarts))
@@ -586,25 +481,6 @@ class Supervisor:
                 self._reload_requested = True
 
 
-def _remove_stale_unix_socket(path: str) -> None:
-    """Unlink a socket file left by a server that is gone; a live one means the address is in use."""
-    if not os.path.exists(path):
-        return
-    if not stat.S_ISSOCK(os.stat(path).st_mode):
-        raise _startup_error(f"cannot listen on unix:{path}: the path exists and is not a socket")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            os.unlink(path)  # nobody listens: stale
-            return
-    raise _startup_error(f"cannot listen on unix:{path}: address already in use")
-
-
-def _startup_error(message: str) -> Exception:
-    return StartupError(message)
-
-
 def _send(worker: Worker, signum: int) -> None:
     try:
         worker.process.send_signal(signum)
@@ -631,92 +507,3 @@ def _describe_status(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
-# --- the worker side ---------------------------------------------------------------------------------------------
-class _ReadyChannel:
-    """The write end of the readiness pipe: one message, then closed."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
-        os.set_inheritable(fd, False)  # the app's own subprocesses must not hold it open
-
-    def notify(self) -> None:
-        self._send(_READY + b"\n")
-
-    def fail(self, message: str) -> None:
-        self._send(_ERROR + " ".join(message.split()).encode("utf-8", "replace") + b"\n")
-
-    def _send(self, data: bytes) -> None:
-        if self._fd is None:
-            return
-        try:
-            os.write(self._fd, data)
-        except OSError as exc:
-            if exc.errno != errno.EPIPE:
-                raise
-        finally:
-            os.close(self._fd)
-            self._fd = None
-
-
-def worker_main() -> int:
-    """Body of a worker process (see `Supervisor._spawn`); returns its exit status."""
-    payload = json.loads(os.environ.pop(WORKER_ENV))
-    ready = _ReadyChannel(payload["ready_fd"])
-    # A worker must not outlive a supervisor that was SIGKILLed.
-    if not die_with_parent(payload["parent"], signal.SIGTERM):
-        return EXIT_FAILURE
-    parent_path: list[str] = payload["sys_path"]
-    sys.path[:] = parent_path + [p for p in sys.path if p not in parent_path]
-    # `workers` stays as the supervisor has it (a worker runs run_worker directly, never a supervisor): the
-    # app sees how many processes serve it (wsgi.multiprocess).
-    config = Config.from_dict(payload["config"]).replace(reload=False, reload_paths=None, metrics=False)
-    set_process_name(worker_process_name(config.process_name, payload["index"]))
-    # SIGHUP means "restart" to the supervisor only; a stray one must not kill a worker mid-request.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-
-    from .importer import AppImportError, load_app
-    from .main import ONE_LINE_ERRORS
-
-    try:
-        configure_logging(config)
-        app = load_app(str(config.app), config.factory)
-        from .server import run_worker
-
-        metrics_dir = payload.get("metrics_dir")
-        if metrics_dir is None:
-            return _run_worker(run_worker, config, app, ready)
-        from .worker_metrics import AppCounters, SnapshotWriter, counting_app
-
-        counters = AppCounters()
-        snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
-        snapshots.start()
-        try:
-            return _run_worker(run_worker, config, counting_app(app, config.interface, counters), ready, snapshots)
-        finally:
-            snapshots.stop()
-    except (AppImportError, *ONE_LINE_ERRORS) as exc:
-        ready.fail(str(exc))
-        return EXIT_FAILURE
-    except Exception as exc:  # noqa: BLE001 - any failure must reach the supervisor as one line
-        logger.exception("Worker failed")
-        ready.fail(f"{type(exc).__name__}: {exc}")
-        return EXIT_FAILURE
-
-
-def _run_worker(
-    run_worker: Any, config: Config, app: Any, ready: _ReadyChannel, snapshots: SnapshotWriter | None = None
-) -> int:
-    import inspect
-
-    parameters = inspect.signature(run_worker).parameters
-    if "on_ready" in parameters:
-        # The supervisor checked the port (Supervisor._check_port): the engine must not refuse it for a sibling.
-        extra: dict[str, Any] = {"port_checked": True}
-        if snapshots is not None and "on_server" in parameters:
-            # The engine's per-reactor counters (connections, requests) for /metrics, read from the native server.
-            extra["on_server"] = lambda server: snapshots.set_engine_stats(server.stats)
-        return int(run_worker(config, app, on_ready=ready.notify, **extra))
-    # Without a readiness callback from the server, "ready" can only mean "about to start": rolling restarts are
-    # then not strictly free of failed requests.
-    ready.notify()
-    return int(run_worker(config, app))

@@ -1,0 +1,110 @@
+"""The worker process a supervisor starts (`python -m uring_granian` with WORKER_ENV set): it loads the app, serves
+on its slot's inherited socket and reports on the readiness pipe, one line per message:
+
+- `ready` once its server listens, or `error <one line>` when it cannot start (then it exits 1).
+
+The supervisor's side of the pipe is `supervisors/multiprocess.py`.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from .config import Config
+from .constants import EXIT_FAILURE
+from .errors import ONE_LINE_ERRORS
+from .logging import configure_logging, logger
+from .process import die_with_parent, set_process_name, worker_process_name
+
+__all__ = ["ERROR", "READY", "WORKER_ENV", "ReadyChannel", "worker_main"]
+
+# JSON hand-over from the supervisor: {"config", "sys_path", "ready_fd", "index", "parent", "metrics_dir"}
+WORKER_ENV = "URING_GRANIAN_WORKER"
+READY = b"ready"
+ERROR = b"error "
+
+
+class ReadyChannel:
+    """The write end of the readiness pipe: one message, then closed."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+        os.set_inheritable(fd, False)  # the app's own subprocesses must not hold it open
+
+    def notify(self) -> None:
+        self._send(READY + b"\n")
+
+    def fail(self, message: str) -> None:
+        self._send(ERROR + " ".join(message.split()).encode("utf-8", "replace") + b"\n")
+
+    def _send(self, data: bytes) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.write(self._fd, data)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def worker_main() -> int:
+    """Body of a worker process (see `Supervisor._spawn`); returns its exit status."""
+    payload = json.loads(os.environ.pop(WORKER_ENV))
+    ready = ReadyChannel(payload["ready_fd"])
+    # A worker must not outlive a supervisor that was SIGKILLed.
+    if not die_with_parent(payload["parent"], signal.SIGTERM):
+        return EXIT_FAILURE
+    parent_path: list[str] = payload["sys_path"]
+    sys.path[:] = parent_path + [p for p in sys.path if p not in parent_path]
+    # `workers` stays as the supervisor has it (a worker runs run_worker directly, never a supervisor): the
+    # app sees how many processes serve it (wsgi.multiprocess).
+    config = Config.from_dict(payload["config"]).replace(reload=False, reload_paths=None, metrics=False)
+    set_process_name(worker_process_name(config.process_name, payload["index"]))
+    # SIGHUP means "restart" to the supervisor only; a stray one must not kill a worker mid-request.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    try:
+        configure_logging(config)
+        from .importer import load_app
+
+        app = load_app(str(config.app), config.factory)
+        metrics_dir = payload.get("metrics_dir")
+        if metrics_dir is None:
+            return _serve(config, app, ready)
+        from .worker_metrics import AppCounters, SnapshotWriter, counting_app
+
+        counters = AppCounters()
+        snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
+        snapshots.start()
+        try:
+            # The engine's per-reactor counters (connections, requests) for /metrics, read from the native server.
+            return _serve(
+                config,
+                counting_app(app, config.interface, counters),
+                ready,
+                on_server=lambda server: snapshots.set_engine_stats(server.stats),
+            )
+        finally:
+            snapshots.stop()
+    except ONE_LINE_ERRORS as exc:
+        ready.fail(str(exc))
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the supervisor as one line
+        logger.exception("Worker failed")
+        ready.fail(f"{type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
+
+
+def _serve(config: Config, app: Any, ready: ReadyChannel, on_server: Any = None) -> int:
+    from .server import run_worker
+
+    # The supervisor checked the port (supervisors/sockets.py): the engine must not refuse it for a sibling.
+    return int(run_worker(config, app, on_ready=ready.notify, on_server=on_server, port_checked=True))
