@@ -201,7 +201,33 @@ class Config:
             "URL path prefix the app is mounted on (ASGI root_path)", metavar="PREFIX", group="application"
         ),
     )
+    working_dir: str | None = field(
+        default=None,
+        metadata=_option(
+            "change to this directory before loading --env-files and importing the app",
+            metavar="DIR",
+            group="application",
+        ),
+    )
+    env_files: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_option(
+            "dotenv file whose variables are set before the app is imported, unless already set"
+            " (repeat the option for several; later files do not override earlier ones)",
+            metavar="FILE",
+            group="application",
+            kind=Kind.LIST,
+        ),
+    )
     # --- logging ---------------------------------------------------------------------------------------------
+    log: bool = field(
+        default=True,
+        metadata=_option(
+            "log at all (--no-log: the uring_granian loggers, access log included, write nothing)",
+            group="logging",
+            kind=Kind.BOOL,
+        ),
+    )
     log_level: LogLevels = field(
         default=LogLevels.INFO,
         metadata=_option("log level of the uring_granian loggers", group="logging", enum=LogLevels),
@@ -447,6 +473,28 @@ class Config:
             kind=Kind.INT,
         ),
     )
+    workers_max_requests: int | None = field(
+        default=None,
+        metadata=_option(
+            "replace a worker gracefully once it has served this many requests, one at a time (default: never)",
+            minimum=1,
+            maximum=1 << 62,
+            metavar="COUNT",
+            group="worker lifecycle",
+            kind=Kind.INT,
+        ),
+    )
+    workers_max_requests_jitter: int = field(
+        default=0,
+        metadata=_option(
+            "add a random 0..JITTER to each worker's --workers-max-requests, so workers are not replaced together",
+            minimum=0,
+            maximum=1 << 62,
+            metavar="JITTER",
+            group="worker lifecycle",
+            kind=Kind.INT,
+        ),
+    )
     pid_file: str | None = field(
         default=None,
         metadata=_option(
@@ -611,6 +659,14 @@ class Config:
             raise ConfigError(
                 f"{flag_of('url_path_prefix')} must start with '/' and not end with '/' (got {self.url_path_prefix!r})"
             )
+        if self.workers_max_requests_jitter and self.workers_max_requests is None:
+            raise ConfigError(f"{flag_of('workers_max_requests_jitter')} needs {flag_of('workers_max_requests')}")
+        if self.working_dir is not None and not os.path.isdir(self.working_dir):
+            raise ConfigError(f"{flag_of('working_dir')}: not a directory: {self.working_dir}")
+        for path in self.env_files or ():
+            # Relative to --working-dir, where they are read.
+            if not os.path.isfile(os.path.join(self.working_dir or "", path)):
+                raise ConfigError(f"{flag_of('env_files')}: no such file: {path}")
         if self.log_config is not None and not os.path.isfile(self.log_config):
             raise ConfigError(f"{flag_of('log_config')}: no such file: {self.log_config}")
         self._validate_tls()
@@ -665,7 +721,7 @@ class Config:
         """The option that asks for a supervisor, as spelled on the command line ('' when none does)."""
         if self.workers > 1:
             return f"{flag_of('workers')} > 1"
-        for name in ("reload", "metrics", "workers_lifetime", "workers_max_rss"):
+        for name in ("reload", "metrics", "workers_lifetime", "workers_max_rss", "workers_max_requests"):
             if getattr(self, name):
                 return flag_of(name)
         return ""

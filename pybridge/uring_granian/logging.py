@@ -56,8 +56,22 @@ def default_dict_config(level: LogLevels) -> dict[str, Any]:
     }
 
 
+def silent_dict_config() -> dict[str, Any]:
+    silent = {"handlers": ["null"], "level": logging.CRITICAL + 1, "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"null": {"class": "logging.NullHandler"}},
+        "loggers": {LOGGER: silent, ACCESS_LOGGER: dict(silent)},
+    }
+
+
 def configure_logging(config: Config) -> None:
-    """Apply the defaults for config.log_level, then config.log_config if given. Bad file -> ConfigError."""
+    """Apply the defaults for config.log_level, then config.log_config if given. Bad file -> ConfigError.
+    --no-log: the package's loggers write nothing (one-line startup errors still reach stderr: the CLI prints them)."""
+    if not config.log:
+        logging.config.dictConfig(silent_dict_config())
+        return
     logging.config.dictConfig(default_dict_config(config.log_level))
     if config.log_config is None:
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ def serve(app: str | Callable[..., Any], **options: Any) -> None:
 
 def run(config: Config) -> int:
     """Run a validated Config to the end; returns the exit status."""
+    prepare_process(config)
     configure_logging(config)
     config = with_socket_activation(config)
     if config.process_name is not None:
@@ -41,6 +43,20 @@ def run(config: Config) -> int:
         from .server import run_worker
 
         return run_worker(config, app)
+
+
+def prepare_process(config: Config) -> None:
+    """--working-dir, then --env-files: before anything imports the app. Workers inherit both (their supervisor's
+    working directory and environment)."""
+    if config.working_dir is not None:
+        os.chdir(config.working_dir)
+    if config.env_files:
+        from dotenv import load_dotenv
+
+        for path in config.env_files:
+            # override=False: a variable already set (by the shell, or by an earlier file) wins, as
+            # URING_GRANIAN_* variables lose to the command line.
+            load_dotenv(path, override=False)
 
 
 def with_socket_activation(config: Config) -> Config:

@@ -205,7 +205,7 @@ def with_options(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
     """`app` as is, or wrapped for --access-log and --proxy-headers (no cost when they are off). The proxy layer
     is outermost, so the access log shows the client the proxy named."""
     interface = str(config.interface)
-    if config.access_log:
+    if config.access_log and config.log:  # --no-log: no access line is written, so none is made
         from .access_log import AccessLog
         from .request_observer import observe_requests
 

@@ -1,7 +1,10 @@
 """The worker process a supervisor starts (`python -m uring_granian` with WORKER_ENV set): it loads the app, serves
 on its slot's inherited socket and reports on the readiness pipe, one line per message:
 
-- `ready` once its server listens, or `error <one line>` when it cannot start (then it exits 1).
+- `ready` once its server listens, or `error <one line>` when it cannot start (then it exits 1);
+- then, with --workers-max-requests, `recycle <count>` once it has served its quota (request_limit.py): the
+  supervisor replaces it gracefully.
+The pipe stays open until the worker exits.
 
 The supervisor's side of the pipe is `supervisors/multiprocess.py`.
 """
@@ -13,6 +16,8 @@ import json
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from .config import Config
@@ -21,38 +26,45 @@ from .errors import ONE_LINE_ERRORS
 from .logging import configure_logging, logger
 from .process import die_with_parent, set_process_name, worker_process_name
 
-__all__ = ["ERROR", "READY", "WORKER_ENV", "ReadyChannel", "worker_main"]
+__all__ = ["ERROR", "READY", "RECYCLE", "WORKER_ENV", "ReadyChannel", "worker_main"]
 
 # JSON hand-over from the supervisor: {"config", "sys_path", "ready_fd", "index", "parent", "metrics_dir"}
 WORKER_ENV = "URING_GRANIAN_WORKER"
 READY = b"ready"
 ERROR = b"error "
+RECYCLE = b"recycle "
 
 
 class ReadyChannel:
-    """The write end of the readiness pipe: one message, then closed."""
+    """The write end of the readiness pipe: `ready` or `error`, then possibly `recycle`; closed at `error`."""
 
     def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
+        self._lock = threading.Lock()  # `recycle` comes from the request-limit thread
         os.set_inheritable(fd, False)  # the app's own subprocesses must not hold it open
 
     def notify(self) -> None:
         self._send(READY + b"\n")
 
     def fail(self, message: str) -> None:
-        self._send(ERROR + " ".join(message.split()).encode("utf-8", "replace") + b"\n")
+        self._send(ERROR + " ".join(message.split()).encode("utf-8", "replace") + b"\n", close=True)
 
-    def _send(self, data: bytes) -> None:
-        if self._fd is None:
-            return
-        try:
-            os.write(self._fd, data)
-        except OSError as exc:
-            if exc.errno != errno.EPIPE:
-                raise
-        finally:
-            os.close(self._fd)
-            self._fd = None
+    def recycle(self, served: int) -> None:
+        self._send(RECYCLE + str(served).encode() + b"\n")
+
+    def _send(self, data: bytes, close: bool = False) -> None:
+        with self._lock:
+            if self._fd is None:
+                return
+            try:
+                os.write(self._fd, data)
+            except OSError as exc:
+                if exc.errno != errno.EPIPE:
+                    raise
+                close = True  # the supervisor is gone
+            if close:
+                os.close(self._fd)
+                self._fd = None
 
 
 def worker_main() -> int:
@@ -76,24 +88,36 @@ def worker_main() -> int:
         from .importer import load_app
 
         app = load_app(str(config.app), config.factory)
-        metrics_dir = payload.get("metrics_dir")
-        if metrics_dir is None:
-            return _serve(config, app, ready)
-        from .worker_metrics import AppCounters, SnapshotWriter, counting_app
+        # Whatever watches the engine's counters gets the native server's stats() before it serves.
+        stats_readers: list[Callable[[Any], None]] = []
+        background: list[Any] = []  # started before serving, stopped after
+        if config.workers_max_requests is not None:
+            from .request_limit import RequestLimit, quota
 
-        counters = AppCounters()
-        snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
-        snapshots.start()
+            limit = RequestLimit(quota(config.workers_max_requests, config.workers_max_requests_jitter), ready.recycle)
+            stats_readers.append(limit.set_engine_stats)
+            background.append(limit)
+        metrics_dir = payload.get("metrics_dir")
+        if metrics_dir is not None:
+            from .worker_metrics import AppCounters, SnapshotWriter, counting_app
+
+            counters = AppCounters()
+            snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
+            app = counting_app(app, config.interface, counters)
+            stats_readers.append(snapshots.set_engine_stats)
+            background.append(snapshots)
+
+        def on_server(server: Any) -> None:
+            for read_stats in stats_readers:
+                read_stats(server.stats)
+
+        for thread in background:
+            thread.start()
         try:
-            # The engine's per-reactor counters (connections, requests) for /metrics, read from the native server.
-            return _serve(
-                config,
-                counting_app(app, config.interface, counters),
-                ready,
-                on_server=lambda server: snapshots.set_engine_stats(server.stats),
-            )
+            return _serve(config, app, ready, on_server)
         finally:
-            snapshots.stop()
+            for thread in background:
+                thread.stop()
     except ONE_LINE_ERRORS as exc:
         ready.fail(str(exc))
         return EXIT_FAILURE
@@ -103,7 +127,7 @@ def worker_main() -> int:
         return EXIT_FAILURE
 
 
-def _serve(config: Config, app: Any, ready: ReadyChannel, on_server: Any = None) -> int:
+def _serve(config: Config, app: Any, ready: ReadyChannel, on_server: Callable[[Any], None]) -> int:
     from .server import run_worker
 
     # The supervisor checked the port (supervisors/sockets.py): the engine must not refuse it for a sibling.

@@ -16,12 +16,12 @@ Lifecycle:
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
   gracefully, so there are always N workers accepting. The old one stops accepting, answers each request still
   arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. The
-  replacement policies (replacement.py: --workers-lifetime, --workers-max-rss) and --reload (a source file
-  changed, reloader.py) replace workers the same way, one at a time.
+  replacement policies (replacement.py: --workers-lifetime, --workers-max-rss, --workers-max-requests) and
+  --reload (a source file changed, reloader.py) replace workers the same way, one at a time.
 - --metrics: workers write snapshots to a private directory; metrics.py serves them with what the supervisor knows.
 
 The supervisor also runs with one worker when an option needs it (Config.supervised): --reload, --metrics,
---workers-lifetime, --workers-max-rss.
+--workers-lifetime, --workers-max-rss, --workers-max-requests.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ..config import Config
 from ..constants import EXIT_FAILURE, EXIT_OK
 from ..errors import StartupError, WorkerFailedError
 from ..logging import logger
-from ..worker import ERROR, READY, WORKER_ENV
+from ..worker import ERROR, READY, RECYCLE, WORKER_ENV
 from .replacement import SAMPLE_INTERVAL_S, due_replacement, samples_needed
 from .sockets import SlotSockets, check_port_free
 
@@ -77,9 +77,20 @@ class Worker:
 
     @property
     def error(self) -> str:
-        text = self.message.decode("utf-8", "replace")
-        line = next((x for x in text.splitlines() if x.startswith(ERROR.decode())), "")
-        return line[len(ERROR) :].strip()
+        return self._line_after(ERROR) or ""
+
+    @property
+    def served_quota(self) -> int | None:
+        """The requests served when the worker said it reached --workers-max-requests (None: not yet)."""
+        count = self._line_after(RECYCLE)
+        return int(count) if count is not None and count.isdigit() else None
+
+    def _line_after(self, prefix: bytes) -> str | None:
+        """The rest of the first complete message line starting with `prefix`."""
+        for line in self.message.split(b"\n")[:-1]:
+            if line.startswith(prefix):
+                return line[len(prefix) :].decode("utf-8", "replace").strip()
+        return None
 
 
 
@@ -97,7 +108,7 @@ class Supervisor:
         self._reload_requested = False
         self._extra_stop_signals = 0  # stop signals received while already stopping: do not wait any longer
         self._sockets = SlotSockets(config)
-        self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, reload, signal
+        self.restarts: Counter[str] = Counter()  # by reason: failed, lifetime, max_rss, max_requests, reload, signal
         self._respawns: list[tuple[float, int]] = []  # (due time, slot) of workers that died, waiting to return
         self._next_sample = 0.0
         self._reloader: Any = None  # reloader.Reloader with --reload

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,11 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "metrics_address": (["--metrics-address", "::1"], "::1"),
     "metrics_port": (["--metrics-port", "9464"], 9464),
     "io_backend": (["--io-backend", "epoll"], IoBackends.EPOLL),
+    "working_dir": (["--working-dir", "/tmp"], "/tmp"),
+    "env_files": (["--env-files", os.__file__], (os.__file__,)),  # any file that exists
+    "log": (["--no-log"], False),
+    "workers_max_requests": (["--workers-max-requests", "1000"], 1000),
+    "workers_max_requests_jitter": (["--workers-max-requests", "1000", "--workers-max-requests-jitter", "50"], 50),
 }
 
 

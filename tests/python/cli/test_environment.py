@@ -37,6 +37,7 @@ NEEDS: dict[str, list[str]] = {
     "ssl_client_verify": [*TLS, "--ssl-ca", "ca.pem"],
     "ssl_crl": [*TLS, "--ssl-ca", "ca.pem"],
     "reload_paths": ["--reload"],
+    "workers_max_requests_jitter": ["--workers-max-requests", "1000"],
 }
 
 

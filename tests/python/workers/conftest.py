@@ -17,10 +17,18 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
-    """start_server(*cli_args) -> a RunningServer whose supervisor has reported all workers ready."""
+    """start_server(*cli_args) -> a RunningServer whose supervisor has reported all workers ready.
+
+    `ready`: the log line to wait for instead ("{pid}" is the server's), None for none; `cwd`: where it starts."""
     started: list[tuple[RunningServer, set[int]]] = []
 
-    def start(*args: str, app: str = "pid_app:app", wait_ready: bool = True) -> RunningServer:
+    def start(
+        *args: str,
+        app: str = "pid_app:app",
+        wait_ready: bool = True,
+        ready: str | None = "Supervisor {pid} ready",
+        cwd: Path = HERE,
+    ) -> RunningServer:
         markers = tmp_path / f"markers-{len(started)}"
         markers.mkdir()
         log_path = tmp_path / f"server-{len(started)}.log"
@@ -29,15 +37,15 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "uring_granian", "--port", str(port), "--graceful-timeout", "10", *args, app],
-                cwd=HERE,
+                cwd=cwd,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         server = RunningServer(process, port, log_path, markers)
         started.append((server, set()))
-        if wait_ready:
-            server.wait_for_log(f"Supervisor {process.pid} ready")
+        if wait_ready and ready is not None:
+            server.wait_for_log(ready.format(pid=process.pid))
         started[-1] = (server, server.worker_pids())
         return server
 
