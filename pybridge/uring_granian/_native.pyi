@@ -1,7 +1,7 @@
 # Hand-written stub of the native module uring_granian._native (pybridge/src). Keep in step with register_*().
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from logging import Logger
-from typing import Any, Generator
+from typing import Any
 
 from .errors import ClientDisconnected as ClientDisconnected
 from .errors import ProtocolError as ProtocolError

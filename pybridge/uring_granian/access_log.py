@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from .logging import ACCESS_LOGGER, DEFAULT_ACCESS_LOG_FMT
@@ -75,7 +75,7 @@ def _asgi_addr(scope: MutableMapping[str, Any]) -> str:
     return str(client[0]) if client else "-"
 
 
-_ASGI_ATOMS = {
+_ASGI_ATOMS: dict[str, Callable[[Any], Any]] = {
     "addr": _asgi_addr,
     "path": lambda scope: scope.get("root_path", "") + scope["path"],
     "query_string": lambda scope: bytes(scope.get("query_string", b"")).decode("latin-1"),
@@ -84,7 +84,7 @@ _ASGI_ATOMS = {
     "protocol": lambda scope: "HTTP/" + scope.get("http_version", "1.1"),
 }
 
-_WSGI_ATOMS = {
+_WSGI_ATOMS: dict[str, Callable[[Any], Any]] = {
     "addr": lambda environ: environ.get("REMOTE_ADDR") or "-",
     "path": lambda environ: environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
     "query_string": lambda environ: environ.get("QUERY_STRING", ""),

@@ -51,7 +51,7 @@ def _add_option(parser: argparse._ActionsContainer, f: dataclasses.Field[Any], o
     flags = opt.flags or ("--" + f.name.replace("_", "-"),)
     help_text = opt.help.replace("%", "%%")  # argparse expands %(...)s in help
     if f.default is not None and not flags[0].isupper():
-        shown = oct(f.default) if opt.kind is Kind.OCTAL else plain(f.default)
+        shown = oct(f.default) if opt.kind is Kind.OCTAL and isinstance(f.default, int) else plain(f.default)
         help_text += f" [default: {shown}]"
     help_text += f" [env: {env_name(f.name)}]"
     if not flags[0].startswith("-"):

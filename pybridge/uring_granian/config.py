@@ -67,14 +67,15 @@ class Option:
         return _PARSERS.get(self.kind, str)
 
 
-def _option(help: str, **spec: Any) -> dict[str, Option]:
+def _option(help_text: str, **spec: Any) -> dict[str, Option]:
     """Field metadata declaring how the field appears to users."""
-    return {OPTION_KEY: Option(help=help, **spec)}
+    return {OPTION_KEY: Option(help=help_text, **spec)}
 
 
 @dataclass(frozen=True)
 class Config:
-    app: str | Callable[..., Any] = field(
+    # Required (from_options refuses None); the None default only lets every other field keep its own default.
+    app: str | Callable[..., Any] = field(  # type: ignore[assignment]
         default=None,
         metadata=_option(
             "the application to serve, as module:attr (also module:attr.sub; module alone means module:app)",

@@ -55,7 +55,7 @@ class _Family:
         self.lines = [f"# HELP {PREFIX}_{name} {help_text}", f"# TYPE {PREFIX}_{name} {kind}"]
         self.name = f"{PREFIX}_{name}"
 
-    def sample(self, value: float, suffix: str = "", **labels: object) -> None:
+    def sample(self, value: float, *, suffix: str = "", **labels: object) -> None:
         label_text = ",".join(f'{key}="{_escape(str(v))}"' for key, v in labels.items())
         labelled = f"{{{label_text}}}" if labels else ""
         self.lines.append(f"{self.name}{suffix}{labelled} {_number(value)}")
@@ -80,7 +80,7 @@ def render(view: SupervisorView, snapshot_directory: str) -> str:
     open_connections = _Family("engine_connections_open", "gauge", "Connections open now, per reactor thread.")
 
     for worker in view.workers:
-        labels = {"worker": worker.index, "pid": worker.pid}
+        labels: dict[str, Any] = {"worker": worker.index, "pid": worker.pid}
         resident = resident_bytes(worker.pid)
         if resident is not None:
             rss.sample(resident, **labels)
@@ -95,11 +95,11 @@ def render(view: SupervisorView, snapshot_directory: str) -> str:
             cumulative = 0
             for bound, count in zip((*DURATION_BUCKETS_S, float("inf")), buckets, strict=True):
                 cumulative += count
-                duration.sample(cumulative, "_bucket", **labels, le=_number(bound))
-            duration.sample(app.get("duration_sum", 0.0), "_sum", **labels)
-            duration.sample(cumulative, "_count", **labels)
+                duration.sample(cumulative, suffix="_bucket", **labels, le=_number(bound))
+            duration.sample(app.get("duration_sum", 0.0), suffix="_sum", **labels)
+            duration.sample(cumulative, suffix="_count", **labels)
         for reactor, stats in enumerate((snapshot.get("engine") or {}).get("reactors", [])):
-            reactor_labels = {**labels, "reactor": reactor}
+            reactor_labels: dict[str, Any] = {**labels, "reactor": reactor}
             if "requests" in stats:
                 engine_requests.sample(stats["requests"], **reactor_labels)
             if "connections_accepted" in stats:
@@ -170,7 +170,7 @@ def _server_class(address: str) -> type[ThreadingHTTPServer]:
 
 def _handler_class(body: Callable[[], str]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             payload = body().encode()
             self.send_response(200)
             self.send_header("Content-Type", CONTENT_TYPE)

@@ -59,7 +59,7 @@ class Reloader:
         if fd < 0:
             code = ctypes.get_errno()
             raise OSError(code, f"inotify_init1: {os.strerror(code)}")
-        self._fd = fd
+        self._fd = int(fd)
         self._directories: dict[int, str] = {}  # watch descriptor -> directory path
         self.roots = [os.path.abspath(root) for root in roots]
         self._changed_at: float | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["UNANSWERED_STATUS", "ObservedRequest", "observe_requests"]
 
@@ -99,7 +99,7 @@ def _observed_wsgi(app: Callable[..., Any], observer: Observer) -> Callable[...,
             # The app's work is done (a file is sent by the engine): report now and hand the body over as it is,
             # so the server's fast paths for lists and zero-copy files still see their own types.
             report()
-            return body
+            return cast("Iterable[bytes]", body)
         return _ReportOnClose(body, report)
 
     return observed

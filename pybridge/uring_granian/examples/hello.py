@@ -31,7 +31,8 @@ async def _respond(send: Send, status: int, content_type: bytes, body: bytes) ->
 
 
 async def _echo(receive: Receive, send: Send) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/octet-stream")]})
+    headers = [(b"content-type", b"application/octet-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

@@ -462,18 +462,21 @@ class Supervisor:
         return clean
 
     # --- signals ---------------------------------------------------------------------------------------------------
-    def _install_signal_handlers(self) -> dict[int, Any]:
+    def _install_signal_handlers(self) -> tuple[int, dict[int, Any]]:
+        """Returns what was there before: the wakeup fd and the handlers."""
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
         self._selector.register(self._wake_reader, selectors.EVENT_READ, None)
-        previous: dict[int, Any] = {"wakeup_fd": signal.set_wakeup_fd(self._wake_writer.fileno())}
+        wakeup_fd = signal.set_wakeup_fd(self._wake_writer.fileno())
+        handlers: dict[int, Any] = {}
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
-            previous[signum] = signal.signal(signum, self._on_signal)
-        return previous
+            handlers[signum] = signal.signal(signum, self._on_signal)
+        return wakeup_fd, handlers
 
-    def _restore_signal_handlers(self, previous: dict[int, Any]) -> None:
-        signal.set_wakeup_fd(previous.pop("wakeup_fd"))
-        for signum, handler in previous.items():
+    def _restore_signal_handlers(self, previous: tuple[int, dict[int, Any]]) -> None:
+        wakeup_fd, handlers = previous
+        signal.set_wakeup_fd(wakeup_fd)
+        for signum, handler in handlers.items():
             signal.signal(signum, handler)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -493,10 +496,8 @@ class Supervisor:
 
 
 def _send(worker: Worker, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         worker.process.send_signal(signum)
-    except ProcessLookupError:
-        pass
 
 
 def _drain(sock: socket.socket) -> None:
