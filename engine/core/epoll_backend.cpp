@@ -124,16 +124,7 @@ void EpollBackend::on_listener(std::uint32_t listener) {
         const int fd = ::accept4(socket.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             if (socket.shared) requeue(listener);
-            Stream *stream = reactor_.accept_stream(listener, fd);
-            if (!stream) continue;
-            epoll_event event{};
-            event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-            event.data.u64 = encode_epoll_tag({EpollTag::Kind::stream, stream->slot(), stream->generation()});
-            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0) {
-                log(LogLevel::warning, "reactor {}: cannot watch a connection: {}", reactor_.index(),
-                    std::strerror(errno));
-                reactor_.teardown(*stream);
-            }
+            reactor_.accept_stream(listener, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -163,6 +154,15 @@ void EpollBackend::requeue(std::uint32_t listener) {
 
 // ---------------------------------------------------------------------------------------------
 // Input
+
+bool EpollBackend::watch(Stream &stream) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.u64 = encode_epoll_tag({EpollTag::Kind::stream, stream.slot(), stream.generation()});
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream.fd(), &event) == 0) return true;
+    log(LogLevel::warning, "reactor {}: cannot watch a connection: {}", reactor_.index(), std::strerror(errno));
+    return false;
+}
 
 void EpollBackend::start_reading(Stream &stream) {
     stream.set(STREAM_F_READING);

@@ -48,6 +48,7 @@ class EpollBackend final : public IoBackend {
     void start_accepting(std::uint32_t listener) override;
     void stop_accepting() override;
     bool accepting() const noexcept override { return false; }  // stopping is synchronous
+    bool watch(Stream &stream) override;
     void start_reading(Stream &stream) override;
     void stop_reading(Stream &stream) override;
     void send(Stream &stream) override;

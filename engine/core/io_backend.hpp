@@ -30,6 +30,10 @@ class IoBackend {
     /// True while some listener still has an accept outstanding (the loop waits for the cancels).
     virtual bool accepting() const noexcept = 0;
 
+    /// A stream just accepted, before its first start_reading: false when the backend cannot follow its
+    /// socket (the reactor then tears it down). Every accept path (the backend's own, the drain's) goes
+    /// through Reactor::accept_stream, which calls this, so none can leave a connection unwatched.
+    virtual bool watch(Stream &stream) = 0;
     /// A new stream: start delivering its bytes.
     virtual void start_reading(Stream &stream) = 0;
     virtual void stop_reading(Stream &stream) = 0;

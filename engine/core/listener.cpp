@@ -3,6 +3,7 @@
 #include "engine/server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -147,10 +148,29 @@ ListenSocket adopt_inherited(int fd) {
     socklen_t length = sizeof accepting;
     if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) < 0 || !accepting)
         throw StartupError(fmt::format("inherited file descriptor {} is not a listening socket", fd));
+    // Ours from now on: a subprocess the app starts must not hold the listener open after we close it.
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     sockaddr_storage storage{};
     socklen_t address_length = sizeof storage;
     ::getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &address_length);
     return ListenSocket{fd, true, storage.ss_family == AF_UNIX, fmt::format("fd:{}", fd), true};
+}
+
+// A socket every reactor accepts on (inherited, Unix) reaches each reactor as a descriptor of its own: reactor 0
+// gets `socket`, the others a dup of it. A draining reactor can then close what it accepted from without pulling
+// the descriptor from under the others, and the socket itself closes (new connections refused) once the last
+// holder is done: each reactor of each worker, and a supervisor that closes its copy at the start of a stop.
+void give_each_reactor(std::vector<std::vector<ListenSocket>> &sockets, const ListenSocket &socket) {
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+        ListenSocket copy = socket;
+        if (i > 0) {
+            copy.fd = ::fcntl(socket.fd, F_DUPFD_CLOEXEC, 0);
+            if (copy.fd < 0)
+                throw StartupError(fmt::format("cannot duplicate {} for reactor {}: {}", socket.description, i,
+                                               std::strerror(errno)));
+        }
+        sockets[i].push_back(std::move(copy));
+    }
 }
 
 } // namespace
@@ -159,19 +179,23 @@ std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config
                                                        std::uint16_t &bound_port) {
     std::vector<std::vector<ListenSocket>> sockets(reactors);
     bound_port = 0;
-    if (!config.inherited_fds.empty()) {
-        for (int fd : config.inherited_fds) {
-            const ListenSocket shared = adopt_inherited(fd);
-            for (auto &list : sockets) list.push_back(shared);
-            // A TCP socket a supervisor bound for its workers: report its port like our own (log lines, tests).
-            if (bound_port == 0 && !shared.is_unix) bound_port = local_port(fd);
+    try {
+        if (!config.inherited_fds.empty()) {
+            for (int fd : config.inherited_fds) {
+                const ListenSocket shared = adopt_inherited(fd);
+                give_each_reactor(sockets, shared);
+                // A TCP socket a supervisor bound for its workers: report its port like our own (log lines, tests).
+                if (bound_port == 0 && !shared.is_unix) bound_port = local_port(fd);
+            }
+            return sockets;
         }
-        return sockets;
-    }
-    if (!config.uds_path.empty()) {
-        const ListenSocket shared = open_unix(config);
-        for (auto &list : sockets) list.push_back(shared);
-        return sockets;
+        if (!config.uds_path.empty()) {
+            give_each_reactor(sockets, open_unix(config));
+            return sockets;
+        }
+    } catch (...) {
+        close_listeners(sockets, config);
+        throw;
     }
     const Addresses addresses = resolve(config);
     try {

@@ -143,6 +143,10 @@ Stream *Reactor::accept_stream(std::uint32_t listener, int fd) {
     ++open_connections_;
     accepted_.fetch_add(1, std::memory_order_relaxed);
     open_.fetch_add(1, std::memory_order_relaxed);
+    if (!backend_->watch(stream)) {
+        teardown(stream);
+        return nullptr;
+    }
     backend_->start_reading(stream);
     // Accepted after the drain began (a completion already on its way, or the queue taken in begin_drain): the
     // client connected while we listened, so it is served like the open connections (one answer, Connection:
@@ -301,14 +305,17 @@ void Reactor::begin_drain() {
 }
 
 void Reactor::close_own_listeners() {
-    // This reactor's own SO_REUSEPORT socket: the kernel queued connections on it that nobody else will take, and
-    // closing it resets them. They are accepted and served first; the close then makes new connections refused at
-    // once (the client can go elsewhere) instead of queued until the drain ends and reset then. A shared socket
-    // (inherited from the supervisor, Unix) stays: its queue belongs to every worker and the others go on serving
-    // it, which is what makes a rolling restart lose nothing.
+    // The kernel queued connections on this reactor's listening sockets that nobody may take after the close, and
+    // closing the last descriptor of a socket resets them. They are accepted and served first; the close then
+    // makes new connections refused at once (the client can go elsewhere) instead of queued until the drain ends
+    // and reset then. Every descriptor here is this reactor's own (a shared socket reaches each reactor as a dup,
+    // see listener.cpp): closing it ends only our hold. A socket that others still hold (the replacement worker
+    // and the supervisor during a rolling restart, the other workers on a Unix socket) stays open, and its queue
+    // goes on being served by them; on a stop the supervisor has closed its copy first, so the last worker to get
+    // here closes the socket.
     for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
         ListenSocket &socket = listeners_[i];
-        if (socket.shared || socket.fd < 0) continue;
+        if (socket.fd < 0) continue;
         if (const int flags = ::fcntl(socket.fd, F_GETFL); flags >= 0 && !(flags & O_NONBLOCK))
             ::fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK);  // accept4 below must stop at an empty queue
         for (;;) {

@@ -24,6 +24,7 @@ class UringBackend final : public IoBackend {
     void start_accepting(std::uint32_t listener) override;
     void stop_accepting() override;
     bool accepting() const noexcept override;
+    bool watch(Stream &) override { return true; }  // completions need no registration
     void start_reading(Stream &stream) override;
     void stop_reading(Stream &stream) override;
     void send(Stream &stream) override;

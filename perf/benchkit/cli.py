@@ -29,7 +29,7 @@ soak mode:
   perf/bench soak --app django ...              the same with the Django ASGI app and 4 clients (issue 14)
 
 replace mode:
-  perf/bench replace [--mode sighup|lifetime] [--restarts 3] [--interval 8] [--servers ...]
+  perf/bench replace [--mode sighup|lifetime|sigterm] [--restarts 3] [--interval 8] [--servers ...]
                                                 wrk -c64 errors per worker replacement, 2 workers (issue 15)
 
 Results go to perf/results/raw/<UTC stamp>/ (git-ignored): one JSON per run, summary.json, summary.md, PNGs.

@@ -5,6 +5,10 @@ driver sends SIGHUP (a rolling restart: each worker replaced by a new one) every
 times, and lets the load run a little longer after the last. The figure is wrk's socket errors (connect, read,
 write, timeout) plus non-2xx responses, divided by the replacements (restarts x workers). `--mode lifetime` replaces
 workers through --workers-lifetime instead of SIGHUP (uring_granian only: Granian's lifetime has a 60 s minimum).
+`--mode sigterm` stops the server with SIGTERM under keep-alive load, --restarts times (a fresh server each time).
+wrk counts the connects refused once the listeners are closed (what a stopped server must do) as read or write
+errors, so this mode uses stopload.py's clients: the figure is errors per stop (connections accepted then dropped,
+responses cut short, non-2xx, hung), with the refused connects beside it.
 
 Replacements are counted from each server's log (REPLACEMENT_LINES), so a restart that did not finish within the
 interval shows; a server without a known line gets the nominal restarts x workers, marked so.
@@ -16,9 +20,10 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
-from . import loadgen, report, runner
+from . import loadgen, report, runner, stopload
 from .servers import HOST, SERVERS, default_uring_python, default_uring_serve
 
 DEFAULT_SERVERS = ["uring_granian", "uring_granian-epoll", "granian"]
@@ -26,6 +31,7 @@ WORKERS = 2
 CONNECTIONS = 64
 STEADY_START_S = 2
 SETTLE_AFTER_S = 3
+STOP_CLIENTS = 16  # --mode sigterm: keep-alive clients (Python threads; wrk cannot tell a refusal from a loss)
 # The log line each server writes once per replaced worker; servers not listed get the nominal count.
 REPLACEMENT_LINES = {"uring_granian": "ready, replacing pid", "granian": "Respawning worker-"}
 
@@ -39,7 +45,42 @@ def _with_workers(argv, workers, extra=()):
     return [*argv[:-1], *extra, argv[-1]]
 
 
+def run_stops(server, ctx, options):
+    """`--mode sigterm`: --restarts runs of steady keep-alive load, SIGTERM, and the load going on until every
+    client's connect is refused (stopload.py sorts the outcomes; wrk would count the refusals as errors)."""
+    base = server.commands["asgi"]
+    patched = dict(server.commands, replace=lambda c: ["env", "PYTHONUNBUFFERED=1", *_with_workers(base(c), WORKERS)])
+    stopping = type(server)(server.name, server.role, patched, server.missing, server.version, server.env)
+    outcomes, examples, exit_codes, argv = Counter(), [], [], []
+    for _ in range(options.restarts):
+        with runner.running_server(stopping, "replace", ctx, "/") as process:
+            clients = [stopload.KeepAliveClient(HOST, ctx.port) for _ in range(STOP_CLIENTS)]
+            for client in clients:
+                client.start()
+            time.sleep(STEADY_START_S)
+            process.send_signal(signal.SIGTERM)
+            exit_codes.append(process.wait(timeout=60))
+            for client in clients:
+                client.join(SETTLE_AFTER_S)
+                client.halt.set()  # a server that never refuses (still listening after its exit?) ends the run
+            for client in clients:
+                client.join(20)
+            argv = process.argv
+        outcomes += stopload.total(clients)
+        examples += [example for client in clients for example in client.examples]
+    lost = sum(outcomes[kind] for kind in stopload.LOSSES)
+    return {"server": server.name, "mode": "sigterm", "workers": WORKERS, "connections": STOP_CLIENTS,
+            "restarts": options.restarts, "command": argv, "replacements": options.restarts,
+            "replacements_counted_from_log": True, "exit_codes": exit_codes, "requests": outcomes["ok"],
+            "outcomes": dict(outcomes), "loss_examples": examples[:10],
+            "errors": {"socket": lost - outcomes["non_2xx"], "non_2xx": outcomes["non_2xx"],
+                       "refused_connects": outcomes["refused"]},
+            "errors_per_replacement": lost / options.restarts if options.restarts else None}
+
+
 def run_one(server, ctx, options):
+    if options.mode == "sigterm":
+        return run_stops(server, ctx, options)
     extra = ()
     if options.mode == "lifetime":
         if not server.name.startswith("uring_granian"):
@@ -82,13 +123,21 @@ def run_one(server, ctx, options):
 
 
 def markdown(records, metadata, versions):
-    lines = [f"# worker replacement under wrk -c{CONNECTIONS} ({records[0]['mode'] if records else '-'})", "",
+    stops = bool(records) and records[0].get("mode") == "sigterm"
+    what = "stop" if stops else "replacement"
+    load = f"{STOP_CLIENTS} keep-alive clients" if stops else f"wrk -c{CONNECTIONS}"
+    lines = [f"# {'SIGTERM' if stops else 'worker replacement'} under {load} "
+             f"({records[0]['mode'] if records else '-'})", "",
              f"Run of {metadata['date']} on {metadata['cpu_model']} ({metadata['cpus']} CPUs), kernel "
              f"{metadata['kernel']}, commit {str(metadata['git_commit'])[:12]}"
              f"{' (dirty tree)' if metadata['git_dirty'] else ''}. {metadata['pinning']}. {WORKERS} workers; "
-             "errors per replacement = (wrk socket errors + non-2xx) / replacements.", "",
-             "| server | version | replacements | requests | socket errors | non-2xx | errors per replacement |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             + (f"{STOP_CLIENTS} keep-alive clients (perf/benchkit/stopload.py); errors per stop = (connections "
+                "accepted then dropped + responses cut + non-2xx + hung) / SIGTERMs; connects refused after the "
+                "listeners closed are not errors (last column)." if stops else
+                "errors per replacement = (wrk socket errors + non-2xx) / replacements."), "",
+             f"| server | version | {what}s | requests | socket errors | non-2xx | errors per {what} |"
+             + (" refused connects |" if stops else ""),
+             "|---|---|---:|---:|---:|---:|---:|" + ("---:|" if stops else "")]
     for record in records:
         if "error" in record:
             lines.append(f"| {record['server']} | {versions.get(record['server'], '')} | FAILED: "
@@ -98,16 +147,19 @@ def markdown(records, metadata, versions):
         lines.append(f"| {record['server']} | {versions.get(record['server'], '')} | {record['replacements']}"
                      f"{'' if record['replacements_counted_from_log'] else ' (nominal)'} | {record['requests']:,} | "
                      f"{record['errors']['socket']} | {record['errors']['non_2xx']} | "
-                     f"{'-' if per is None else f'{per:.2f}'} |")
+                     f"{'-' if per is None else f'{per:.2f}'} |"
+                     + (f" {record['errors']['refused_connects']} |" if stops else ""))
     return "\n".join(lines)
 
 
 def replace_parser():
     parser = argparse.ArgumentParser(prog="perf/bench replace",
                                      description="wrk socket errors and non-2xx responses per worker replacement.")
-    parser.add_argument("--mode", choices=["sighup", "lifetime"], default="sighup",
-                        help="rolling restarts by SIGHUP, or --workers-lifetime replacements [%(default)s]")
-    parser.add_argument("--restarts", type=int, default=3, help="SIGHUPs sent (sighup mode) [%(default)s]")
+    parser.add_argument("--mode", choices=["sighup", "lifetime", "sigterm"], default="sighup",
+                        help="rolling restarts by SIGHUP, --workers-lifetime replacements, or SIGTERM stops "
+                             "[%(default)s]")
+    parser.add_argument("--restarts", type=int, default=3,
+                        help="SIGHUPs sent (sighup mode), or stops (sigterm mode) [%(default)s]")
     parser.add_argument("--interval", type=int, default=8,
                         help="seconds between SIGHUPs, or the --workers-lifetime [%(default)s]")
     parser.add_argument("--servers", help=f"comma-separated server names [{','.join(DEFAULT_SERVERS)}]")

@@ -11,8 +11,9 @@ Lifecycle:
 - start: spawn N workers; each reports on a pipe "ready" once its server listens, or "error <line>" and exits 1.
   A worker that fails at startup stops everything with that worker's one-line error (exit 1).
 - a worker dies: with --respawn-failed-workers a new one takes its place, else the server stops with exit 1.
-- SIGINT/SIGTERM: forwarded to every worker (they finish in-flight requests and run lifespan shutdown); after
-  graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
+- SIGINT/SIGTERM: the supervisor closes its copies of the listening sockets, then forwards the signal to every worker
+  (each accepts what is queued on its socket, closes it, finishes in-flight requests and runs lifespan shutdown);
+  after graceful_timeout + workers_kill_timeout seconds the stragglers get SIGKILL.
 - SIGHUP: rolling restart; for each worker, start its replacement, wait until it is ready, then stop the old one
   gracefully, so there are always N workers accepting. The old one stops accepting, answers each request still
   arriving on its keep-alive connections with Connection: close, and closes idle ones after a short grace. The
@@ -420,6 +421,12 @@ class Supervisor:
             self._metrics_dir = None
 
     def _stop_all(self, quiet: bool = False) -> None:
+        # Our copies of the listening sockets go first: each worker's drain accepts what is queued on its own, then
+        # closes it, and the last close makes new connections refused at once. Held here until the workers exit,
+        # they would go on queueing connections that nobody accepts, reset at the end. (The path of a Unix socket
+        # is unlinked in _close_shared_socket, after the workers.)
+        for sock in self._shared_sockets:
+            sock.close()
         alive = [w for w in self.workers if not w.exited]
         if alive and not quiet:
             logger.info("Stopping %d workers", len(alive))

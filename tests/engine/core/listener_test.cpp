@@ -63,6 +63,18 @@ std::uint16_t unused_port() {
     return port;
 }
 
+/// A client connected to 127.0.0.1:port (the test fails when the connect does).
+int connect_loopback(std::uint16_t port) {
+    const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(client >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0);
+    return client;
+}
+
 ListenConfig tcp_config(std::uint16_t port, const std::string &host = "127.0.0.1") {
     ListenConfig config;
     config.host = host;
@@ -172,12 +184,7 @@ TEST_CASE("listener: TIME_WAIT connections of an earlier server do not hold the 
     std::uint16_t bound = 0;
     auto sockets = open_listeners(config, 1, bound);
     // The server side closes first, so the TIME_WAIT is on the server's port.
-    const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(config.port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0);
+    const int client = connect_loopback(config.port);
     const int accepted = ::accept4(sockets[0][0].fd, nullptr, nullptr, SOCK_CLOEXEC);
     REQUIRE(accepted >= 0);
     ::close(accepted);
@@ -207,4 +214,31 @@ TEST_CASE("listener: nothing to check for a Unix socket or inherited descriptors
     ListenConfig given = tcp_config(inherited.port);
     given.inherited_fds = {inherited.fd};
     CHECK(check_error(given) == "");
+}
+
+TEST_CASE("listener: an inherited socket reaches each reactor as a descriptor of its own") {
+    // A draining reactor closes its descriptor; the others (and whoever else holds the socket) must keep theirs.
+    ForeignListener listener(false);
+    ListenConfig config = tcp_config(listener.port);
+    config.inherited_fds = {::dup(listener.fd)};
+    std::uint16_t bound = 0;
+    auto sockets = open_listeners(config, 3, bound);
+    REQUIRE(sockets.size() == 3);
+    CHECK(bound == listener.port);
+    CHECK(sockets[0][0].fd == config.inherited_fds[0]);
+    CHECK(sockets[1][0].fd != sockets[0][0].fd);
+    CHECK(sockets[2][0].fd != sockets[1][0].fd);
+    for (const auto &list : sockets) {
+        CHECK(list[0].shared);
+        CHECK(ForeignListener::port_of(list[0].fd) == listener.port);
+    }
+    // Reactor 1 closes its own: the socket still takes connections through the others.
+    ::close(sockets[1][0].fd);
+    sockets[1][0].fd = -1;
+    const int client = connect_loopback(listener.port);
+    const int accepted = ::accept4(sockets[2][0].fd, nullptr, nullptr, SOCK_CLOEXEC);
+    CHECK(accepted >= 0);
+    ::close(accepted);
+    ::close(client);
+    close_listeners(sockets, config);
 }

@@ -1,5 +1,6 @@
 """Worker replacement under steady load loses nothing: wrk -c64 through SIGHUP rolling restarts (keep-alive, and a
-connection per request) and through --workers-lifetime replacements sees no socket error and no non-2xx response.
+connection per request) and through --workers-lifetime, --workers-max-rss and --reload replacements sees no socket
+error and no non-2xx response.
 
 wrk is the strictest client for this: it reuses every connection at once (its next request is on the wire as the
 previous response arrives), so a worker that closes a keep-alive connection under a request, or a closing listener
@@ -15,7 +16,9 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import pytest
 from worker_processes import RunningServer, wait_until
 
@@ -87,5 +90,40 @@ def test_lifetime_replacement_under_wrk_loses_nothing(start_server: Callable[...
         wait_until(lambda: replacements(server, "reached its lifetime") >= 3, 90, "two lifetime replacements")
     finally:
         requests, output = wrk.finish()
+    assert requests > 1000, output
+    assert server.stop() == 0
+
+
+def test_max_rss_replacement_under_wrk_loses_nothing(start_server: Callable[..., RunningServer]) -> None:
+    # A worker starts well under 150 MiB; /grow?200 (pid_app) keeps 200 MiB of touched memory, so the next
+    # once-a-second sample finds it above the limit and the supervisor replaces it as it does for a lifetime.
+    server = start_server("--workers", "1", "--workers-max-rss", "150")
+    wrk = Wrk(server.url("/"))
+    try:
+        for done in (1, 2):
+            before = server.worker_pids()
+            assert httpx.get(server.url("/grow?200"), timeout=30).status_code == 200
+            wait_until(lambda n=done: replacements(server, "ready, replacing pid") >= n, 60, f"max-rss replacement {done}")
+            wait_until(lambda b=before: server.worker_pids().isdisjoint(b), 30, "the grown worker's exit")
+    finally:
+        requests, output = wrk.finish()
+    assert replacements(server, "above --workers-max-rss 150 MiB") == 2, server.log
+    assert requests > 1000, output
+    assert server.stop() == 0
+
+
+def test_reload_under_wrk_loses_nothing(start_server: Callable[..., RunningServer], tmp_path: Path) -> None:
+    # A watched directory of its own, so the test writes no file in the source tree.
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    server = start_server("--reload", "--reload-paths", str(watched))
+    wrk = Wrk(server.url("/"))
+    try:
+        for done in (1, 2):
+            (watched / f"edit_{done}.py").write_text(f"VERSION = {done}\n")
+            wait_until(lambda n=done: replacements(server, "ready, replacing pid") >= n, 60, f"reload {done}")
+    finally:
+        requests, output = wrk.finish()
+    assert replacements(server, "Detected changes in") == 2, server.log
     assert requests > 1000, output
     assert server.stop() == 0
