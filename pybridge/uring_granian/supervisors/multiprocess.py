@@ -421,12 +421,7 @@ class Supervisor:
             self._metrics_dir = None
 
     def _stop_all(self, quiet: bool = False) -> None:
-        # Our copies of the listening sockets go first: each worker's drain accepts what is queued on its own, then
-        # closes it, and the last close makes new connections refused at once. Held here until the workers exit,
-        # they would go on queueing connections that nobody accepts, reset at the end. (The path of a Unix socket
-        # is unlinked in _close_shared_socket, after the workers.)
-        for sock in self._shared_sockets:
-            sock.close()
+        self._sockets.close_listening()  # first: see SlotSockets.close_listening
         alive = [w for w in self.workers if not w.exited]
         if alive and not quiet:
             logger.info("Stopping %d workers", len(alive))

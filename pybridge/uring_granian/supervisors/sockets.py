@@ -58,9 +58,18 @@ class SlotSockets:
             return None
         return self._sockets[(index - 1) % len(self._sockets)].fileno()
 
-    def close(self) -> None:
+    def close_listening(self) -> None:
+        """Close our copies, keeping a Unix socket's path: at a stop, before the workers drain.
+
+        Each worker accepts what is queued on its own copy, then closes it, and the last close makes new
+        connections refused at once. Held here until the workers exit, the sockets would go on queueing
+        connections that nobody accepts, reset at the end.
+        """
         for sock in self._sockets:
             sock.close()
+
+    def close(self) -> None:
+        self.close_listening()
         if self._sockets and self.config.uds is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.uds)
