@@ -10,6 +10,7 @@ void register_ready_awaitable(pybind11::module_ &m);
 void register_asgi(pybind11::module_ &m);
 void register_wsgi(pybind11::module_ &m);
 void register_port_check(pybind11::module_ &m);
+void register_engine_log(pybind11::module_ &m);
 } // namespace bridge
 
 PYBIND11_MODULE(_native, m) {
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_native, m) {
     bridge::register_asgi(m);
     bridge::register_wsgi(m);
     bridge::register_port_check(m);
+    bridge::register_engine_log(m);
 }

@@ -12,6 +12,7 @@ def live_objects() -> dict[str, int]:
     """Counts of live bridge objects: servers, exchanges, websockets, registered, external_buffers, pending_futures,
     wsgi_channels, wsgi_objects."""
 
+def set_engine_log_level(level: int) -> None: ...  # Python's logging numbers; above 40 silences the engine
 def ensure_port_free(settings: EngineSettings) -> None:
     """Raises StartupError ("address ... is already in use") when a socket already listens on the TCP address of
     `settings`; nothing for a Unix socket, an inherited fd or port 0."""

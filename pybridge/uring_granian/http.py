@@ -4,11 +4,15 @@ They mirror engine/include/engine/config.hpp (Limits, Timeouts, ListenConfig, We
 ServerConfig) field for field, in the engine's units, so the native side copies them without interpreting options.
 They are derived from a validated Config: the bridge takes `EngineSettings.from_config(config)` and never reads
 CLI-level names.
+
+Defaults live in one layer, config.py: these classes have none for what an option sets (only "absent" markers such
+as an empty uds_path), and the bridge copies every field, so the engine's own defaults in config.hpp (a 10 s
+header-read timeout, no WebSocket pings) apply to uring-serve and the C++ tests alone, never to the package.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .config import Config
 from .constants import Interfaces
@@ -28,11 +32,11 @@ __all__ = [
 class HTTP1Settings:
     """engine::Limits plus ServerConfig::keep_alive."""
 
-    keep_alive: bool = True
-    max_request_line: int = 8 * 1024  # bytes, 414 above
-    max_header_bytes: int = 16 * 1024  # bytes, 431 above
-    max_header_count: int = 100  # 431 above
-    max_body_bytes: int = 1 << 30  # bytes, 413 above; 0 = unlimited
+    keep_alive: bool
+    max_request_line: int  # bytes, 414 above
+    max_header_bytes: int  # bytes, 431 above
+    max_header_count: int  # 431 above
+    max_body_bytes: int  # bytes, 413 above; 0 = unlimited
 
     @classmethod
     def from_config(cls, config: Config) -> HTTP1Settings:
@@ -49,8 +53,8 @@ class HTTP1Settings:
 class TimeoutSettings:
     """engine::Timeouts, in milliseconds."""
 
-    header_read_ms: int = 30_000
-    graceful_shutdown_ms: int = 30_000
+    header_read_ms: int
+    graceful_shutdown_ms: int
 
     @classmethod
     def from_config(cls, config: Config) -> TimeoutSettings:
@@ -65,11 +69,11 @@ class WebSocketSettings:
     """engine::WebSocketConfig, in milliseconds. Off under WSGI, which has no WebSocket interface: upgrade requests
     are then ordinary HTTP requests."""
 
-    enabled: bool = True
-    max_message_bytes: int = 16 * 1024 * 1024  # larger messages close the session with 1009
-    ping_interval_ms: int = 20_000  # ping a peer quiet this long; 0: never
-    ping_timeout_ms: int = 20_000  # close with 1011 when a ping goes unanswered this long; 0: wait forever
-    per_message_deflate: bool = True  # negotiate permessage-deflate (RFC 7692) when the client offers it
+    enabled: bool
+    max_message_bytes: int  # larger messages close the session with 1009
+    ping_interval_ms: int  # ping a peer quiet this long; 0: never
+    ping_timeout_ms: int  # close with 1011 when a ping goes unanswered this long; 0: wait forever
+    per_message_deflate: bool  # negotiate permessage-deflate (RFC 7692) when the client offers it
 
     @classmethod
     def from_config(cls, config: Config) -> WebSocketSettings:
@@ -87,12 +91,12 @@ class ListenSettings:
     """engine::ListenConfig. An empty uds_path means TCP on host:port; uds_permissions 0 leaves the umask's mode.
     check_port_free: fail when something already listens on the TCP port (which SO_REUSEPORT would share)."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str
+    port: int
+    backlog: int
     uds_path: str = ""
     uds_permissions: int = 0
     inherited_fds: tuple[int, ...] = ()
-    backlog: int = 1024
     check_port_free: bool = True
 
     @classmethod
@@ -160,13 +164,13 @@ class StaticFilesSettings:
 class EngineSettings:
     """engine::ServerConfig: everything one worker's engine needs, in one object passed across the bridge."""
 
-    listen: ListenSettings = field(default_factory=ListenSettings)
-    http1: HTTP1Settings = field(default_factory=HTTP1Settings)
-    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
-    websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
-    threads: int = 1
-    pin_threads: bool = False
-    io_backend: str = "auto"  # engine::IoBackendKind by name
+    listen: ListenSettings
+    http1: HTTP1Settings
+    timeouts: TimeoutSettings
+    websocket: WebSocketSettings
+    threads: int
+    pin_threads: bool
+    io_backend: str  # engine::IoBackendKind by name
     tls: TlsSettings | None = None  # None: plain HTTP
     static_files: StaticFilesSettings | None = None  # a handler in front of the app's, not a ServerConfig field
 

@@ -68,9 +68,14 @@ def silent_dict_config() -> dict[str, Any]:
 
 def configure_logging(config: Config) -> None:
     """Apply the defaults for config.log_level, then config.log_config if given. Bad file -> ConfigError.
-    --no-log: the package's loggers write nothing (one-line startup errors still reach stderr: the CLI prints them)."""
+    --no-log: the package's loggers and the engine write nothing (one-line startup errors still reach stderr: the
+    CLI prints them)."""
     if not config.log:
         logging.config.dictConfig(silent_dict_config())
+        # The engine's own lines (the I/O backend chosen, ...) go to stderr past Python's logging.
+        from . import _native
+
+        _native.set_engine_log_level(logging.CRITICAL)
         return
     logging.config.dictConfig(default_dict_config(config.log_level))
     if config.log_config is None:

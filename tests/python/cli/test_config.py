@@ -132,7 +132,7 @@ def test_all_options_at_once_round_trip_through_to_dict(log_config_file: str) ->
 
 
 def test_defaults_match_granian_and_the_contract() -> None:
-    config = parse_config(["m:app"])
+    config = parse_config(["m:app"], environ={})  # scripts/test sets URING_GRANIAN_IO_BACKEND
     assert config == Config(app="m:app")
     assert (config.interface, config.host, config.port, config.workers, config.threads) == (
         "asgi",

@@ -13,13 +13,19 @@ def settings(*args: str) -> WebSocketSettings:
 
 def test_defaults_are_uvicorns() -> None:
     assert settings() == WebSocketSettings(
-        enabled=True, max_message_bytes=16 * 1024 * 1024, ping_interval_ms=20_000, ping_timeout_ms=20_000
+        enabled=True,
+        max_message_bytes=16 * 1024 * 1024,
+        ping_interval_ms=20_000,
+        ping_timeout_ms=20_000,
+        per_message_deflate=True,
     )
 
 
 def test_options_reach_the_engine_in_its_units() -> None:
     chosen = settings("--ws-max-size", "1000", "--ws-ping-interval", "0.25", "--ws-ping-timeout", "0")
-    assert chosen == WebSocketSettings(enabled=True, max_message_bytes=1000, ping_interval_ms=250, ping_timeout_ms=0)
+    assert chosen == WebSocketSettings(
+        enabled=True, max_message_bytes=1000, ping_interval_ms=250, ping_timeout_ms=0, per_message_deflate=True
+    )
 
 
 def test_per_message_deflate_is_on_unless_turned_off() -> None:
