@@ -1,6 +1,6 @@
 #pragma once
-// A Handler decorator for one static-files route: requests whose path lies under the route are answered right
-// on the reactor thread from a StaticFiles mount (openat2 beneath the root, ETag/304, Range, zero-copy splice);
+// A Handler decorator for static-files routes: requests whose path lies under a route are answered right
+// on the reactor thread from that route's StaticFiles mount (openat2 beneath the root, ETag/304, Range, zero-copy splice);
 // every other request, and every other callback, goes to the wrapped handler unchanged. The Python servers
 // wrap their bridge handler in it, so static files never reach Python.
 //
@@ -10,10 +10,13 @@
 // static exchanges -- except, in the rare case that the connection is torn down while the answer is being
 // queued, an on_abort for an id it never saw, which handlers already ignore like any stale id.
 
+#include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/handler.hpp"
 #include "files/static_files.hpp"
@@ -29,10 +32,33 @@ std::string normalize_route(std::string_view route);
 /// on a segment boundary: "/static" -> "", "/static/a/b" -> "/a/b"; "/staticx" -> nullopt.
 std::optional<std::string_view> path_below_route(std::string_view path, std::string_view prefix) noexcept;
 
+/// One route and the directory served under it.
+struct StaticMount {
+    std::string route;  ///< as the user wrote it; normalize_route rules
+    StaticFilesOptions options;
+};
+
+/// `mounts` with every route normalized, longest route first (so "/static/img" is tried before "/static", and
+/// "/" last); mounts of equal length keep their order. Throws std::invalid_argument with one line for a route
+/// normalize_route refuses or one given twice ("/static" and "/static/" are the same route).
+std::vector<StaticMount> longest_route_first(std::vector<StaticMount> mounts);
+
+struct RouteMatch {
+    std::size_t index;       ///< into the prefixes given to match_route
+    std::string_view below;  ///< path_below_route of the request path
+};
+
+/// The first of `prefixes` (normalized, longest first: longest_route_first order) that claims `path`, i.e. the
+/// longest route the path lies under on a segment boundary; nullopt when none does.
+std::optional<RouteMatch> match_route(std::span<const std::string> prefixes, std::string_view path) noexcept;
+
 class StaticRouteHandler final : public Handler {
   public:
-    /// Opens the mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
-    /// the route or the options cannot work or the root is not a readable directory). `inner` must not be null.
+    /// Opens every mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
+    /// a route or its options cannot work, a root is not a readable directory, or a route is given twice).
+    /// `mounts` must not be empty and `inner` must not be null.
+    StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner);
+    /// One mount.
     StaticRouteHandler(std::string_view route, StaticFilesOptions options, std::shared_ptr<Handler> inner);
 
     void on_request(Exchange &exchange) override;
@@ -52,11 +78,14 @@ class StaticRouteHandler final : public Handler {
     }
     void on_batch_end(std::uint32_t reactor) override { inner_->on_batch_end(reactor); }
 
-    const std::string &prefix() const noexcept { return prefix_; }
+    /// The normalized routes, in the order they are tried.
+    std::span<const std::string> prefixes() const noexcept { return prefixes_; }
 
   private:
-    std::string prefix_;
-    StaticFiles files_;
+    // Parallel vectors: the request path is matched against the prefixes alone (contiguous strings), and
+    // StaticFiles is neither copyable nor movable, so each mount lives behind its own pointer.
+    std::vector<std::string> prefixes_;
+    std::vector<std::unique_ptr<const StaticFiles>> files_;
     std::shared_ptr<Handler> inner_;
 };
 

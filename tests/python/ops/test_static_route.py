@@ -214,6 +214,53 @@ def test_route_and_expires_options(launch: Callable[..., RunningServer], mount: 
     assert server.stop() == 0
 
 
+def test_several_mounts_pair_by_position_and_the_longest_route_wins(
+    launch: Callable[..., RunningServer], interface: str, mount: Path, tmp_path: Path
+) -> None:
+    """Granian's --static-path-route/--static-path-mount pairs; a nested route is served from its own directory."""
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "logo.svg").write_bytes(b"<svg/>\n")
+    server = launch(
+        "--interface", interface,
+        "--static-path-route", "/static", "--static-path-mount", str(mount),
+        "--static-path-route", "/static/img", "--static-path-mount", str(images),
+        "--static-path-route", "/media/", "--static-path-mount", str(mount / "sub"),
+        app=f"recording_apps:{interface}_app", cwd=HERE, ready="Listening at",
+    )  # fmt: skip
+    with httpx.Client(timeout=10) as client:
+        assert client.get(server.url("/static/style.css")).content == STYLE
+        logo = client.get(server.url("/static/img/logo.svg"))
+        assert (logo.status_code, logo.content) == (200, b"<svg/>\n")
+        assert logo.headers["content-type"].startswith("image/svg+xml")
+        assert client.get(server.url("/static/img/style.css")).status_code == 404  # not in images/
+        assert client.get(server.url("/media/data.json")).content == DATA
+        assert recorded_calls(server.markers) == []
+        assert client.get(server.url("/mediax/data.json")).text == f"{interface} /mediax/data.json"
+        assert client.get(server.url("/static/imgx")).status_code == 404  # /static's, no such file
+    assert recorded_calls(server.markers) == ["/mediax/data.json"]
+    assert server.stop() == 0
+
+
+def test_dir_to_file_serves_the_named_file_for_a_directory(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    (mount / "sub" / "index.html").write_bytes(b"<p>sub index</p>\n")
+    (mount / "index.html").write_bytes(b"<p>root index</p>\n")
+    server = serve(launch, interface, mount, "--static-path-dir-to-file", "index.html")
+    with httpx.Client(timeout=10) as client:
+        for path in ("/static/sub/", "/static/sub"):  # both spellings: served directly, no redirect
+            got = client.get(server.url(path))
+            assert (got.status_code, got.content) == (200, b"<p>sub index</p>\n"), path
+            assert got.headers["content-type"].startswith("text/html")
+        assert client.get(server.url("/static/")).content == b"<p>root index</p>\n"
+        (mount / "empty").mkdir()
+        assert client.get(server.url("/static/empty/")).status_code == 404  # no such file in it: 404 as before
+    assert raw_get(server, "/static/sub/%2e%2e/%2e%2e/outside/")[0] == 404
+    assert recorded_calls(server.markers) == []
+    assert server.stop() == 0
+
+
 @pytest.mark.slow
 def test_a_64_mib_file_arrives_intact_from_every_worker(
     launch: Callable[..., RunningServer], interface: str, mount: Path
@@ -258,6 +305,14 @@ def test_a_64_mib_file_arrives_intact_from_every_worker(
             "--static-path-route must be a URL path starting with '/' (no spaces, '?', '#' or '%'; got 'static')",
         ),
         (["--static-path-mount", "{tmp}", "--static-path-expires", "-1"], "--static-path-expires must be at least 0"),
+        (
+            ["--static-path-mount", "{tmp}", "--static-path-mount", "{tmp}", "--static-path-route", "/a"],
+            "--static-path-route and --static-path-mount pair by position: got 1 route(s) for 2 mount(s)",
+        ),
+        (
+            ["--static-path-mount", "{tmp}", "--static-path-dir-to-file", "a/index.html"],
+            "--static-path-dir-to-file must be a plain file name (got 'a/index.html')",
+        ),
     ],
 )
 def test_unusable_options_are_one_line_and_exit_2(tmp_path: Path, options: list[str], message: str) -> None:
