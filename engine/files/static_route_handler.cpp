@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <variant>
 #include <stdexcept>
 
 namespace engine::files {
@@ -52,8 +53,17 @@ std::optional<RouteMatch> match_route(std::span<const std::string> prefixes, std
     return std::nullopt;
 }
 
-StaticRouteHandler::StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner)
-    : inner_(std::move(inner)) {
+std::uint64_t body_bytes_of(const ResponsePart &part, const Request &request) noexcept {
+    if (request.is_head) return 0;
+    if (const auto *text = std::get_if<std::string>(&part.body)) return text->size();
+    if (const auto *file = std::get_if<FileRegion>(&part.body)) return file->length;
+    if (const auto *buffer = std::get_if<ExternalBuffer>(&part.body)) return buffer->size;
+    return 0;
+}
+
+StaticRouteHandler::StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner,
+                                       std::shared_ptr<StaticAnswerObserver> observer)
+    : inner_(std::move(inner)), observer_(std::move(observer)) {
     if (!inner_) throw std::invalid_argument("static route handler: no handler for the other requests");
     if (mounts.empty()) throw std::invalid_argument("static route handler: no static route");
     mounts = longest_route_first(std::move(mounts));
@@ -77,7 +87,26 @@ void StaticRouteHandler::on_request(Exchange &exchange) {
         inner_->on_request(exchange);
         return;
     }
-    exchange.send(into_response(files_[match->index]->answer(request, match->below)));
+    const StaticFiles &files = *files_[match->index];
+    if (observer_) {
+        answer_observed(exchange, files, match->below);
+        return;
+    }
+    exchange.send(into_response(files.answer(request, match->below)));
+}
+
+void StaticRouteHandler::answer_observed(Exchange &exchange, const StaticFiles &files, std::string_view below) {
+    const auto started = std::chrono::steady_clock::now();
+    const ExchangeId id = exchange.id();
+    // Taken first, so the observer can own it afterwards: the Request object moves as a pointer, so `below` (a
+    // view into its storage) stays valid.
+    std::unique_ptr<Request> request = exchange.take_request();
+    ResponsePart part = into_response(files.answer(*request, below));
+    const std::uint16_t status = part.head ? part.head->status : 0;
+    const std::uint64_t body_bytes = body_bytes_of(part, *request);
+    exchange.send(std::move(part));
+    observer_->on_static_answer(id, std::move(request), status, body_bytes,
+                                std::chrono::steady_clock::now() - started);
 }
 
 } // namespace engine::files

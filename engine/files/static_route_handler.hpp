@@ -10,7 +10,9 @@
 // static exchanges -- except, in the rare case that the connection is torn down while the answer is being
 // queued, an on_abort for an id it never saw, which handlers already ignore like any stale id.
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,12 +54,31 @@ struct RouteMatch {
 /// longest route the path lies under on a segment boundary; nullopt when none does.
 std::optional<RouteMatch> match_route(std::span<const std::string> prefixes, std::string_view path) noexcept;
 
+/// Told about each request a static route answered, on the reactor thread that answered it, right after the answer
+/// was queued: how the access log and the request metrics see requests that never reach the application. It runs
+/// on the network path, so it must not block (no GIL, no I/O): queue the record and return.
+class StaticAnswerObserver {
+  public:
+    virtual ~StaticAnswerObserver() = default;
+    /// `request` was moved out of the exchange and is the observer's now. `status` is the answer's; `body_bytes` the
+    /// bytes of body queued (0 for HEAD, 304 and an empty file); `elapsed` runs from on_request to the queued answer.
+    virtual void on_static_answer(ExchangeId id, std::unique_ptr<Request> request, std::uint16_t status,
+                                  std::uint64_t body_bytes, std::chrono::nanoseconds elapsed) = 0;
+};
+
+/// The body bytes `part` sends to a client that asked with `request` (none for HEAD: the connection drops them).
+std::uint64_t body_bytes_of(const ResponsePart &part, const Request &request) noexcept;
+
 class StaticRouteHandler final : public Handler {
   public:
     /// Opens every mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
     /// a route or its options cannot work, a root is not a readable directory, or a route is given twice).
     /// `mounts` must not be empty and `inner` must not be null.
-    StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner);
+    /// With an `observer`, each answered request is reported to it, which costs taking the request out of the
+    /// exchange (the connection's next request then gets a fresh Request and storage: a few allocations); without
+    /// one, a static request costs what it did before observers existed (one branch more).
+    StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner,
+                       std::shared_ptr<StaticAnswerObserver> observer = nullptr);
     /// One mount.
     StaticRouteHandler(std::string_view route, StaticFilesOptions options, std::shared_ptr<Handler> inner);
 
@@ -82,11 +103,14 @@ class StaticRouteHandler final : public Handler {
     std::span<const std::string> prefixes() const noexcept { return prefixes_; }
 
   private:
+    void answer_observed(Exchange &exchange, const StaticFiles &files, std::string_view below);
+
     // Parallel vectors: the request path is matched against the prefixes alone (contiguous strings), and
     // StaticFiles is neither copyable nor movable, so each mount lives behind its own pointer.
     std::vector<std::string> prefixes_;
     std::vector<std::unique_ptr<const StaticFiles>> files_;
     std::shared_ptr<Handler> inner_;
+    std::shared_ptr<StaticAnswerObserver> observer_;  ///< may be null: nothing reported
 };
 
 } // namespace engine::files

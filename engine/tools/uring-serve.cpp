@@ -413,10 +413,23 @@ class WholeRequestHandler final : public engine::Handler {
     std::optional<WebSocketEcho> ws_echo_;
 };
 
-/// Every static mount the options ask for: --root as the route "/" (with index.html), then the pairs.
+/// --root: every request is a file below DIR (a directory serves its index.html), "*" included (405: it names no
+/// file), which a route of "/" would hand to the inner handler instead.
+class FilesHandler final : public engine::Handler {
+  public:
+    explicit FilesHandler(std::string root) : files_(engine::files::StaticFilesOptions{std::move(root)}) {}
+
+    void on_request(engine::Exchange &exchange) override {
+        exchange.send(engine::files::into_response(files_.answer(exchange.request(), exchange.request().path)));
+    }
+
+  private:
+    engine::files::StaticFiles files_;
+};
+
+/// The --static-path-route/--static-path-mount pairs.
 std::vector<engine::files::StaticMount> static_mounts_of(const Options &options) {
     std::vector<engine::files::StaticMount> mounts;
-    if (!options.root.empty()) mounts.push_back({"/", engine::files::StaticFilesOptions{options.root}});
     for (std::size_t i = 0; i < options.static_mounts.size(); ++i) {
         engine::files::StaticFilesOptions files{options.static_mounts[i]};
         files.index_file = options.static_dir_to_file;
@@ -441,13 +454,17 @@ int main(int argc, char **argv) {
     std::shared_ptr<engine::Handler> handler;
     WholeRequestHandler *whole_request = nullptr;
     try {
-        const unsigned reactors = options.server.threads ? options.server.threads : 1024;
-        std::string fixed_body;
-        if (!options.echo) fixed_body = options.body_size ? std::string(options.body_size, 'x') : "Hello, World!";
-        auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body), options.ws_echo);
-        whole_request = created.get();
-        handler = std::move(created);
-        // The static routes sit in front; with --root ("/") they claim every request.
+        if (!options.root.empty()) {
+            handler = std::make_shared<FilesHandler>(options.root);
+        } else {
+            const unsigned reactors = options.server.threads ? options.server.threads : 1024;
+            std::string fixed_body;
+            if (!options.echo) fixed_body = options.body_size ? std::string(options.body_size, 'x') : "Hello, World!";
+            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body), options.ws_echo);
+            whole_request = created.get();
+            handler = std::move(created);
+        }
+        // The static routes sit in front of whichever answers the other paths.
         if (auto mounts = static_mounts_of(options); !mounts.empty())
             handler = std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler));
     } catch (const std::exception &failure) {

@@ -105,7 +105,8 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     return config;
 }
 
-std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::shared_ptr<engine::Handler> handler) {
+std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::shared_ptr<engine::Handler> handler,
+                                                   std::shared_ptr<engine::files::StaticAnswerObserver> observer) {
     py::object static_files = settings.attr("static_files");
     if (static_files.is_none()) return handler;
     engine::files::StaticFilesOptions options;
@@ -119,7 +120,8 @@ std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::sha
         mounts.push_back(engine::files::StaticMount{std::move(route), options});
     }
     try {
-        return std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler));
+        return std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler),
+                                                                   std::move(observer));
     } catch (const std::exception &error) {
         // Raised as uring_granian.StartupError: a mount that vanished since the options were checked, or a
         // kernel without openat2, stops the worker with this one line.

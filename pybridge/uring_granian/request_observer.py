@@ -3,8 +3,9 @@ time it took.
 
 One thin wrapper serves both users of that information: `--metrics` (worker_metrics.py counts statuses and
 latencies) and `--access-log` (access_log.py writes one line per request). It wraps only when one of them is
-on, so the default path has no per-request cost. Requests the engine answers by itself (400, 413, 431 ...)
-never reach the application and are not seen here.
+on, so the default path has no per-request cost. Requests a static route answers on the engine's reactors come
+to the same observers through the native server (`static_observer`), as ASGI scopes or WSGI environs built from
+the engine's request; requests the engine refuses by itself (400, 413, 431 ...) are not seen.
 """
 
 from __future__ import annotations
@@ -12,9 +13,22 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["UNANSWERED_STATUS", "ObservedRequest", "observe_requests"]
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = [
+    "UNANSWERED_STATUS",
+    "ObservedRequest",
+    "carry_observers",
+    "observe_requests",
+    "observers_of",
+    "static_observer",
+]
+
+# The attribute of an observed app that lists its observers, innermost first (read by observers_of).
+_OBSERVERS_ATTRIBUTE = "uring_granian_observers"
 
 # What the bridge answers when the application fails, or returns, before its response started.
 UNANSWERED_STATUS = 500
@@ -48,9 +62,37 @@ Observer = Callable[[ObservedRequest], None]
 
 def observe_requests(app: Callable[..., Any], interface: str, observer: Observer) -> Callable[..., Any]:
     """`app` wrapped so that `observer` is called once per HTTP request it handles, after the response."""
-    if interface == "wsgi":
-        return _observed_wsgi(app, observer)
-    return _observed_asgi(app, observer)
+    observed = _observed_wsgi(app, observer) if interface == "wsgi" else _observed_asgi(app, observer)
+    return carry_observers(observed, (*observers_of(app), observer))
+
+
+def observers_of(app: Callable[..., Any]) -> tuple[Observer, ...]:
+    """The observers observe_requests put around `app` (and carry_observers kept through other wrappers)."""
+    return tuple(getattr(app, _OBSERVERS_ATTRIBUTE, ()))
+
+
+def carry_observers(app: Callable[..., Any], observers: tuple[Observer, ...]) -> Callable[..., Any]:
+    """`app`, marked with `observers`: a wrapper put around an observed app keeps its observers visible."""
+    if observers:
+        setattr(app, _OBSERVERS_ATTRIBUTE, observers)
+    return app
+
+
+def static_observer(app: Callable[..., Any], config: Config) -> Callable[[Any, int, float, int], None] | None:
+    """The callable the native server calls for each request a static route answered, as (scope or environ,
+    status, seconds, size); None when there is no static route or nothing observes `app`, so the engine reports
+    nothing and static requests cost what they cost without observers."""
+    observers = observers_of(app)
+    if not observers or not config.static_path_mount:
+        return None
+    interface = str(config.interface)
+
+    def observe(request: MutableMapping[str, Any], status: int, seconds: float, size: int) -> None:
+        observed = ObservedRequest(interface, request, status, seconds, size)
+        for observer in observers:
+            observer(observed)
+
+    return observe
 
 
 def _observed_asgi(app: Callable[..., Any], observer: Observer) -> Callable[..., Any]:
@@ -89,7 +131,7 @@ def _observed_asgi(app: Callable[..., Any], observer: Observer) -> Callable[...,
             # answered with 500 whatever status the app chose.
             if not response_began:
                 status, size = UNANSWERED_STATUS, UNANSWERED_BODY_SIZE
-            if _no_body(scope["method"], status):
+            if _no_body(scope.get("method", ""), status):
                 size = 0
             observer(ObservedRequest("asgi", scope, status, time.perf_counter() - started, size))
 
@@ -106,7 +148,7 @@ def _observed_wsgi(app: Callable[..., Any], observer: Observer) -> Callable[...,
             return start_response(status_line, headers, exc_info)
 
         def report(size: int) -> None:
-            if _no_body(environ["REQUEST_METHOD"], status[0]):
+            if _no_body(environ.get("REQUEST_METHOD", ""), status[0]):
                 size = 0
             observer(ObservedRequest("wsgi", environ, status[0], time.perf_counter() - started, size))
 
@@ -123,23 +165,29 @@ def _observed_wsgi(app: Callable[..., Any], observer: Observer) -> Callable[...,
             report(sum(len(chunk) for chunk in body))
             return body
         if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
-            left = _file_size_left(body)
-            if left is not None:
-                report(left)  # the engine sends the file from where it stands to its end, zero-copy
-                return body
+            # Handed over as it is, so the server's zero-copy path still sees its own type.
+            report(_file_size_left(body))
+            return body
         return _ReportOnClose(body, report)  # counted as the server iterates it
 
     return observed
 
 
-def _file_size_left(wrapper: Any) -> int | None:
-    """Bytes from a wsgi.file_wrapper's current position to the end of its file; None when it has no descriptor
-    (the server then reads it like any iterable)."""
+def _file_size_left(wrapper: Any) -> int:
+    """Bytes from a wsgi.file_wrapper's current position to the end of its file, which is what the server sends
+    (zero-copy from a descriptor, else by reading it); 0 when the file-like can tell neither (not seekable)."""
     filelike = getattr(wrapper, "filelike", None)
     try:
         return max(0, os.fstat(filelike.fileno()).st_size - filelike.tell())  # type: ignore[union-attr]
     except (AttributeError, OSError, ValueError):
-        return None
+        pass
+    try:
+        position = filelike.tell()  # type: ignore[union-attr]
+        end = filelike.seek(0, os.SEEK_END)  # type: ignore[union-attr]
+        filelike.seek(position)  # type: ignore[union-attr]
+        return max(0, end - position)
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 class _ReportOnClose:

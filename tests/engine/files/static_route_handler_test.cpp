@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -294,4 +295,55 @@ TEST_CASE("StaticRouteHandler: several mounts, each request answered from its lo
     CHECK_THROWS_AS(StaticRouteHandler(std::vector<StaticMount>{}, inner), std::invalid_argument);
     CHECK_THROWS_WITH_AS(StaticRouteHandler({mount("/a", "outer"), mount("/a/", "inner")}, inner),
                          doctest::Contains("more than once"), std::invalid_argument);
+}
+
+namespace {
+
+struct RecordingObserver final : engine::files::StaticAnswerObserver {
+    struct Record {
+        engine::ExchangeId id;
+        std::unique_ptr<engine::Request> request;
+        std::uint16_t status;
+        std::uint64_t body_bytes;
+    };
+    void on_static_answer(engine::ExchangeId id, std::unique_ptr<engine::Request> request, std::uint16_t status,
+                          std::uint64_t body_bytes, std::chrono::nanoseconds elapsed) override {
+        CHECK(elapsed.count() >= 0);
+        records.push_back(Record{id, std::move(request), status, body_bytes});
+    }
+    std::vector<Record> records;
+};
+
+} // namespace
+
+TEST_CASE("StaticRouteHandler: an observer hears of every static answer, and of nothing else") {
+    Mount mount;
+    StaticFilesOptions options;
+    options.root = mount.scratch.path().string();
+    options.index_file = "";
+    auto observer = std::make_shared<RecordingObserver>();
+    StaticRouteHandler handler(std::vector<StaticMount>{StaticMount{"/static", options}}, mount.inner, observer);
+
+    RecordingExchange file("GET", "/static/app.js");
+    handler.on_request(file);
+    RecordingExchange head("HEAD", "/static/app.js");
+    handler.on_request(head);
+    RecordingExchange missing("GET", "/static/nope.js");
+    handler.on_request(missing);
+    RecordingExchange app("GET", "/other");
+    handler.on_request(app);
+
+    CHECK(file.sent.size() == 1);  // still answered as without an observer
+    REQUIRE(observer->records.size() == 3);
+    const auto &served = observer->records[0];
+    CHECK(served.id.slot == 7);
+    REQUIRE(served.request);
+    CHECK(served.request->path == "/static/app.js");
+    CHECK(served.status == 200);
+    CHECK(served.body_bytes == 16);
+    CHECK(observer->records[1].status == 200);
+    CHECK(observer->records[1].body_bytes == 0);  // HEAD: no body goes out
+    CHECK(observer->records[2].status == 404);
+    CHECK(observer->records[2].body_bytes == std::string_view("Not Found\n").size());
+    CHECK(mount.inner->requests == 1);
 }

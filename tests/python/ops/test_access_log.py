@@ -89,6 +89,7 @@ async def app(scope, receive, send):
 '''
 
 WSGI_SIZES_APP = '''
+import io
 import os
 
 FILE = os.path.join(os.path.dirname(__file__), "file.bin")
@@ -101,6 +102,10 @@ def app(environ, start_response):
         return environ["wsgi.file_wrapper"](open(FILE, "rb"))
     if path == "/generator":
         return (bytes(100) for _ in range(7))
+    if path == "/bytesio":  # a file-like without a descriptor: read by the server, from its position on
+        stream = io.BytesIO(bytes(300))
+        stream.seek(50)
+        return environ["wsgi.file_wrapper"](stream)
     return [b"a" * 1000, b"b" * 234]
 '''
 
@@ -142,10 +147,12 @@ def test_wsgi_response_size_is_the_body_sent(launch: Callable[..., RunningServer
         assert len(client.get(server.url("/list")).content) == 1234
         assert len(client.get(server.url("/generator")).content) == 700
         assert client.get(server.url("/file")).content == FILE_BYTES
+        assert len(client.get(server.url("/bytesio")).content) == 250
         assert client.head(server.url("/list")).content == b""
-    assert size_lines(server, 4) == [
+    assert size_lines(server, 5) == [
         ("GET", "/list", "200", 1234),
         ("GET", "/generator", "200", 700),
         ("GET", "/file", "200", len(FILE_BYTES)),
+        ("GET", "/bytesio", "200", 250),
         ("HEAD", "/list", "200", 0),
     ]

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from recording_apps import recorded_calls
-from worker_processes import RunningServer
+from worker_processes import RunningServer, free_port, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -330,3 +330,66 @@ def test_unusable_options_are_one_line_and_exit_2(tmp_path: Path, options: list[
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"uring-granian: error: {message.format(tmp=tmp_path)}")
+
+
+NOT_FOUND_BODY = b"Not Found\n"  # the engine's canned 404 body
+STATIC_LOG_FORMAT = "SL %(method)s %(path)s %(query_string)s %(status)d %(response_size)d %(header{x-tag})s %(addr)s"
+
+
+def static_log_lines(server: RunningServer, count: int) -> list[str]:
+    def found() -> list[str] | None:
+        lines = [line[line.index("SL ") :] for line in server.log.splitlines() if "SL " in line]
+        return lines if len(lines) >= count else None
+
+    return wait_until(found, 10, f"{count} access lines")
+
+
+def test_static_requests_are_in_the_access_log(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    """The engine answers them without the app, yet each gets its line, with the body size actually sent."""
+    server = serve(launch, interface, mount, "--access-log", "--access-log-fmt", STATIC_LOG_FORMAT)
+    with httpx.Client(timeout=10, headers={"x-tag": "t1"}) as client:
+        assert client.get(server.url("/static/style.css?v=3")).content == STYLE
+        assert client.get(server.url("/static/nope.css")).status_code == 404
+        assert client.head(server.url("/static/app.js")).status_code == 200
+        assert client.get(server.url("/static/style.css"), headers={"range": "bytes=0-3"}).status_code == 206
+        assert client.get(server.url("/other")).status_code == 200  # the app's, logged by the same observer
+    lines = static_log_lines(server, 5)
+    assert sorted(lines) == sorted(
+        [
+            f"SL GET /static/style.css v=3 200 {len(STYLE)} t1 127.0.0.1",
+            f"SL GET /static/nope.css  404 {len(NOT_FOUND_BODY)} t1 127.0.0.1",
+            "SL HEAD /static/app.js  200 0 t1 127.0.0.1",
+            "SL GET /static/style.css  206 4 t1 127.0.0.1",
+            f"SL GET /other  200 {len(f'{interface} /other')} t1 127.0.0.1",
+        ]
+    )
+    assert recorded_calls(server.markers) == ["/other"]
+    assert server.stop() == 0
+
+
+def test_static_requests_are_counted_in_the_request_metrics(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    metrics_port = free_port()
+    server = serve(launch, interface, mount, "--metrics", "--metrics-port", str(metrics_port), "--workers", "1")
+    with httpx.Client(timeout=10) as client:
+        for _ in range(5):
+            assert client.get(server.url("/static/style.css")).status_code == 200
+        for _ in range(2):
+            assert client.get(server.url("/static/nope.css")).status_code == 404
+        assert client.get(server.url("/other")).status_code == 200
+
+    def counts() -> dict[str, float] | None:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        found: dict[str, float] = {}
+        for line in text.splitlines():
+            if line.startswith("uring_granian_http_requests_total{"):
+                code = line.split('code="', 1)[1].split('"', 1)[0]
+                found[code] = found.get(code, 0) + float(line.rsplit(" ", 1)[1])
+        return found if sum(found.values()) >= 8 else None
+
+    assert wait_until(counts, 10, "the worker's snapshot to count every request") == {"200": 6, "404": 2}
+    assert recorded_calls(server.markers) == ["/other"]
+    assert server.stop() == 0
