@@ -1,8 +1,9 @@
 #pragma once
 // A Handler decorator for static-files routes: requests whose path lies under a route are answered right
-// on the reactor thread from that route's StaticFiles mount (openat2 beneath the root, ETag/304, Range, zero-copy splice);
-// every other request, and every other callback, goes to the wrapped handler unchanged. The Python servers
-// wrap their bridge handler in it, so static files never reach Python.
+// on the reactor thread from that route's StaticFiles mount (openat2 beneath the root, ETag/304, Range,
+// zero-copy splice); every other request, and every other callback, goes to the wrapped handler unchanged.
+// The Python servers wrap their bridge handler in it, so static files never reach Python. Several routes are
+// tried longest first; an optional StaticAnswerObserver hears of each answer (the access log and metrics).
 //
 // A static request is answered inside on_request, before its body (if any) is read. The connection then
 // reads and discards the rest of the body on its own (or closes after the response when the client waits for

@@ -220,7 +220,8 @@ Options parse_options(int argc, char **argv) {
     if (options.ws_echo && !options.root.empty()) fail_usage("--ws-echo and --root exclude each other");
     if (options.ws_echo && !config.websocket.enabled) fail_usage("--ws-echo and --no-ws exclude each other");
     // Paired by position as uring-granian (and Granian) pair them; one mount alone may keep the default route.
-    if (options.static_mounts.size() == 1 && options.static_routes.empty()) options.static_routes.emplace_back("/static");
+    if (options.static_mounts.size() == 1 && options.static_routes.empty())
+        options.static_routes.emplace_back("/static");
     if (options.static_routes.size() != options.static_mounts.size())
         fail_usage(fmt::format("--static-path-route and --static-path-mount pair by position: got {} route(s) for {} "
                                "mount(s)",
