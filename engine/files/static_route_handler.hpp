@@ -1,8 +1,9 @@
 #pragma once
-// A Handler decorator for one static-files route: requests whose path lies under the route are answered right
-// on the reactor thread from a StaticFiles mount (openat2 beneath the root, ETag/304, Range, zero-copy splice);
-// every other request, and every other callback, goes to the wrapped handler unchanged. The Python servers
-// wrap their bridge handler in it, so static files never reach Python.
+// A Handler decorator for static-files routes: requests whose path lies under a route are answered right
+// on the reactor thread from that route's StaticFiles mount (openat2 beneath the root, ETag/304, Range,
+// zero-copy splice); every other request, and every other callback, goes to the wrapped handler unchanged.
+// The Python servers wrap their bridge handler in it, so static files never reach Python. Several routes are
+// tried longest first; an optional StaticAnswerObserver hears of each answer (the access log and metrics).
 //
 // A static request is answered inside on_request, before its body (if any) is read. The connection then
 // reads and discards the rest of the body on its own (or closes after the response when the client waits for
@@ -10,10 +11,15 @@
 // static exchanges -- except, in the rare case that the connection is torn down while the answer is being
 // queued, an on_abort for an id it never saw, which handlers already ignore like any stale id.
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/handler.hpp"
 #include "files/static_files.hpp"
@@ -29,10 +35,52 @@ std::string normalize_route(std::string_view route);
 /// on a segment boundary: "/static" -> "", "/static/a/b" -> "/a/b"; "/staticx" -> nullopt.
 std::optional<std::string_view> path_below_route(std::string_view path, std::string_view prefix) noexcept;
 
+/// One route and the directory served under it.
+struct StaticMount {
+    std::string route;  ///< as the user wrote it; normalize_route rules
+    StaticFilesOptions options;
+};
+
+/// `mounts` with every route normalized, longest route first (so "/static/img" is tried before "/static", and
+/// "/" last); mounts of equal length keep their order. Throws std::invalid_argument with one line for a route
+/// normalize_route refuses or one given twice ("/static" and "/static/" are the same route).
+std::vector<StaticMount> longest_route_first(std::vector<StaticMount> mounts);
+
+struct RouteMatch {
+    std::size_t index;       ///< into the prefixes given to match_route
+    std::string_view below;  ///< path_below_route of the request path
+};
+
+/// The first of `prefixes` (normalized, longest first: longest_route_first order) that claims `path`, i.e. the
+/// longest route the path lies under on a segment boundary; nullopt when none does.
+std::optional<RouteMatch> match_route(std::span<const std::string> prefixes, std::string_view path) noexcept;
+
+/// Told about each request a static route answered, on the reactor thread that answered it, right after the answer
+/// was queued: how the access log and the request metrics see requests that never reach the application. It runs
+/// on the network path, so it must not block (no GIL, no I/O): queue the record and return.
+class StaticAnswerObserver {
+  public:
+    virtual ~StaticAnswerObserver() = default;
+    /// `request` was moved out of the exchange and is the observer's now. `status` is the answer's; `body_bytes` the
+    /// bytes of body queued (0 for HEAD, 304 and an empty file); `elapsed` runs from on_request to the queued answer.
+    virtual void on_static_answer(ExchangeId id, std::unique_ptr<Request> request, std::uint16_t status,
+                                  std::uint64_t body_bytes, std::chrono::nanoseconds elapsed) = 0;
+};
+
+/// The body bytes `part` sends to a client that asked with `request` (none for HEAD: the connection drops them).
+std::uint64_t body_bytes_of(const ResponsePart &part, const Request &request) noexcept;
+
 class StaticRouteHandler final : public Handler {
   public:
-    /// Opens the mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
-    /// the route or the options cannot work or the root is not a readable directory). `inner` must not be null.
+    /// Opens every mount (see StaticFiles: throws std::invalid_argument / std::runtime_error with one line when
+    /// a route or its options cannot work, a root is not a readable directory, or a route is given twice).
+    /// `mounts` must not be empty and `inner` must not be null.
+    /// With an `observer`, each answered request is reported to it, which costs taking the request out of the
+    /// exchange (the connection's next request then gets a fresh Request and storage: a few allocations); without
+    /// one, a static request costs what it did before observers existed (one branch more).
+    StaticRouteHandler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner,
+                       std::shared_ptr<StaticAnswerObserver> observer = nullptr);
+    /// One mount.
     StaticRouteHandler(std::string_view route, StaticFilesOptions options, std::shared_ptr<Handler> inner);
 
     void on_request(Exchange &exchange) override;
@@ -52,12 +100,18 @@ class StaticRouteHandler final : public Handler {
     }
     void on_batch_end(std::uint32_t reactor) override { inner_->on_batch_end(reactor); }
 
-    const std::string &prefix() const noexcept { return prefix_; }
+    /// The normalized routes, in the order they are tried.
+    std::span<const std::string> prefixes() const noexcept { return prefixes_; }
 
   private:
-    std::string prefix_;
-    StaticFiles files_;
+    void answer_observed(Exchange &exchange, const StaticFiles &files, std::string_view below);
+
+    // Parallel vectors: the request path is matched against the prefixes alone (contiguous strings), and
+    // StaticFiles is neither copyable nor movable, so each mount lives behind its own pointer.
+    std::vector<std::string> prefixes_;
+    std::vector<std::unique_ptr<const StaticFiles>> files_;
     std::shared_ptr<Handler> inner_;
+    std::shared_ptr<StaticAnswerObserver> observer_;  ///< may be null: nothing reported
 };
 
 } // namespace engine::files

@@ -1,10 +1,11 @@
 // uring-serve: the engine on its own. Answers "Hello, World!", echoes request bodies (--echo), or
-// serves a directory (--root) zero-copy; with --ws-echo it also accepts WebSocket upgrades and echoes
+// serves a directory (--root) zero-copy; --static-path-route/--static-path-mount serve directories under
+// routes in front of the other answers; with --ws-echo it also accepts WebSocket upgrades and echoes
 // every message. Stopped gracefully by SIGINT/SIGTERM.
 
 #include "engine/log.hpp"
 #include "engine/server.hpp"
-#include "files/static_files.hpp"
+#include "files/static_route_handler.hpp"
 #include "tls/tls_options.hpp"
 #include "ws/handshake.hpp"
 
@@ -31,7 +32,14 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --port PORT                 TCP port (default 8000; 0 picks a free one)
   --threads N                 reactor threads (default: one per CPU)
   --uds PATH                  listen on a Unix domain socket instead of TCP
-  --root DIR                  serve files from DIR (zero-copy); default answers "Hello, World!"
+  --root DIR                  serve files from DIR (zero-copy) at every path, index.html for a directory;
+                              default answers "Hello, World!"
+  --static-path-mount DIR     serve the files of DIR under the --static-path-route given in the same position
+                              (repeatable; one mount alone defaults to /static); other paths get the usual answer
+  --static-path-route ROUTE   the route of the --static-path-mount in the same position (repeatable; the
+                              longest route that matches a request wins, on a segment boundary)
+  --static-path-dir-to-file NAME
+                              serve NAME of a requested directory under a --static-path-route (default: 404)
   --echo                      answer each request with its own body
   --body-size BYTES           answer with a body of BYTES bytes instead of "Hello, World!" (benchmarks)
   --send-zc-threshold BYTES   bodies at least this large use zero-copy sends (default 65536)
@@ -99,6 +107,9 @@ std::chrono::milliseconds parse_seconds(std::string_view option, std::string_vie
 struct Options {
     engine::ServerConfig server;
     std::string root;
+    std::vector<std::string> static_routes;
+    std::vector<std::string> static_mounts;
+    std::string static_dir_to_file;
     bool echo = false;
     bool ws_echo = false;
     std::size_t body_size = 0;
@@ -133,6 +144,9 @@ Options parse_options(int argc, char **argv) {
         else if (option == "--threads") config.threads = parse_number<unsigned>(option, value(), 1, 1024);
         else if (option == "--uds") config.listen.uds_path = value();
         else if (option == "--root") options.root = value();
+        else if (option == "--static-path-route") options.static_routes.emplace_back(value());
+        else if (option == "--static-path-mount") options.static_mounts.emplace_back(value());
+        else if (option == "--static-path-dir-to-file") options.static_dir_to_file = value();
         else if (option == "--echo") options.echo = true;
         else if (option == "--ws-echo") options.ws_echo = true;
         else if (option == "--no-ws") config.websocket.enabled = false;
@@ -205,6 +219,15 @@ Options parse_options(int argc, char **argv) {
     if (options.echo && !options.root.empty()) fail_usage("--echo and --root exclude each other");
     if (options.ws_echo && !options.root.empty()) fail_usage("--ws-echo and --root exclude each other");
     if (options.ws_echo && !config.websocket.enabled) fail_usage("--ws-echo and --no-ws exclude each other");
+    // Paired by position as uring-granian (and Granian) pair them; one mount alone may keep the default route.
+    if (options.static_mounts.size() == 1 && options.static_routes.empty())
+        options.static_routes.emplace_back("/static");
+    if (options.static_routes.size() != options.static_mounts.size())
+        fail_usage(fmt::format("--static-path-route and --static-path-mount pair by position: got {} route(s) for {} "
+                               "mount(s)",
+                               options.static_routes.size(), options.static_mounts.size()));
+    if (!options.static_dir_to_file.empty() && options.static_mounts.empty())
+        fail_usage("--static-path-dir-to-file needs --static-path-mount");
     if (config.tls) {
         const auto verify =
             engine::tls::client_verify_from_flags(!config.tls->ca_file.empty(), options.ssl_client_verify);
@@ -391,6 +414,8 @@ class WholeRequestHandler final : public engine::Handler {
     std::optional<WebSocketEcho> ws_echo_;
 };
 
+/// --root: every request is a file below DIR (a directory serves its index.html), "*" included (405: it names no
+/// file), which a route of "/" would hand to the inner handler instead.
 class FilesHandler final : public engine::Handler {
   public:
     explicit FilesHandler(std::string root) : files_(engine::files::StaticFilesOptions{std::move(root)}) {}
@@ -402,6 +427,17 @@ class FilesHandler final : public engine::Handler {
   private:
     engine::files::StaticFiles files_;
 };
+
+/// The --static-path-route/--static-path-mount pairs.
+std::vector<engine::files::StaticMount> static_mounts_of(const Options &options) {
+    std::vector<engine::files::StaticMount> mounts;
+    for (std::size_t i = 0; i < options.static_mounts.size(); ++i) {
+        engine::files::StaticFilesOptions files{options.static_mounts[i]};
+        files.index_file = options.static_dir_to_file;
+        mounts.push_back({options.static_routes[i], std::move(files)});
+    }
+    return mounts;
+}
 
 } // namespace
 
@@ -429,6 +465,9 @@ int main(int argc, char **argv) {
             whole_request = created.get();
             handler = std::move(created);
         }
+        // The static routes sit in front of whichever answers the other paths.
+        if (auto mounts = static_mounts_of(options); !mounts.empty())
+            handler = std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler));
     } catch (const std::exception &failure) {
         std::fprintf(stderr, "uring-serve: error: %s\n", failure.what());
         return 1;

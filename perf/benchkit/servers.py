@@ -137,6 +137,14 @@ def _granian_static(ctx):
                     str(ctx.static_root / "static"))(ctx)
 
 
+def _uring_granian_static_route(*extra):
+    """The engine's static route (--static-path-mount), answered on the reactor; `extra` turns observers on."""
+    def command(ctx):
+        return _uring_granian("asgi", "asgi_app:app", "--static-path-route", "/static", "--static-path-mount",
+                              str(ctx.static_root / "static"), *extra)(ctx)
+    return command
+
+
 def _uvicorn(loop, http, app, *extra):
     def command(ctx):
         return [_peer("uvicorn"), *_listen(ctx), "--loop", loop, "--http", http, "--no-access-log",
@@ -228,6 +236,16 @@ SERVERS = {
     server.name: server
     for server in [
         *_project_servers(),
+        # The static route with no observer, with the access log (static answers cross to Python to be logged) and
+        # with the request metrics (counted in Python; the metrics need the supervisor, which --workers 1 is here).
+        Server("uring_granian-static-route", PROJECT, {"static": _uring_granian_static_route()},
+               _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
+        Server("uring_granian-static-route-log", PROJECT,
+               {"static": _uring_granian_static_route("--access-log")},
+               _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
+        Server("uring_granian-static-route-metrics", PROJECT,
+               {"static": _uring_granian_static_route("--metrics", "--metrics-port", "0")},
+               _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")),
         Server("nginx", PEER, {"engine": _nginx_command, "static": _nginx_command},
                lambda ctx: None if shutil.which("nginx") else "nginx not installed (apt-get install nginx-light)",
                lambda ctx: _run_text(["nginx", "-v"])),

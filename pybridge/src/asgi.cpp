@@ -61,16 +61,16 @@ void register_asgi(py::module_ &m) {
                            "The engine serving one ASGI app, fed to the asyncio loop through an eventfd.")
         .def(py::init([](py::handle engine_settings, py::object app, py::object loop, py::object runner,
                          py::object state, py::object logger, std::string root_path, std::size_t max_concurrency,
-                         bool eager_tasks) {
-                 AsgiCallables callables{std::move(app), std::move(loop), std::move(runner), std::move(state),
-                                         std::move(logger)};
+                         bool eager_tasks, py::object static_observer) {
+                 AsgiCallables callables{std::move(app),    std::move(loop),   std::move(runner),
+                                         std::move(state),  std::move(logger), std::move(static_observer)};
                  AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks};
                  remember_server_certificate(engine_settings);
                  return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),
              py::arg("logger"), py::kw_only(), py::arg("root_path") = "", py::arg("max_concurrency") = 0,
-             py::arg("eager_tasks") = false)
+             py::arg("eager_tasks") = false, py::arg("static_observer") = py::none())
         .def("start", &AsgiServer::start, "Listen and start the reactors (raises StartupError).")
         .def("stop", &AsgiServer::stop, "Stop accepting; in-flight requests finish. Does not block.")
         .def("wait", &AsgiServer::wait, "Block (without the GIL) until the reactors have exited.")

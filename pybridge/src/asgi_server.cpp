@@ -10,6 +10,7 @@
 #include "lent_bytes.hpp"
 #include "names.hpp"
 #include "py_objects.hpp"
+#include "static_answers.hpp"
 #include "ws/handshake.hpp"
 
 namespace py = pybind11;
@@ -46,7 +47,10 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
-    engine_ = std::make_unique<engine::Server>(config_, with_static_route(engine_settings, handler_));
+    std::shared_ptr<StaticAnswerQueue> static_answers;
+    if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
+    engine_ = std::make_unique<engine::Server>(config_,
+                                               with_static_route(engine_settings, handler_, std::move(static_answers)));
     root_path_str_ = py::str(options_.root_path);
     create_future_ = callables_.loop.attr("create_future");
     if (options_.eager_tasks) {
@@ -112,6 +116,7 @@ void AsgiServer::drain(py::handle self) {
                     websocket->on_close(event.close_code, std::move(event.data));
                 }
                 break;
+            case DispatchEvent::Kind::static_answer: report_static(event); break;
             }
         } catch (py::error_already_set &error) {
             error.restore();
@@ -135,6 +140,13 @@ void AsgiServer::drain(py::handle self) {
         waiting_.pop_front();
         start_app(request);
     }
+}
+
+void AsgiServer::report_static(const DispatchEvent &event) {
+    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    py::object scope = build_http_scope(*event.request, context);
+    if (!scope) return;  // a path that is not UTF-8 once decoded: the app would never have seen it either
+    report_static_answer(callables_.static_observer, callables_.logger, scope, event);
 }
 
 void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
@@ -325,6 +337,7 @@ int AsgiServer::traverse(visitproc visit, void *arg) const {
     Py_VISIT(callables_.runner.ptr());
     Py_VISIT(callables_.state.ptr());
     Py_VISIT(callables_.logger.ptr());
+    Py_VISIT(callables_.static_observer.ptr());
     Py_VISIT(create_future_.ptr());
     Py_VISIT(create_task_.ptr());
     for (const auto &[id, entry] : exchanges_) Py_VISIT(entry.object.ptr());

@@ -37,6 +37,8 @@ struct AsgiCallables {
     pybind11::object runner;  ///< uring_granian.asgi.run_asgi(app, scope, exchange) -> coroutine
     pybind11::object state;   ///< lifespan state dict (or None)
     pybind11::object logger;  ///< the uring_granian logger
+    /// None, or observer(scope, status, seconds, size) for each request a static route answered on a reactor.
+    pybind11::object static_observer = pybind11::none();
 };
 
 class AsgiServer {
@@ -102,6 +104,8 @@ class AsgiServer {
     };
 
     void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
+    /// A static route's answer: its scope goes to callables_.static_observer.
+    void report_static(const DispatchEvent &event);
     void start_app(const Waiting &request);
     /// start_app() for an AsgiExchange or an AsgiWebSocket (the same calls on both).
     template <typename Connection> void start_app_of(Connection *exchange, Registered &entry, const Waiting &request);

@@ -20,13 +20,16 @@
 namespace bridge {
 
 struct DispatchEvent {
-    enum class Kind : std::uint8_t { request, body, abort, sent, ws_message, ws_close };
+    /// static_answer: a request a static route answered on the reactor (static_answers.hpp), for the observers.
+    enum class Kind : std::uint8_t { request, body, abort, sent, ws_message, ws_close, static_answer };
     Kind kind = Kind::request;
     bool last = false;                          ///< Kind::body: the last body bytes of the request
     bool text = false;                          ///< Kind::ws_message: a text (UTF-8) message
-    std::uint16_t close_code = 0;               ///< Kind::ws_close
+    std::uint16_t close_code = 0;               ///< Kind::ws_close; Kind::static_answer: the status
+    std::uint64_t body_bytes = 0;               ///< Kind::static_answer
+    std::int64_t elapsed_ns = 0;                ///< Kind::static_answer
     engine::ExchangeId id;
-    std::unique_ptr<engine::Request> request;  ///< Kind::request
+    std::unique_ptr<engine::Request> request;  ///< Kind::request and static_answer
     /// Kind::request: the flow gate of its body, or of its messages when it is a WebSocket handshake.
     std::shared_ptr<BodyGate> body_gate;
     std::string data;                           ///< Kind::body and ws_message: the bytes; ws_close: the reason

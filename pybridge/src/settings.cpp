@@ -3,6 +3,10 @@
 #include <sched.h>
 
 #include <chrono>
+#include <utility>
+#include <vector>
+
+#include <pybind11/stl.h>
 
 #include "engine/server.hpp"
 #include "files/static_route_handler.hpp"
@@ -101,17 +105,23 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     return config;
 }
 
-std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::shared_ptr<engine::Handler> handler) {
+std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::shared_ptr<engine::Handler> handler,
+                                                   std::shared_ptr<engine::files::StaticAnswerObserver> observer) {
     py::object static_files = settings.attr("static_files");
     if (static_files.is_none()) return handler;
     engine::files::StaticFilesOptions options;
-    options.root = field<std::string>(static_files, "mount");
-    options.index_file = "";  // like Granian: a directory is not served (404)
+    options.index_file = field<std::string>(static_files, "dir_to_file");  // "": a directory is 404, as in Granian
     if (const auto expires = field<std::uint32_t>(static_files, "expires_seconds"); expires > 0)
         options.expires_seconds = expires;
+    std::vector<engine::files::StaticMount> mounts;
+    for (py::handle pair : static_files.attr("mounts")) {
+        auto [route, directory] = pair.cast<std::pair<std::string, std::string>>();
+        options.root = std::move(directory);
+        mounts.push_back(engine::files::StaticMount{std::move(route), options});
+    }
     try {
-        return std::make_shared<engine::files::StaticRouteHandler>(field<std::string>(static_files, "route"),
-                                                                   std::move(options), std::move(handler));
+        return std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler),
+                                                                   std::move(observer));
     } catch (const std::exception &error) {
         // Raised as uring_granian.StartupError: a mount that vanished since the options were checked, or a
         // kernel without openat2, stops the worker with this one line.

@@ -11,6 +11,10 @@
 #include "engine/config.hpp"
 #include "engine/handler.hpp"
 
+namespace engine::files {
+class StaticAnswerObserver;
+}
+
 namespace bridge {
 
 /// Reads an EngineSettings object (listen, http1, timeouts, websocket, threads, pin_threads, tls). Throws
@@ -22,9 +26,11 @@ engine::ServerConfig engine_config_from(pybind11::handle settings);
 engine::ListenConfig listen_config_from(pybind11::handle settings);
 
 /// `handler`, or when EngineSettings.static_files is set, `handler` behind an engine::files::StaticRouteHandler
-/// that answers the static route on the reactors. Throws engine::StartupError with one line when the route or the
+/// that answers the static routes on the reactors. Throws engine::StartupError with one line when a route or a
 /// mount cannot be used (the mount is opened here, once per worker).
-std::shared_ptr<engine::Handler> with_static_route(pybind11::handle settings, std::shared_ptr<engine::Handler> handler);
+/// With `observer` (may be null), every static answer is reported to it.
+std::shared_ptr<engine::Handler> with_static_route(pybind11::handle settings, std::shared_ptr<engine::Handler> handler,
+                                                   std::shared_ptr<engine::files::StaticAnswerObserver> observer);
 
 /// Options of the ASGI bridge itself (not the engine's).
 struct AsgiOptions {

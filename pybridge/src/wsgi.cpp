@@ -21,15 +21,17 @@ void register_wsgi(py::module_ &m) {
 
     py::class_<WsgiServer>(m, "WsgiServer", "The engine serving one WSGI app to a pool of Python threads.")
         .def(py::init([](py::handle engine_settings, py::object app, py::object errors_stream,
-                         py::object file_wrapper, py::object logger, std::string root_path, bool multiprocess) {
+                         py::object file_wrapper, py::object logger, std::string root_path, bool multiprocess,
+                         py::object static_observer) {
                  if (!PyType_Check(file_wrapper.ptr())) throw py::type_error("file_wrapper must be a class");
                  WsgiCallables callables{std::move(app), std::move(errors_stream), std::move(file_wrapper),
-                                         std::move(logger)};
+                                         std::move(logger), std::move(static_observer)};
                  WsgiOptions options{std::move(root_path), multiprocess};
                  return std::make_unique<WsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("errors_stream"), py::arg("file_wrapper"),
-             py::arg("logger"), py::kw_only(), py::arg("root_path") = "", py::arg("multiprocess") = false)
+             py::arg("logger"), py::kw_only(), py::arg("root_path") = "", py::arg("multiprocess") = false,
+             py::arg("static_observer") = py::none())
         .def("start", &WsgiServer::start, "Listen and start the reactors and the pump (raises StartupError).")
         .def("serve_requests", &WsgiServer::serve_requests,
              "A WSGI thread's body: run requests as they come (GIL released while idle) until close().")

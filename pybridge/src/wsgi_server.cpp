@@ -1,5 +1,6 @@
 #include "wsgi_server.hpp"
 
+#include "static_answers.hpp"
 #include "engine_lifecycle.hpp"
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include "errors.hpp"
 #include "lent_bytes.hpp"
 #include "settings.hpp"
+#include "static_answers.hpp"
 #include "wsgi_environ.hpp"
 #include "wsgi_input.hpp"
 #include "wsgi_response.hpp"
@@ -40,7 +42,10 @@ WsgiServer::WsgiServer(py::handle engine_settings, WsgiCallables callables, Wsgi
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
-    engine_ = std::make_unique<engine::Server>(config_, with_static_route(engine_settings, handler_));
+    std::shared_ptr<StaticAnswerQueue> static_answers;
+    if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
+    engine_ = std::make_unique<engine::Server>(config_,
+                                               with_static_route(engine_settings, handler_, std::move(static_answers)));
     root_path_str_ = py::str(options_.root_path);
 }
 
@@ -100,6 +105,11 @@ void WsgiServer::route(std::vector<DispatchEvent> &events) {
     {
         std::lock_guard lock(mutex_);
         for (DispatchEvent &event : events) {
+            if (event.kind == DispatchEvent::Kind::static_answer) {
+                static_answers_.push_back(std::move(event));
+                housekeeping = housekeeping_ = true;  // a thread with the GIL reports them
+                continue;
+            }
             if (event.kind == DispatchEvent::Kind::request) {
                 if (closing_) continue;
                 auto channel = std::make_shared<WsgiChannel>(this, event.id, std::move(event.body_gate),
@@ -118,7 +128,8 @@ void WsgiServer::route(std::vector<DispatchEvent> &events) {
             case DispatchEvent::Kind::sent: channel.mark_sent(); break;
             case DispatchEvent::Kind::request: break;
             case DispatchEvent::Kind::ws_message:  // WSGI has no WebSockets: its engine runs with them off
-            case DispatchEvent::Kind::ws_close: break;
+            case DispatchEvent::Kind::ws_close:
+            case DispatchEvent::Kind::static_answer: break;
             }
         }
         // Lent response bytes come back on reactor threads and wait for a thread with the GIL to drop them.
@@ -134,6 +145,7 @@ void WsgiServer::route(std::vector<DispatchEvent> &events) {
 // --- WSGI threads --------------------------------------------------------------------------------------------
 
 void WsgiServer::serve_requests() {
+    std::vector<DispatchEvent> static_answers;
     for (;;) {
         Pending work;
         {
@@ -149,8 +161,10 @@ void WsgiServer::serve_requests() {
             } else {
                 return;  // closing, nothing left to run
             }
+            static_answers.swap(static_answers_);
         }
         drop_released_bytes();
+        if (!static_answers.empty()) report_static(static_answers);
         if (!work.channel) continue;
         try {
             run_request(work);
@@ -166,6 +180,21 @@ void WsgiServer::serve_requests() {
         forget(work.channel->id());
         in_flight_.fetch_sub(1);
     }
+}
+
+void WsgiServer::report_static(std::vector<DispatchEvent> &answers) {
+    EnvironContext context{options_.root_path, root_path_str_, callables_.errors_stream, callables_.file_wrapper,
+                           options_.multiprocess};
+    for (const DispatchEvent &event : answers) {
+        try {
+            py::object environ = build_environ(*event.request, context, py::none());
+            report_static_answer(callables_.static_observer, callables_.logger, environ, event);
+        } catch (py::error_already_set &error) {
+            error.restore();
+            log_current_error("could not observe a static-file request", py::handle());
+        }
+    }
+    answers.clear();
 }
 
 void WsgiServer::run_request(Pending &work) {

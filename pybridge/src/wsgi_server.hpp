@@ -35,6 +35,8 @@ struct WsgiCallables {
     pybind11::object errors_stream;  ///< environ["wsgi.errors"]
     pybind11::object file_wrapper;   ///< environ["wsgi.file_wrapper"] (uring_granian.wsgi.FileWrapper)
     pybind11::object logger;         ///< the uring_granian logger
+    /// None, or observer(environ, status, seconds, size) for each request a static route answered on a reactor.
+    pybind11::object static_observer = pybind11::none();
 };
 
 struct WsgiOptions {
@@ -82,6 +84,8 @@ class WsgiServer {
     void pump();
     void route(std::vector<DispatchEvent> &events);
     void run_request(Pending &work);
+    /// A WSGI thread, GIL held: each static answer's environ goes to callables_.static_observer.
+    void report_static(std::vector<DispatchEvent> &answers);
     void forget(engine::ExchangeId id);
     /// Logs the pending Python error with its traceback, naming the request of `environ` (may be null).
     void log_current_error(const char *what, pybind11::handle environ) const;
@@ -98,6 +102,8 @@ class WsgiServer {
     std::thread pump_thread_;
     std::atomic<bool> engine_running_{false};  ///< posts after the reactors exited are dropped, not queued
     std::atomic<bool> pump_stop_{false};
+    /// Static answers waiting for a WSGI thread to report them (under mutex_): the pump never takes the GIL.
+    std::vector<DispatchEvent> static_answers_;
     bool started_ = false;
 
     std::mutex mutex_;  ///< guards what follows; taken before any channel's own mutex, never after

@@ -1,8 +1,9 @@
 """`--access-log`: one line per request on the `uring_granian.access` logger, in `--access-log-fmt`.
 
 The format is a %-style string over Granian's atoms: addr, time, dt_ms, status, path, query_string, method,
-scheme, protocol, plus header{name} for any request header (e.g. `%(header{user-agent})s`). Atoms are
-computed only when the format asks for them. Lines are written on the worker's loop (or WSGI) thread through
+scheme, protocol, plus header{name} for any request header (e.g. `%(header{user-agent})s`); and response_size,
+the bytes of response body sent (Granian has no such atom: the name is ours). Atoms are computed only when the
+format asks for them. Lines are written on the worker's loop (or WSGI) thread through
 `logging`; the reactor threads never see them, so a slow log sink cannot stall the network path.
 """
 
@@ -44,24 +45,26 @@ class _Atoms(Mapping[str, Any]):
             return request.status
         if key == "dt_ms":
             return request.seconds * 1000.0
+        if key == "response_size":
+            return request.size
         if key == "time":
             return time.strftime("%Y-%m-%d %H:%M:%S %z")
         if key.startswith("header{") and key.endswith("}"):
             return _header(request, key[len("header{") : -1].lower())
-        view = _ASGI_ATOMS if request.interface == "asgi" else _WSGI_ATOMS
+        view = _WSGI_ATOMS if request.interface == "wsgi" else _ASGI_ATOMS
         if key not in view:
             raise KeyError(key)
         return view[key](request.request)
 
     def __iter__(self) -> Any:
-        return iter((*_ASGI_ATOMS, "status", "dt_ms", "time"))
+        return iter((*_ASGI_ATOMS, "status", "dt_ms", "time", "response_size"))
 
     def __len__(self) -> int:
-        return len(_ASGI_ATOMS) + 3
+        return len(_ASGI_ATOMS) + 4
 
 
 def _header(request: ObservedRequest, name: str) -> str:
-    if request.interface == "asgi":
+    if request.interface != "wsgi":
         wanted = name.encode("latin-1")
         for header_name, value in request.request.get("headers", ()):
             if header_name == wanted:

@@ -532,15 +532,31 @@ class Config:
         ),
     )
     # --- static files (served by the engine; never reach the app) -----------------------------------------
-    static_path_route: str = field(
-        default="/static",
-        metadata=_option("URL path under which --static-path-mount is served", metavar="ROUTE", group="static files"),
-    )
-    static_path_mount: str | None = field(
+    static_path_route: tuple[str, ...] | None = field(
         default=None,
         metadata=_option(
-            "serve the files of this directory under --static-path-route from the engine, without calling the app",
+            "URL path under which the --static-path-mount given in the same position is served (repeat the option"
+            " for several mounts; the longest route that matches wins); one mount alone defaults to /static",
+            metavar="ROUTE",
+            group="static files",
+            kind=Kind.LIST,
+        ),
+    )
+    static_path_mount: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_option(
+            "serve the files of this directory under its --static-path-route from the engine, without calling the"
+            " app (repeat the option for several mounts)",
             metavar="DIRECTORY",
+            group="static files",
+            kind=Kind.LIST,
+        ),
+    )
+    static_path_dir_to_file: str | None = field(
+        default=None,
+        metadata=_option(
+            "serve this file of a requested directory (e.g. index.html); without it a directory is 404",
+            metavar="NAME",
             group="static files",
         ),
     )
@@ -675,14 +691,40 @@ class Config:
         return self
 
     def _validate_static_files(self) -> None:
-        route = self.static_path_route
-        if not route.startswith("/") or any(c in route for c in "?#% ") or not route.isprintable():
+        routes, mounts = self.static_path_route or (), self.static_path_mount or ()
+        for route in routes:
+            if not route.startswith("/") or any(c in route for c in "?#% ") or not route.isprintable():
+                raise ConfigError(
+                    f"{flag_of('static_path_route')} must be a URL path starting with '/'"
+                    f" (no spaces, '?', '#' or '%'; got {route!r})"
+                )
+        if routes and not mounts:
+            raise ConfigError(f"{flag_of('static_path_route')} needs {flag_of('static_path_mount')}")
+        # Granian's pairing: by position, one route per mount; a single mount may leave its route to the default.
+        if mounts and len(routes) != len(mounts) and not (len(mounts) == 1 and not routes):
             raise ConfigError(
-                f"{flag_of('static_path_route')} must be a URL path starting with '/'"
-                f" (no spaces, '?', '#' or '%'; got {route!r})"
+                f"{flag_of('static_path_route')} and {flag_of('static_path_mount')} pair by position: got"
+                f" {len(routes)} route(s) for {len(mounts)} mount(s)"
             )
-        if self.static_path_mount is not None and not os.path.isdir(self.static_path_mount):
-            raise ConfigError(f"{flag_of('static_path_mount')}: not a directory: {self.static_path_mount}")
+        normalized = [route.rstrip("/") for route in routes]
+        for route in normalized:
+            if normalized.count(route) > 1:
+                raise ConfigError(f"{flag_of('static_path_route')}: {route or '/'!r} is given more than once")
+        for mount in mounts:
+            if not os.path.isdir(mount):
+                raise ConfigError(f"{flag_of('static_path_mount')}: not a directory: {mount}")
+        name = self.static_path_dir_to_file
+        if name is not None:
+            if name in ("", ".", "..") or "/" in name or "\0" in name:
+                raise ConfigError(f"{flag_of('static_path_dir_to_file')} must be a plain file name (got {name!r})")
+            if not mounts:
+                raise ConfigError(f"{flag_of('static_path_dir_to_file')} needs {flag_of('static_path_mount')}")
+
+    def static_mounts(self) -> tuple[tuple[str, str], ...]:
+        """(route, directory) pairs of the static mounts, in the order given (the engine sorts them)."""
+        mounts = self.static_path_mount or ()
+        routes = self.static_path_route or ("/static",) * len(mounts)
+        return tuple(zip(routes, mounts, strict=True))
 
     def _validate_tls(self) -> None:
         """Combinations only: the files are read by the engine at startup, which reports what it cannot use."""
@@ -772,6 +814,8 @@ def _coerce(f: dataclasses.Field[Any], value: Any) -> Any:
     opt: Option = f.metadata[OPTION_KEY]
     if opt.kind is Kind.LIST and isinstance(value, list | tuple):
         return tuple(value)  # lists from argparse's "append" and from JSON
+    if opt.kind is Kind.LIST and isinstance(value, str):
+        return (value,)  # serve(static_path_mount="dir"): one value where several may be given
     if opt.enum is None or value is None:
         return value
     try:

@@ -146,18 +146,19 @@ class TlsSettings:
 
 @dataclass(frozen=True)
 class StaticFilesSettings:
-    """The engine-served static route (engine/files/static_route_handler.hpp): requests under `route` are answered
-    from the directory `mount` on the reactor threads and never reach the application."""
+    """The engine-served static routes (engine/files/static_route_handler.hpp): requests under a route are answered
+    from its directory on the reactor threads and never reach the application; the longest matching route wins."""
 
-    route: str
-    mount: str
+    mounts: tuple[tuple[str, str], ...]  # (route, directory), in the order given
+    dir_to_file: str = ""  # served for a requested directory; "" = directories are 404
     expires_seconds: int = 86400  # Cache-Control: max-age; 0 sends none
 
     @classmethod
     def from_config(cls, config: Config) -> StaticFilesSettings | None:
-        if config.static_path_mount is None:
+        mounts = config.static_mounts()
+        if not mounts:
             return None
-        return cls(config.static_path_route, config.static_path_mount, config.static_path_expires)
+        return cls(mounts, config.static_path_dir_to_file or "", config.static_path_expires)
 
 
 @dataclass(frozen=True)

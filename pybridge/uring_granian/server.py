@@ -20,6 +20,7 @@ from .constants import EXIT_OK, Interfaces, Loops
 from .errors import StartupError
 from .http import EngineSettings
 from .lifespan import LifespanOff, LifespanOn
+from .request_observer import static_observer
 
 __all__ = ["Server", "run_worker"]
 
@@ -101,6 +102,7 @@ class Server:
                 root_path=config.url_path_prefix or "",
                 max_concurrency=config.backpressure or 0,
                 eager_tasks=_eager_tasks_default() and _supports_eager_start(loop),
+                static_observer=static_observer(self.app, config),
             )
             native.start()
         except BaseException:
@@ -212,8 +214,10 @@ def with_options(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
         app = observe_requests(app, interface, AccessLog(config.access_log_fmt))
     if config.proxy_headers:
         from .proxy_headers import with_proxy_headers
+        from .request_observer import carry_observers, observers_of
 
-        app = with_proxy_headers(app, interface, config.forwarded_allow_ips)
+        # Static-route requests never pass through the proxy layer: their observers are the inner app's.
+        app = carry_observers(with_proxy_headers(app, interface, config.forwarded_allow_ips), observers_of(app))
     return app
 
 

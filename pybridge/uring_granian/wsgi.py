@@ -18,6 +18,7 @@ from typing import IO, Any
 from .config import Config
 from .constants import EXIT_OK
 from .http import EngineSettings
+from .request_observer import static_observer
 
 __all__ = ["FileWrapper", "default_blocking_threads", "run_wsgi_worker"]
 
@@ -75,6 +76,7 @@ def run_wsgi_worker(
         logger,
         root_path=config.url_path_prefix or "",
         multiprocess=config.workers > 1,
+        static_observer=static_observer(app, config),
     )
     if on_server is not None:
         on_server(native)

@@ -72,8 +72,13 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "process_name": (["--process-name", "myapp"], "myapp"),
     "reload": (["--reload"], True),
     "reload_paths": (["--reload", "--reload-paths", "/tmp", "--reload-paths", "/"], ("/tmp", "/")),
-    "static_path_route": (["--static-path-route", "/assets"], "/assets"),
-    "static_path_mount": (["--static-path-mount", "/tmp"], "/tmp"),
+    # Each static case pairs its own route and mount, so that all cases at once still pair by position.
+    "static_path_route": (["--static-path-route", "/assets", "--static-path-mount", "/tmp"], ("/assets",)),
+    "static_path_mount": (["--static-path-route", "/m", "--static-path-mount", "/tmp"], ("/tmp",)),
+    "static_path_dir_to_file": (
+        ["--static-path-route", "/d", "--static-path-mount", "/", "--static-path-dir-to-file", "index.html"],
+        "index.html",
+    ),
     "static_path_expires": (["--static-path-expires", "60"], 60),
     "metrics": (["--metrics"], True),
     "metrics_address": (["--metrics-address", "::1"], "::1"),
@@ -181,6 +186,21 @@ def test_engine_settings_carry_the_http1_options() -> None:
     assert inherited.inherited_fds == (5,) and inherited.uds_path == ""  # nothing to bind: the socket is given
 
 
+def test_engine_settings_carry_the_static_mounts_in_pairs() -> None:
+    assert EngineSettings.from_config(parse_config(["m:app"])).static_files is None
+    alone = EngineSettings.from_config(parse_config(["--static-path-mount", "/tmp", "m:app"])).static_files
+    assert alone is not None
+    assert (alone.mounts, alone.dir_to_file, alone.expires_seconds) == ((("/static", "/tmp"),), "", 86400)
+    argv = ["--static-path-route", "/s", "--static-path-mount", "/tmp", "--static-path-route", "/s/deeper"]
+    argv += ["--static-path-mount", "/", "--static-path-dir-to-file", "index.html", "m:app"]
+    paired = EngineSettings.from_config(parse_config(argv)).static_files
+    assert paired is not None
+    assert (paired.mounts, paired.dir_to_file) == ((("/s", "/tmp"), ("/s/deeper", "/")), "index.html")
+    # serve(static_path_mount="dir"): one directory as a plain string is one mount.
+    config = Config.from_options(app="m:app", static_path_mount="/tmp").validate()
+    assert config.static_mounts() == (("/static", "/tmp"),)
+
+
 BAD_ARGS = [
     (["--port", "x", "m:app"], "argument --port: invalid int value: 'x'"),
     (["--port", "70000", "m:app"], "--port must be at most 65535 (got 70000)"),
@@ -215,6 +235,18 @@ BAD_ARGS = [
     ([*TLS_FILES, "--ssl-crl", "crl.pem", "m:app"],
      "--ssl-crl needs --ssl-ca"),
     (["--ssl-certificate", "", "--ssl-keyfile", "k.pem", "m:app"], "--ssl-certificate must not be empty"),
+    (["--static-path-route", "/a", "m:app"], "--static-path-route needs --static-path-mount"),
+    (["--static-path-mount", "/tmp", "--static-path-mount", "/", "m:app"],
+     "--static-path-route and --static-path-mount pair by position: got 0 route(s) for 2 mount(s)"),
+    (["--static-path-route", "/a", "--static-path-route", "/b", "--static-path-mount", "/tmp", "m:app"],
+     "--static-path-route and --static-path-mount pair by position: got 2 route(s) for 1 mount(s)"),
+    (["--static-path-route", "/a", "--static-path-route", "/a/", "--static-path-mount", "/tmp", "--static-path-mount",
+      "/", "m:app"], "--static-path-route: '/a' is given more than once"),
+    (["--static-path-mount", "/tmp", "--static-path-dir-to-file", "../index.html", "m:app"],
+     "--static-path-dir-to-file must be a plain file name (got '../index.html')"),
+    (["--static-path-mount", "/tmp", "--static-path-dir-to-file", "..", "m:app"],
+     "--static-path-dir-to-file must be a plain file name (got '..')"),
+    (["--static-path-dir-to-file", "index.html", "m:app"], "--static-path-dir-to-file needs --static-path-mount"),
     (["--proxy-headers", "--forwarded-allow-ips", "10.0.0.1,proxy.local", "m:app"],
      "--forwarded-allow-ips: 'proxy.local' is not an IP address or network"),
 ]

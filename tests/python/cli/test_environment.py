@@ -38,6 +38,8 @@ NEEDS: dict[str, list[str]] = {
     "ssl_crl": [*TLS, "--ssl-ca", "ca.pem"],
     "reload_paths": ["--reload"],
     "workers_max_requests_jitter": ["--workers-max-requests", "1000"],
+    "static_path_route": ["--static-path-mount", "/tmp"],
+    "static_path_dir_to_file": ["--static-path-mount", "/"],
 }
 
 

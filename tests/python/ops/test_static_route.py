@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from recording_apps import recorded_calls
-from worker_processes import RunningServer
+from worker_processes import RunningServer, free_port, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -214,6 +214,53 @@ def test_route_and_expires_options(launch: Callable[..., RunningServer], mount: 
     assert server.stop() == 0
 
 
+def test_several_mounts_pair_by_position_and_the_longest_route_wins(
+    launch: Callable[..., RunningServer], interface: str, mount: Path, tmp_path: Path
+) -> None:
+    """Granian's --static-path-route/--static-path-mount pairs; a nested route is served from its own directory."""
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "logo.svg").write_bytes(b"<svg/>\n")
+    server = launch(
+        "--interface", interface,
+        "--static-path-route", "/static", "--static-path-mount", str(mount),
+        "--static-path-route", "/static/img", "--static-path-mount", str(images),
+        "--static-path-route", "/media/", "--static-path-mount", str(mount / "sub"),
+        app=f"recording_apps:{interface}_app", cwd=HERE, ready="Listening at",
+    )  # fmt: skip
+    with httpx.Client(timeout=10) as client:
+        assert client.get(server.url("/static/style.css")).content == STYLE
+        logo = client.get(server.url("/static/img/logo.svg"))
+        assert (logo.status_code, logo.content) == (200, b"<svg/>\n")
+        assert logo.headers["content-type"].startswith("image/svg+xml")
+        assert client.get(server.url("/static/img/style.css")).status_code == 404  # not in images/
+        assert client.get(server.url("/media/data.json")).content == DATA
+        assert recorded_calls(server.markers) == []
+        assert client.get(server.url("/mediax/data.json")).text == f"{interface} /mediax/data.json"
+        assert client.get(server.url("/static/imgx")).status_code == 404  # /static's, no such file
+    assert recorded_calls(server.markers) == ["/mediax/data.json"]
+    assert server.stop() == 0
+
+
+def test_dir_to_file_serves_the_named_file_for_a_directory(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    (mount / "sub" / "index.html").write_bytes(b"<p>sub index</p>\n")
+    (mount / "index.html").write_bytes(b"<p>root index</p>\n")
+    server = serve(launch, interface, mount, "--static-path-dir-to-file", "index.html")
+    with httpx.Client(timeout=10) as client:
+        for path in ("/static/sub/", "/static/sub"):  # both spellings: served directly, no redirect
+            got = client.get(server.url(path))
+            assert (got.status_code, got.content) == (200, b"<p>sub index</p>\n"), path
+            assert got.headers["content-type"].startswith("text/html")
+        assert client.get(server.url("/static/")).content == b"<p>root index</p>\n"
+        (mount / "empty").mkdir()
+        assert client.get(server.url("/static/empty/")).status_code == 404  # no such file in it: 404 as before
+    assert raw_get(server, "/static/sub/%2e%2e/%2e%2e/outside/")[0] == 404
+    assert recorded_calls(server.markers) == []
+    assert server.stop() == 0
+
+
 @pytest.mark.slow
 def test_a_64_mib_file_arrives_intact_from_every_worker(
     launch: Callable[..., RunningServer], interface: str, mount: Path
@@ -258,6 +305,14 @@ def test_a_64_mib_file_arrives_intact_from_every_worker(
             "--static-path-route must be a URL path starting with '/' (no spaces, '?', '#' or '%'; got 'static')",
         ),
         (["--static-path-mount", "{tmp}", "--static-path-expires", "-1"], "--static-path-expires must be at least 0"),
+        (
+            ["--static-path-mount", "{tmp}", "--static-path-mount", "{tmp}", "--static-path-route", "/a"],
+            "--static-path-route and --static-path-mount pair by position: got 1 route(s) for 2 mount(s)",
+        ),
+        (
+            ["--static-path-mount", "{tmp}", "--static-path-dir-to-file", "a/index.html"],
+            "--static-path-dir-to-file must be a plain file name (got 'a/index.html')",
+        ),
     ],
 )
 def test_unusable_options_are_one_line_and_exit_2(tmp_path: Path, options: list[str], message: str) -> None:
@@ -275,3 +330,66 @@ def test_unusable_options_are_one_line_and_exit_2(tmp_path: Path, options: list[
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"uring-granian: error: {message.format(tmp=tmp_path)}")
+
+
+NOT_FOUND_BODY = b"Not Found\n"  # the engine's canned 404 body
+STATIC_LOG_FORMAT = "SL %(method)s %(path)s %(query_string)s %(status)d %(response_size)d %(header{x-tag})s %(addr)s"
+
+
+def static_log_lines(server: RunningServer, count: int) -> list[str]:
+    def found() -> list[str] | None:
+        lines = [line[line.index("SL ") :] for line in server.log.splitlines() if "SL " in line]
+        return lines if len(lines) >= count else None
+
+    return wait_until(found, 10, f"{count} access lines")
+
+
+def test_static_requests_are_in_the_access_log(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    """The engine answers them without the app, yet each gets its line, with the body size actually sent."""
+    server = serve(launch, interface, mount, "--access-log", "--access-log-fmt", STATIC_LOG_FORMAT)
+    with httpx.Client(timeout=10, headers={"x-tag": "t1"}) as client:
+        assert client.get(server.url("/static/style.css?v=3")).content == STYLE
+        assert client.get(server.url("/static/nope.css")).status_code == 404
+        assert client.head(server.url("/static/app.js")).status_code == 200
+        assert client.get(server.url("/static/style.css"), headers={"range": "bytes=0-3"}).status_code == 206
+        assert client.get(server.url("/other")).status_code == 200  # the app's, logged by the same observer
+    lines = static_log_lines(server, 5)
+    assert sorted(lines) == sorted(
+        [
+            f"SL GET /static/style.css v=3 200 {len(STYLE)} t1 127.0.0.1",
+            f"SL GET /static/nope.css  404 {len(NOT_FOUND_BODY)} t1 127.0.0.1",
+            "SL HEAD /static/app.js  200 0 t1 127.0.0.1",
+            "SL GET /static/style.css  206 4 t1 127.0.0.1",
+            f"SL GET /other  200 {len(f'{interface} /other')} t1 127.0.0.1",
+        ]
+    )
+    assert recorded_calls(server.markers) == ["/other"]
+    assert server.stop() == 0
+
+
+def test_static_requests_are_counted_in_the_request_metrics(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    metrics_port = free_port()
+    server = serve(launch, interface, mount, "--metrics", "--metrics-port", str(metrics_port), "--workers", "1")
+    with httpx.Client(timeout=10) as client:
+        for _ in range(5):
+            assert client.get(server.url("/static/style.css")).status_code == 200
+        for _ in range(2):
+            assert client.get(server.url("/static/nope.css")).status_code == 404
+        assert client.get(server.url("/other")).status_code == 200
+
+    def counts() -> dict[str, float] | None:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        found: dict[str, float] = {}
+        for line in text.splitlines():
+            if line.startswith("uring_granian_http_requests_total{"):
+                code = line.split('code="', 1)[1].split('"', 1)[0]
+                found[code] = found.get(code, 0) + float(line.rsplit(" ", 1)[1])
+        return found if sum(found.values()) >= 8 else None
+
+    assert wait_until(counts, 10, "the worker's snapshot to count every request") == {"200": 6, "404": 2}
+    assert recorded_calls(server.markers) == ["/other"]
+    assert server.stop() == 0
