@@ -4,7 +4,10 @@
 #    /usr/share/include/llhttp, so we compile those three files into a static library here.
 find_package(llhttp CONFIG QUIET)
 if(llhttp_FOUND)
-  if(TARGET llhttp::llhttp_shared)
+  # A self-contained extension (cmake/StaticDeps.cmake) takes the static library when the package ships one.
+  if(URING_GRANIAN_STATIC_DEPS AND TARGET llhttp::llhttp_static)
+    set(_llhttp_target llhttp::llhttp_static)
+  elseif(TARGET llhttp::llhttp_shared)
     set(_llhttp_target llhttp::llhttp_shared)
   elseif(TARGET llhttp::llhttp_static)
     set(_llhttp_target llhttp::llhttp_static)

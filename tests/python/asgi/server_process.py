@@ -27,7 +27,18 @@ def free_port() -> int:
 class ServerProcess:
     """One server; `url` is its base URL (TCP) and `uds` its socket path when started on a Unix socket."""
 
-    def __init__(self, app: str, cwd: Path, *options: str, uds: str | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        app: str,
+        cwd: Path,
+        *options: str,
+        uds: str | None = None,
+        env: dict[str, str] | None = None,
+        program: list[str] | None = None,
+    ):
+        """program: what to run instead of this interpreter's `python -m uring_granian` (e.g. another venv's
+        `uring-granian` console script)."""
+        self.program = program or [sys.executable, "-m", "uring_granian"]
         self.app = app
         self.cwd = cwd
         self.options = list(options)
@@ -40,7 +51,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         where = ["--uds", self.uds] if self.uds else ["--host", "127.0.0.1", "--port", str(self.port)]
-        command = [sys.executable, "-m", "uring_granian", *where, *self.options, self.app]
+        command = [*self.program, *where, *self.options, self.app]
         self.process = subprocess.Popen(
             command, cwd=self.cwd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
