@@ -30,7 +30,7 @@ class SlotSockets:
     """Bind the address here, once, and let the workers inherit the listening sockets.
 
     TCP: one SO_REUSEPORT socket per worker slot (the kernel spreads new connections over them, as it would
-    over sockets the workers bound themselves), held here for the server's whole life. A worker and its
+    over sockets the workers bound themselves), held here until a stop begins (close_listening). A worker and its
     replacement accept from the same socket: the draining one stops accepting and what is queued stays for
     the new one, where closing a worker's own socket would reset the connections queued on it. (The other
     fix, net.ipv4.tcp_migrate_req=1, moves a closing socket's queue to its siblings, but it is a host-wide
