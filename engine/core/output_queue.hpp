@@ -1,6 +1,6 @@
 #pragma once
 // A connection's unsent output: an ordered list of segments (staging bytes in a pooled buffer,
-// owned strings, external buffers the engine must not copy, file regions to splice). The reactor
+// owned strings, external buffers the engine must not copy, file regions to sendfile). The reactor
 // gathers the memory segments at the front into one sendmsg, and consumes what the kernel took,
 // so short sends resume where they stopped. Segments covered by a zero-copy send are held until
 // every notification has arrived: only then is the memory released.

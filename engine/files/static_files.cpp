@@ -56,7 +56,7 @@ class ScopedFd {
     ScopedFd &operator=(const ScopedFd &) = delete;
 
     /// The region to send; with no bytes to send the fd stays here (and is closed) so the engine never
-    /// splices nothing.
+    /// sends an empty file region.
     engine::FileRegion into_region(std::uint64_t offset, std::uint64_t length) noexcept {
         if (length == 0) return {};
         engine::FileRegion region{fd_, offset, length};

@@ -1,6 +1,6 @@
 #pragma once
 // The static-files runtime: turns a GET/HEAD request for a path below a mount into a response head
-// plus an open file region, which the connection code sends zero-copy (splice file -> pipe -> socket).
+// plus an open file region, which the connection code sends zero-copy (sendfile from the page cache).
 //
 // Blocking note: answer() opens (openat2) and fstat()s the file on the caller's thread, i.e. on a
 // reactor thread. For files in the page cache and dentries in the dcache these are microseconds; a

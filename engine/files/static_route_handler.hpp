@@ -1,7 +1,7 @@
 #pragma once
 // A Handler decorator for static-files routes: requests whose path lies under a route are answered right
 // on the reactor thread from that route's StaticFiles mount (openat2 beneath the root, ETag/304, Range,
-// zero-copy splice); every other request, and every other callback, goes to the wrapped handler unchanged.
+// zero-copy sendfile); every other request, and every other callback, goes to the wrapped handler unchanged.
 // The Python servers wrap their bridge handler in it, so static files never reach Python. Several routes are
 // tried longest first; an optional StaticAnswerObserver hears of each answer (the access log and metrics).
 //

@@ -102,7 +102,7 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     /// connection keeps reading for a short grace (drain_idle_grace) and answers a request arriving then the
     /// same way, so a client that reused it just before the drain gets a response, not a closed socket.
     void begin_drain() override;
-    /// A send or splice failed (client gone): abort the exchange and tear down.
+    /// A send or sendfile failed (client gone): abort the exchange and tear down.
     void on_send_error() override;
     /// The connection is being torn down: reports the end of whatever is still live (on_abort for an
     /// exchange, on_ws_close with 1006 for a session).

@@ -62,7 +62,7 @@ std::error_code TlsTransport::encrypt_queued(core::OutputQueue &plaintext, std::
 std::error_code TlsTransport::encrypt_file_step(core::OutputQueue &plaintext, std::vector<ExchangeId> &sent) {
     // Without kTLS the kernel cannot encrypt for us, so file bytes come up into memory to be sealed
     // into records. With the `tls` ULP (absent on these machines, see tls/ktls.hpp) the records would
-    // be made in the kernel and the file spliced to the socket as on a plain connection.
+    // be made in the kernel and the file sent with sendfile() as on a plain connection.
     // The read is a plain pread on the reactor thread: a page-cache hit costs a copy, but a cold file
     // blocks this reactor for the disk read; an IORING_OP_READ into this buffer would avoid that.
     const FileRegion &file = plaintext.front().file;

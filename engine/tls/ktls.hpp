@@ -1,6 +1,6 @@
 #pragma once
 // Kernel TLS (the `tls` upper-layer protocol): with it, a socket encrypts in the kernel and files
-// can be spliced to a TLS socket zero-copy. Without it, file bodies over TLS are read into memory
+// can go to a TLS socket zero-copy with sendfile(). Without it, file bodies over TLS are read into memory
 // and encrypted in user space. This only detects which path the machine allows.
 
 #include <string_view>

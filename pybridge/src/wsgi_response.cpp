@@ -197,7 +197,7 @@ bool WsgiResponder::send_iterable(py::handle result) {
 }
 
 bool WsgiResponder::send_file(py::handle wrapper) {
-    // wsgi.file_wrapper over a regular file with a descriptor: the engine splices it (file -> pipe -> socket).
+    // wsgi.file_wrapper over a regular file with a descriptor: the engine sends it with sendfile(), zero-copy.
     // Anything else (no fileno, a pipe, a head already sent by write()) iterates in blocks instead.
     if (head_sent_ || !head_given_) return false;
     py::object filelike = wrapper.attr("filelike");

@@ -31,7 +31,7 @@ THREAD_JOIN_GRACE_SECONDS = 5.0
 
 class FileWrapper:
     """environ["wsgi.file_wrapper"]. Returned as the response of a real file, the engine sends it zero-copy
-    (splice, from the file's current position); otherwise it is an iterable of blocks, as PEP 3333 describes."""
+    (sendfile, from the file's current position); otherwise it is an iterable of blocks, as PEP 3333 describes."""
 
     def __init__(self, filelike: IO[bytes], blksize: int = 64 * 1024) -> None:
         self.filelike = filelike

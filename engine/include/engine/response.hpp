@@ -20,7 +20,7 @@ struct ExternalBuffer {
     void *ctx = nullptr;
 };
 
-/// A region of an open file, sent zero-copy (file -> pipe -> socket splice). The engine owns `fd`
+/// A region of an open file, sent zero-copy (sendfile() from the page cache). The engine owns `fd`
 /// from the moment the part is handed over and closes it when done.
 struct FileRegion {
     int fd = -1;
