@@ -31,10 +31,6 @@ struct UpgradeCheck {
 /// that is the base64 form of 16 bytes.
 UpgradeCheck check_upgrade(const engine::Request &request) noexcept;
 
-/// Whether the comma-separated `list` (a header value) contains `token`, ignoring ASCII case and
-/// optional whitespace around the items.
-bool list_contains_token(std::string_view list, std::string_view token) noexcept;
-
 /// A Sec-WebSocket-Key must decode to exactly 16 bytes: 22 base64 characters and "==".
 bool is_valid_key(std::string_view key) noexcept;
 
@@ -52,9 +48,6 @@ std::string join_subprotocols(const std::vector<std::string_view> &protocols);
 /// Whether `chosen` is a token and exactly (case-sensitively, as clients compare it) one of the names
 /// in `joined` (from join_subprotocols): a server may only pick what the client offered (4.2.2).
 bool subprotocol_offered(std::string_view joined, std::string_view chosen) noexcept;
-
-/// An HTTP token (RFC 9110 5.6.2), the form a subprotocol name must have.
-bool is_token(std::string_view text) noexcept;
 
 /// The 101 head: Upgrade, Connection, Sec-WebSocket-Accept, then Sec-WebSocket-Protocol when
 /// `subprotocol` is not empty, then `extra_header_lines` ("Name: value\r\n" lines, already validated,
