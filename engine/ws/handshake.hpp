@@ -10,6 +10,7 @@
 
 #include "engine/request.hpp"
 #include "engine/response.hpp"
+#include "engine/ws_subprotocols.hpp"  // requested_subprotocols
 
 namespace engine::ws {
 
@@ -36,10 +37,6 @@ bool is_valid_key(std::string_view key) noexcept;
 
 /// Sec-WebSocket-Accept for `key`: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), 28 characters.
 std::string accept_key(std::string_view key);
-
-/// The subprotocols offered in every Sec-WebSocket-Protocol header, in order, as views into the
-/// request; empty items and surrounding whitespace are dropped.
-std::vector<std::string_view> requested_subprotocols(const engine::Request &request);
 
 /// requested_subprotocols() as one string, "a,b,", kept after the request is gone (a handler's choice is
 /// checked against it when the answer comes, possibly from another thread).

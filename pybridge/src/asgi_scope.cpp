@@ -9,7 +9,7 @@
 #include "names.hpp"
 #include "py_objects.hpp"
 #include "websocket_names.hpp"
-#include "ws/handshake.hpp"
+#include "engine/ws_subprotocols.hpp"
 
 namespace py = pybind11;
 

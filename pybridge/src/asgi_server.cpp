@@ -11,7 +11,7 @@
 #include "names.hpp"
 #include "py_objects.hpp"
 #include "static_answers.hpp"
-#include "ws/handshake.hpp"
+#include "engine/ws_subprotocols.hpp"
 
 namespace py = pybind11;
 
