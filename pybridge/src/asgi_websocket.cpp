@@ -7,6 +7,7 @@
 #include "asgi_response.hpp"
 #include "asgi_server.hpp"
 #include "engine/ascii.hpp"
+#include "error_responses.hpp"
 #include "errors.hpp"
 #include "lent_bytes.hpp"
 #include "log_note.hpp"
@@ -86,13 +87,6 @@ std::string take_subprotocol_header(std::string &lines) {
 engine::ResponsePart forbidden_response() {
     engine::ResponsePart part =
         engine::make_response(403, "content-type: text/plain; charset=utf-8\r\n", "Forbidden");
-    part.head->close = true;
-    return part;
-}
-
-engine::ResponsePart internal_error_response() {
-    engine::ResponsePart part =
-        engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
     part.head->close = true;
     return part;
 }
@@ -443,7 +437,11 @@ void AsgiWebSocket::answer_unfinished(std::uint16_t close_code) {
         break;
     case State::denial_started:
         // The app's own denial is broken, and nothing is on the wire yet, so a 500 is still a truthful answer.
-        post_response(internal_error_response());
+        {
+            engine::ResponsePart part = internal_error_response();
+            part.head->close = true;  // as every answer to a refused handshake
+            post_response(std::move(part));
+        }
         state_ = State::denied;
         break;
     case State::denial_body:
