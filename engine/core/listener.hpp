@@ -4,6 +4,7 @@
 // (each arms its own multishot accept on them).
 
 #include "engine/config.hpp"
+#include "engine/port_check.hpp"  // ensure_port_free
 
 #include <cstdint>
 #include <string>
@@ -25,12 +26,6 @@ struct ListenSocket {
 /// `bound_port` receives the TCP port (the kernel's pick when config.port is 0).
 std::vector<std::vector<ListenSocket>> open_listeners(const ListenConfig &config, unsigned reactors,
                                                        std::uint16_t &bound_port);
-
-/// Throws StartupError "address ... is already in use" when a socket already listens on config's TCP address
-/// (nothing to check for a Unix socket, inherited fds or port 0). What open_listeners does first unless
-/// config.check_port_free is off: a supervisor calls it once, and its workers then bind without the check,
-/// so they share the port with each other and with the worker a rolling restart replaces.
-void ensure_port_free(const ListenConfig &config);
 
 /// Closes every socket once (shared sockets appear in several reactors' lists) and unlinks the Unix
 /// socket file we created.

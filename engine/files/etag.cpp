@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "files/ascii.hpp"
+#include "engine/ascii.hpp"
 
 namespace engine::files {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 
-#include "files/ascii.hpp"
+#include "engine/ascii.hpp"
 
 namespace engine::files {
 namespace {

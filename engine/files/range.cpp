@@ -3,7 +3,7 @@
 #include <limits>
 #include <optional>
 
-#include "files/ascii.hpp"
+#include "engine/ascii.hpp"
 #include "files/etag.hpp"
 #include "http/date_cache.hpp"
 

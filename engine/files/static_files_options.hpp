@@ -2,17 +2,11 @@
 // Settings of one static-files mount, checked once when the mount is configured; the runtime
 // (static_files.hpp) assumes they are valid.
 
-#include <cstdint>
-#include <optional>
 #include <string>
 
-namespace engine::files {
+#include "engine/static_routes.hpp"  // StaticFilesOptions
 
-struct StaticFilesOptions {
-    std::string root;                             ///< directory served; must exist when StaticFiles is built
-    std::string index_file = "index.html";        ///< served for a directory; "" = directories are 404
-    std::optional<std::uint32_t> expires_seconds; ///< adds "Cache-Control: max-age=N" to 200/206/304
-};
+namespace engine::files {
 
 /// Throws std::invalid_argument with a one-line reason if `options` cannot work: an empty root, or an
 /// index_file that is not a single plain file name (contains '/' or NUL, or is "." or "..").

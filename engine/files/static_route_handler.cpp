@@ -80,6 +80,11 @@ StaticRouteHandler::StaticRouteHandler(std::string_view route, StaticFilesOption
     : StaticRouteHandler(std::vector<StaticMount>{StaticMount{std::string(route), std::move(options)}},
                          std::move(inner)) {}
 
+std::shared_ptr<Handler> make_static_route_handler(std::vector<StaticMount> mounts, std::shared_ptr<Handler> inner,
+                                                   std::shared_ptr<StaticAnswerObserver> observer) {
+    return std::make_shared<StaticRouteHandler>(std::move(mounts), std::move(inner), std::move(observer));
+}
+
 void StaticRouteHandler::on_request(Exchange &exchange) {
     const Request &request = exchange.request();
     const std::optional<RouteMatch> match = match_route(prefixes_, request.path);

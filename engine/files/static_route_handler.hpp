@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/handler.hpp"
+#include "engine/static_routes.hpp"  // StaticMount, StaticAnswerObserver
 #include "files/static_files.hpp"
 
 namespace engine::files {
@@ -34,12 +35,6 @@ std::string normalize_route(std::string_view route);
 /// The raw path below `prefix` (a normalize_route result) when `path` is the prefix itself or lies under it
 /// on a segment boundary: "/static" -> "", "/static/a/b" -> "/a/b"; "/staticx" -> nullopt.
 std::optional<std::string_view> path_below_route(std::string_view path, std::string_view prefix) noexcept;
-
-/// One route and the directory served under it.
-struct StaticMount {
-    std::string route;  ///< as the user wrote it; normalize_route rules
-    StaticFilesOptions options;
-};
 
 /// `mounts` with every route normalized, longest route first (so "/static/img" is tried before "/static", and
 /// "/" last); mounts of equal length keep their order. Throws std::invalid_argument with one line for a route
@@ -54,18 +49,6 @@ struct RouteMatch {
 /// The first of `prefixes` (normalized, longest first: longest_route_first order) that claims `path`, i.e. the
 /// longest route the path lies under on a segment boundary; nullopt when none does.
 std::optional<RouteMatch> match_route(std::span<const std::string> prefixes, std::string_view path) noexcept;
-
-/// Told about each request a static route answered, on the reactor thread that answered it, right after the answer
-/// was queued: how the access log and the request metrics see requests that never reach the application. It runs
-/// on the network path, so it must not block (no GIL, no I/O): queue the record and return.
-class StaticAnswerObserver {
-  public:
-    virtual ~StaticAnswerObserver() = default;
-    /// `request` was moved out of the exchange and is the observer's now. `status` is the answer's; `body_bytes` the
-    /// bytes of body queued (0 for HEAD, 304 and an empty file); `elapsed` runs from on_request to the queued answer.
-    virtual void on_static_answer(ExchangeId id, std::unique_ptr<Request> request, std::uint16_t status,
-                                  std::uint64_t body_bytes, std::chrono::nanoseconds elapsed) = 0;
-};
 
 /// The body bytes `part` sends to a client that asked with `request` (none for HEAD: the connection drops them).
 std::uint64_t body_bytes_of(const ResponsePart &part, const Request &request) noexcept;

@@ -1,11 +1,11 @@
 #include "http/line_rules.hpp"
 
+#include "engine/ascii.hpp"
+
 #include <cstddef>
 
 namespace engine::http {
 namespace {
-
-constexpr bool is_optional_whitespace(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Names the first fault of a head that head_line_fault() found faulty (the slow path, errors only).
 const char *first_head_line_fault(std::string_view head) noexcept {

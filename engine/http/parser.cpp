@@ -5,6 +5,8 @@
 #include "http/request_target.hpp"
 #include "http/trailer_fields.hpp"
 
+#include "engine/ascii.hpp"
+
 #include <llhttp.h>
 
 #include <algorithm>
@@ -19,32 +21,6 @@ constexpr std::uint64_t no_position = UINT64_MAX;
 // The name of the Host header added to a request that has an absolute-form target and no Host (HTTP/1.0). A
 // constant rather than storage: the storage is complete, with views into it, before the headers are known.
 constexpr std::string_view added_host_name = "host";
-
-bool is_optional_whitespace(char c) noexcept { return c == ' ' || c == '\t'; }
-
-char to_lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool equals_ignoring_case(std::string_view text, std::string_view lowercase) noexcept {
-    if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i)
-        if (to_lower_ascii(text[i]) != lowercase[i]) return false;
-    return true;
-}
-
-// Branch-free over local pointers: names mix cases unpredictably, and stores through std::string would
-// make the compiler reload its bounds every byte (this loop was the wrapper's hottest spot).
-void lowercase_ascii_in_place(char *begin, char *const end) noexcept {
-    for (; begin != end; ++begin) {
-        const auto c = static_cast<unsigned char>(*begin);
-        *begin = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
-    }
-}
-
-std::string_view trim_whitespace(std::string_view text) noexcept {
-    while (!text.empty() && is_optional_whitespace(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_optional_whitespace(text.back())) text.remove_suffix(1);
-    return text;
-}
 
 // The Transfer-Encoding list over all such headers. RFC 9112 6.1/6.3: chunked must be the last coding and
 // appear once (else the framing is ambiguous: 400); any other coding is one we do not decode (501).
@@ -62,7 +38,7 @@ struct TransferCodings {
             value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
             if (token.empty()) continue;
             if (chunked_seen) coding_after_chunked = true;
-            if (equals_ignoring_case(token, "chunked"))
+            if (equals_ignoring_ascii_case(token, "chunked"))
                 chunked_seen = true;
             else
                 unsupported_coding = true;
@@ -467,7 +443,7 @@ bool ParserState::finish_head() noexcept {
         } else if (name == "transfer-encoding") {
             transfer_codings.add_header_value(value);
         } else if (name == "expect") {
-            req.expect_continue = equals_ignoring_case(value, "100-continue");
+            req.expect_continue = equals_ignoring_ascii_case(value, "100-continue");
         }
     }
 

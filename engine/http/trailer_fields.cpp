@@ -1,5 +1,7 @@
 #include "http/trailer_fields.hpp"
 
+#include "engine/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -52,8 +54,6 @@ constexpr bool sorted_and_short() {
 static_assert(sorted_and_short(), "forbidden_names: sorted, and each one shorter than TrailerFieldName keeps");
 
 bool is_conditional(std::string_view name) noexcept { return name == "if" || name.starts_with("if-"); }
-
-char to_lower_ascii(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 } // namespace
 

@@ -3,6 +3,7 @@
 // that builds contexts from them (tls_context.hpp). Nothing here touches OpenSSL or the filesystem.
 
 #include "engine/tls.hpp"
+#include "engine/tls_flags.hpp"  // parse_tls_protocol, client_verify_from_flags
 
 #include <optional>
 #include <string>
@@ -10,13 +11,6 @@
 #include <vector>
 
 namespace engine::tls {
-
-/// "tls1.2" or "tls1.3" (Granian's --ssl-protocol-min values); nullopt for anything else.
-std::optional<TlsProtocol> parse_tls_protocol(std::string_view text) noexcept;
-
-/// Granian's flag pair: --ssl-client-verify without --ssl-ca cannot work (nullopt); with a CA the
-/// flag means required and its absence optional; no CA means none.
-std::optional<ClientVerify> client_verify_from_flags(bool has_ca_file, bool verify_flag) noexcept;
 
 /// A comma-separated ALPN list ("h2,http/1.1"); nullopt if a name is empty or longer than 255 bytes.
 std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text);

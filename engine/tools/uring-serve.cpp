@@ -3,6 +3,7 @@
 // routes in front of the other answers; with --ws-echo it also accepts WebSocket upgrades and echoes
 // every message. Stopped gracefully by SIGINT/SIGTERM.
 
+#include "engine/ascii.hpp"
 #include "engine/log.hpp"
 #include "engine/server.hpp"
 #include "files/static_route_handler.hpp"
@@ -257,7 +258,7 @@ class WebSocketEcho {
         sessions_[id.reactor][exchange_key(id)];
         engine::WebSocketAccept accept;
         const auto offered = engine::ws::requested_subprotocols(request);
-        if (!offered.empty() && engine::ws::is_token(offered.front())) accept.subprotocol = offered.front();
+        if (!offered.empty() && engine::is_token(offered.front())) accept.subprotocol = offered.front();
         server_->accept_websocket(id, std::move(accept));
     }
     engine::MessageFlow on_message(engine::ExchangeId id, bool text, std::string_view payload) {

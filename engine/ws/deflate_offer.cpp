@@ -1,24 +1,13 @@
 #include "ws/deflate_offer.hpp"
 
+#include "engine/ascii.hpp"
+
 #include <algorithm>
 
 namespace engine::ws {
 namespace {
 
 constexpr std::string_view extension_name = "permessage-deflate";
-
-std::string_view trim(std::string_view text) noexcept {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
 
 /// "10" or "\"10\"" (7.1: a quoted-string whose content is the same token) -> 8..15, else 0.
 std::uint8_t parse_window_bits(std::string_view value) noexcept {
@@ -47,25 +36,25 @@ bool parse_parameters(std::string_view parameters, Offer &offer) {
     bool seen_server_bits = false;
     while (!parameters.empty()) {
         const std::size_t semicolon = parameters.find(';');
-        const std::string_view item = trim(parameters.substr(0, semicolon));
+        const std::string_view item = trim_whitespace(parameters.substr(0, semicolon));
         parameters = semicolon == std::string_view::npos ? std::string_view{} : parameters.substr(semicolon + 1);
         if (item.empty()) return false;
         const std::size_t equals = item.find('=');
-        const std::string_view name = trim(item.substr(0, equals));
+        const std::string_view name = trim_whitespace(item.substr(0, equals));
         const bool has_value = equals != std::string_view::npos;
-        const std::string_view value = has_value ? trim(item.substr(equals + 1)) : std::string_view{};
-        if (equals_ignoring_case(name, "server_no_context_takeover")) {
+        const std::string_view value = has_value ? trim_whitespace(item.substr(equals + 1)) : std::string_view{};
+        if (equals_ignoring_ascii_case(name, "server_no_context_takeover")) {
             if (has_value || offer.server_no_context_takeover) return false;
             offer.server_no_context_takeover = true;
-        } else if (equals_ignoring_case(name, "client_no_context_takeover")) {
+        } else if (equals_ignoring_ascii_case(name, "client_no_context_takeover")) {
             if (has_value || offer.client_no_context_takeover) return false;
             offer.client_no_context_takeover = true;
-        } else if (equals_ignoring_case(name, "server_max_window_bits")) {
+        } else if (equals_ignoring_ascii_case(name, "server_max_window_bits")) {
             if (!has_value || seen_server_bits) return false;
             seen_server_bits = true;
             offer.server_max_window_bits = parse_window_bits(value);
             if (offer.server_max_window_bits == 0) return false;
-        } else if (equals_ignoring_case(name, "client_max_window_bits")) {
+        } else if (equals_ignoring_ascii_case(name, "client_max_window_bits")) {
             if (offer.client_max_window_bits_offered) return false;
             offer.client_max_window_bits_offered = true;
             if (has_value) {
@@ -101,14 +90,15 @@ std::optional<DeflateAgreement> answer(const Offer &offer, const DeflatePolicy &
 std::optional<DeflateAgreement> negotiate_deflate(std::string_view header_values, const DeflatePolicy &policy) {
     while (!header_values.empty()) {
         const std::size_t comma = header_values.find(',');
-        const std::string_view extension = trim(header_values.substr(0, comma));
+        const std::string_view extension = trim_whitespace(header_values.substr(0, comma));
         header_values = comma == std::string_view::npos ? std::string_view{} : header_values.substr(comma + 1);
         const std::size_t semicolon = extension.find(';');
-        if (!equals_ignoring_case(trim(extension.substr(0, semicolon)), extension_name)) continue;
+        if (!equals_ignoring_ascii_case(trim_whitespace(extension.substr(0, semicolon)), extension_name)) continue;
         Offer offer;
         const std::string_view parameters =
             semicolon == std::string_view::npos ? std::string_view{} : extension.substr(semicolon + 1);
-        if (semicolon != std::string_view::npos && trim(parameters).empty()) continue;  // "name;" is malformed
+        // "name;" is malformed
+        if (semicolon != std::string_view::npos && trim_whitespace(parameters).empty()) continue;
         if (!parse_parameters(parameters, offer)) continue;
         if (auto agreement = answer(offer, policy)) return agreement;
     }

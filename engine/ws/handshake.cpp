@@ -3,13 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "files/ascii.hpp"
+#include "engine/ascii.hpp"
 
 namespace engine::ws {
 namespace {
-
-using files::equals_ignoring_ascii_case;
-using files::trim_whitespace;
 
 constexpr std::string_view handshake_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr std::size_t encoded_key_size = 24;      // base64 of 16 bytes
@@ -18,19 +15,6 @@ constexpr std::size_t accept_key_size = 28;       // base64 of a 20-byte SHA-1 d
 
 constexpr bool is_base64_char(char c) noexcept {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-/// Calls `visit(item)` for each non-empty, trimmed item of a comma-separated list; stops early and
-/// returns true when `visit` returns true.
-template <typename Visit> bool for_each_list_item(std::string_view list, Visit &&visit) {
-    while (!list.empty()) {
-        const std::size_t comma = list.find(',');
-        const std::string_view item = trim_whitespace(list.substr(0, comma));
-        if (!item.empty() && visit(item)) return true;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
 }
 
 /// True when any header named `lowercase_name` lists `token`; a field may be sent several times.
@@ -49,10 +33,6 @@ UpgradeCheck refuse(UpgradeVerdict verdict, std::string_view reason) noexcept {
 }
 
 } // namespace
-
-bool list_contains_token(std::string_view list, std::string_view token) noexcept {
-    return for_each_list_item(list, [token](std::string_view item) { return equals_ignoring_ascii_case(item, token); });
-}
 
 bool is_valid_key(std::string_view key) noexcept {
     // Only the shape is checked: 22 base64 characters then "==" always decode to 16 bytes. Nonzero
@@ -108,16 +88,6 @@ std::vector<std::string_view> requested_subprotocols(const engine::Request &requ
         });
     }
     return protocols;
-}
-
-bool is_token(std::string_view text) noexcept {
-    constexpr std::string_view token_symbols = "!#$%&'*+-.^_`|~";
-    if (text.empty()) return false;
-    for (const char c : text) {
-        const bool alphanumeric = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alphanumeric && token_symbols.find(c) == std::string_view::npos) return false;
-    }
-    return true;
 }
 
 std::string join_subprotocols(const std::vector<std::string_view> &protocols) {

@@ -10,6 +10,7 @@
 
 #include "engine/request.hpp"
 #include "engine/response.hpp"
+#include "engine/ws_subprotocols.hpp"  // requested_subprotocols
 
 namespace engine::ws {
 
@@ -31,19 +32,11 @@ struct UpgradeCheck {
 /// that is the base64 form of 16 bytes.
 UpgradeCheck check_upgrade(const engine::Request &request) noexcept;
 
-/// Whether the comma-separated `list` (a header value) contains `token`, ignoring ASCII case and
-/// optional whitespace around the items.
-bool list_contains_token(std::string_view list, std::string_view token) noexcept;
-
 /// A Sec-WebSocket-Key must decode to exactly 16 bytes: 22 base64 characters and "==".
 bool is_valid_key(std::string_view key) noexcept;
 
 /// Sec-WebSocket-Accept for `key`: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), 28 characters.
 std::string accept_key(std::string_view key);
-
-/// The subprotocols offered in every Sec-WebSocket-Protocol header, in order, as views into the
-/// request; empty items and surrounding whitespace are dropped.
-std::vector<std::string_view> requested_subprotocols(const engine::Request &request);
 
 /// requested_subprotocols() as one string, "a,b,", kept after the request is gone (a handler's choice is
 /// checked against it when the answer comes, possibly from another thread).
@@ -52,9 +45,6 @@ std::string join_subprotocols(const std::vector<std::string_view> &protocols);
 /// Whether `chosen` is a token and exactly (case-sensitively, as clients compare it) one of the names
 /// in `joined` (from join_subprotocols): a server may only pick what the client offered (4.2.2).
 bool subprotocol_offered(std::string_view joined, std::string_view chosen) noexcept;
-
-/// An HTTP token (RFC 9110 5.6.2), the form a subprotocol name must have.
-bool is_token(std::string_view text) noexcept;
 
 /// The 101 head: Upgrade, Connection, Sec-WebSocket-Accept, then Sec-WebSocket-Protocol when
 /// `subprotocol` is not empty, then `extra_header_lines` ("Name: value\r\n" lines, already validated,

@@ -8,6 +8,7 @@
 
 #include "asgi_response.hpp"
 #include "asgi_server.hpp"
+#include "error_responses.hpp"
 #include "errors.hpp"
 #include "log_note.hpp"
 #include "names.hpp"
@@ -30,10 +31,6 @@ py::object ready(py::handle value) { return steal_or_throw(make_ready_awaitable(
 py::object disconnect_message() {
     const Names &n = names();
     return steal_or_throw(Py_BuildValue("{OO}", n.type, n.http_disconnect));
-}
-
-engine::ResponsePart internal_error_response() {
-    return engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "engine/ascii.hpp"
 #include "lent_bytes.hpp"
 #include "names.hpp"
 
@@ -13,37 +14,6 @@ namespace py = pybind11;
 namespace bridge {
 
 namespace {
-
-bool is_token_char(unsigned char c) noexcept {
-    // RFC 9110 tchar: the characters a header name may contain.
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool equals_lowercase(std::string_view text, std::string_view lowercase) noexcept {
-    if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lowercase[i]) return false;
-    }
-    return true;
-}
-
-bool contains_close_token(std::string_view value) noexcept {
-    // Connection is a comma-separated token list; only "close" matters here.
-    std::size_t start = 0;
-    while (start <= value.size()) {
-        std::size_t comma = value.find(',', start);
-        std::string_view token = value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
-        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-        if (equals_lowercase(token, "close")) return true;
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return false;
-}
 
 /// A view of a bytes-like header name or value; the buffer is released on destruction.
 class BytesView {
@@ -96,11 +66,9 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
     if (name.empty()) {
         throw ProtocolError(std::string(where) + ": header " + std::to_string(index) + " has an empty name");
     }
-    for (char c : name) {
-        if (!is_token_char(static_cast<unsigned char>(c))) {
-            throw ProtocolError(std::string(where) + ": header name '" + printable(name) +
-                                "' contains a character not allowed in a header name");
-        }
+    if (!engine::is_token(name)) {
+        throw ProtocolError(std::string(where) + ": header name '" + printable(name) +
+                            "' contains a character not allowed in a header name");
     }
     for (char c : value) {
         if (c == '\r' || c == '\n' || c == '\0') {
@@ -108,7 +76,7 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
                                 "' contains CR, LF or NUL");
         }
     }
-    if (equals_lowercase(name, "content-length")) {
+    if (engine::equals_ignoring_ascii_case(name, "content-length")) {
         std::uint64_t length = 0;
         auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
         if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
@@ -120,15 +88,16 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
         head.content_length = length;
         return;
     }
-    if (equals_lowercase(name, "connection")) {
-        if (contains_close_token(value)) head.close = true;
+    if (engine::equals_ignoring_ascii_case(name, "connection")) {
+        // Connection is a comma-separated token list; only "close" matters here.
+        if (engine::list_contains_token(value, "close")) head.close = true;
         return;
     }
     // The engine frames the body (chunked when there is no Content-Length).
-    if (equals_lowercase(name, "transfer-encoding")) return;
+    if (engine::equals_ignoring_ascii_case(name, "transfer-encoding")) return;
     // The app's own Date and Server replace the engine's.
-    if (equals_lowercase(name, "date")) head.has_date = true;
-    if (equals_lowercase(name, "server")) head.has_server = true;
+    if (engine::equals_ignoring_ascii_case(name, "date")) head.has_date = true;
+    if (engine::equals_ignoring_ascii_case(name, "server")) head.has_server = true;
     head.header_lines.append(name);
     head.header_lines.append(": ");
     head.header_lines.append(value);

@@ -5,20 +5,13 @@
 #include <Python.h>
 
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "engine/response.hpp"
+#include "errors.hpp"  // ProtocolError, which these functions throw
 
 namespace bridge {
-
-/// The app broke the ASGI protocol (wrong message order, wrong types, invalid header). Becomes
-/// uring_granian.errors.ProtocolError (a RuntimeError) at the Python boundary, with this message.
-class ProtocolError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 /// `bytes` bodies at least this long are lent to the engine instead of copied.
 inline constexpr std::size_t lend_threshold_bytes = 16 * 1024;

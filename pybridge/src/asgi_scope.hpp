@@ -17,14 +17,6 @@ struct ScopeContext {
     pybind11::handle state;          ///< lifespan state dict, shallow-copied into every scope; may be None
 };
 
-/// Percent-decodes `raw` into `out` ("%2F" -> '/'; '+' stays; a '%' not followed by two hex digits is kept
-/// as is, like urllib.parse.unquote). Returns false when nothing needed decoding (`out` is then untouched).
-bool percent_decode(std::string_view raw, std::string &out);
-
-/// The decoded path with the mount prefix removed when it starts with it at a segment boundary
-/// ("/api/x" under "/api" -> "/x"; "/api" -> ""; "/apix" is not under "/api" and stays).
-std::string_view strip_root_path(std::string_view path, std::string_view root_path) noexcept;
-
 /// Reads the first PEM block of `engine_settings.tls.certificate_file` (nothing when tls is None) for the
 /// `server_cert` of every TLS scope, once at server construction rather than per request. Process-wide:
 /// ScopeContext belongs to asgi_server.cpp, and a process serves one TLS configuration (the last server

@@ -11,7 +11,9 @@
 #include "names.hpp"
 #include "py_objects.hpp"
 #include "static_answers.hpp"
-#include "ws/handshake.hpp"
+#include "engine/ws_subprotocols.hpp"
+#include "error_log.hpp"
+#include "error_responses.hpp"
 
 namespace py = pybind11;
 
@@ -27,10 +29,6 @@ constexpr double lingering_receive_grace_seconds = 0.25;
 engine::ResponsePart bad_request_response() {
     return engine::make_response(400, "content-type: text/plain; charset=utf-8\r\n",
                                  "Bad Request: the request path is not valid UTF-8 once percent-decoded");
-}
-
-engine::ResponsePart internal_error_response() {
-    return engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
 }
 
 /// Calls `action` with the AsgiExchange or AsgiWebSocket of a table entry: both have the lifecycle calls the
@@ -120,10 +118,10 @@ void AsgiServer::drain(py::handle self) {
             }
         } catch (py::error_already_set &error) {
             error.restore();
-            log_current_error("error while dispatching a request event");
+            log_current_error(callables_.logger, "error while dispatching a request event");
         } catch (const std::exception &error) {
             PyErr_SetString(PyExc_RuntimeError, error.what());
-            log_current_error("error while dispatching a request event");
+            log_current_error(callables_.logger, "error while dispatching a request event");
         }
     }
     events_.clear();
@@ -163,7 +161,7 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
         scope = request.websocket ? build_websocket_scope(request, context) : build_http_scope(request, context);
     } catch (py::error_already_set &error) {
         error.restore();
-        log_current_error("could not build the ASGI scope");
+        log_current_error(callables_.logger, "could not build the ASGI scope");
         answer_without_app(internal_error_response());
         return;
     }
@@ -247,7 +245,7 @@ void AsgiServer::start_app_of(Connection *exchange, Registered &entry, const Wai
         exchange->set_task(std::move(task));  // ignored if the app already finished (eager start)
     } catch (py::error_already_set &error) {
         error.restore();
-        log_current_error("could not start the ASGI application task");
+        log_current_error(callables_.logger, "could not start the ASGI application task");
         if (!exchange->finished()) {
             if (!exchange->disconnected()) engine_->post(request.id, internal_error_response());
             exchange->finish();
@@ -284,16 +282,6 @@ void AsgiServer::register_websocket(py::handle self, DispatchEvent &event) {
                                                      std::move(event.body_gate), std::move(offered));
     AsgiWebSocket *raw = websocket.get();
     exchanges_[event.id] = Registered{py::cast(std::move(websocket)), nullptr, raw};
-}
-
-void AsgiServer::log_current_error(const char *what) const {
-    // The Python error is pending: hand it to the logger with its traceback, so the cause is never lost.
-    py::error_already_set error;
-    try {
-        callables_.logger.attr("error")(what, py::arg("exc_info") = error.value());
-    } catch (py::error_already_set &) {
-        PyErr_WriteUnraisable(callables_.logger.ptr());
-    }
 }
 
 py::list AsgiServer::running_tasks() const {

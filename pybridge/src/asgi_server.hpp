@@ -16,6 +16,7 @@
 #include "bridge_handler.hpp"
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
+#include "exchange_id_hash.hpp"
 #include "live_objects.hpp"
 #include "settings.hpp"
 
@@ -23,12 +24,6 @@ namespace bridge {
 
 class AsgiExchange;
 class AsgiWebSocket;
-
-struct ExchangeIdHash {
-    std::size_t operator()(const engine::ExchangeId &id) const noexcept {
-        return (std::size_t{id.reactor} << 56) ^ (std::size_t{id.slot} << 32) ^ id.generation;
-    }
-};
 
 /// The Python callables and objects the server calls; given once at construction.
 struct AsgiCallables {
@@ -109,7 +104,6 @@ class AsgiServer {
     void start_app(const Waiting &request);
     /// start_app() for an AsgiExchange or an AsgiWebSocket (the same calls on both).
     template <typename Connection> void start_app_of(Connection *exchange, Registered &entry, const Waiting &request);
-    void log_current_error(const char *what) const;
     AsgiExchange *find(engine::ExchangeId id) const;
     AsgiWebSocket *find_websocket(engine::ExchangeId id) const;
     /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).

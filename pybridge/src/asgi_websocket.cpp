@@ -6,6 +6,8 @@
 
 #include "asgi_response.hpp"
 #include "asgi_server.hpp"
+#include "engine/ascii.hpp"
+#include "error_responses.hpp"
 #include "errors.hpp"
 #include "lent_bytes.hpp"
 #include "log_note.hpp"
@@ -61,16 +63,6 @@ std::string_view cut_utf8(std::string_view text, std::size_t limit) noexcept {
     return text.substr(0, end);
 }
 
-bool starts_with_lowercase(std::string_view line, std::string_view lowercase_prefix) noexcept {
-    if (line.size() < lowercase_prefix.size()) return false;
-    for (std::size_t i = 0; i < lowercase_prefix.size(); ++i) {
-        char c = line[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lowercase_prefix[i]) return false;
-    }
-    return true;
-}
-
 /// Takes Sec-WebSocket-Protocol lines out of validated header lines (the engine writes that header from the
 /// chosen subprotocol); returns the value of the last one, or empty.
 std::string take_subprotocol_header(std::string &lines) {
@@ -81,7 +73,7 @@ std::string take_subprotocol_header(std::string &lines) {
     while (start < lines.size()) {
         const std::size_t end = lines.find("\r\n", start) + 2;
         const std::string_view line(lines.data() + start, end - start);
-        if (starts_with_lowercase(line, prefix)) {
+        if (engine::starts_with_ignoring_ascii_case(line, prefix)) {
             value.assign(line.substr(prefix.size(), line.size() - prefix.size() - 2));
         } else {
             kept.append(line);
@@ -95,13 +87,6 @@ std::string take_subprotocol_header(std::string &lines) {
 engine::ResponsePart forbidden_response() {
     engine::ResponsePart part =
         engine::make_response(403, "content-type: text/plain; charset=utf-8\r\n", "Forbidden");
-    part.head->close = true;
-    return part;
-}
-
-engine::ResponsePart internal_error_response() {
-    engine::ResponsePart part =
-        engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n", "Internal Server Error");
     part.head->close = true;
     return part;
 }
@@ -452,7 +437,11 @@ void AsgiWebSocket::answer_unfinished(std::uint16_t close_code) {
         break;
     case State::denial_started:
         // The app's own denial is broken, and nothing is on the wire yet, so a 500 is still a truthful answer.
-        post_response(internal_error_response());
+        {
+            engine::ResponsePart part = internal_error_response();
+            part.head->close = true;  // as every answer to a refused handshake
+            post_response(std::move(part));
+        }
         state_ = State::denied;
         break;
     case State::denial_body:

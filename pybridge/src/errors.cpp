@@ -1,6 +1,5 @@
 #include "errors.hpp"
 
-#include "asgi_response.hpp"
 #include "engine/server.hpp"
 
 namespace py = pybind11;

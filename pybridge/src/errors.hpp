@@ -5,9 +5,18 @@
 
 #include <Python.h>
 
+#include <stdexcept>
+
 #include <pybind11/pybind11.h>
 
 namespace bridge {
+
+/// The app broke the ASGI or WSGI protocol (wrong message order, wrong types, invalid header). Becomes
+/// uring_granian.errors.ProtocolError (a RuntimeError) at the Python boundary, with this message.
+class ProtocolError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
 /// Borrowed references, valid after register_errors().
 PyObject *client_disconnected_error() noexcept;  ///< ClientDisconnected(OSError)

@@ -4,7 +4,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include "core/listener.hpp"
+#include "engine/port_check.hpp"
 #include "settings.hpp"
 
 namespace py = pybind11;

@@ -9,8 +9,8 @@
 #include <pybind11/stl.h>
 
 #include "engine/server.hpp"
-#include "files/static_route_handler.hpp"
-#include "tls/tls_options.hpp"
+#include "engine/static_routes.hpp"
+#include "engine/tls_flags.hpp"
 
 namespace py = pybind11;
 
@@ -120,8 +120,7 @@ std::shared_ptr<engine::Handler> with_static_route(py::handle settings, std::sha
         mounts.push_back(engine::files::StaticMount{std::move(route), options});
     }
     try {
-        return std::make_shared<engine::files::StaticRouteHandler>(std::move(mounts), std::move(handler),
-                                                                   std::move(observer));
+        return engine::files::make_static_route_handler(std::move(mounts), std::move(handler), std::move(observer));
     } catch (const std::exception &error) {
         // Raised as uring_granian.StartupError: a mount that vanished since the options were checked, or a
         // kernel without openat2, stops the worker with this one line.

@@ -25,8 +25,8 @@ engine::ServerConfig engine_config_from(pybind11::handle settings);
 /// Only EngineSettings.listen, read as engine_config_from reads it.
 engine::ListenConfig listen_config_from(pybind11::handle settings);
 
-/// `handler`, or when EngineSettings.static_files is set, `handler` behind an engine::files::StaticRouteHandler
-/// that answers the static routes on the reactors. Throws engine::StartupError with one line when a route or a
+/// `handler`, or when EngineSettings.static_files is set, `handler` behind the static route handler
+/// (engine::files::make_static_route_handler) that answers the static routes on the reactors. Throws engine::StartupError with one line when a route or a
 /// mount cannot be used (the mount is opened here, once per worker).
 /// With `observer` (may be null), every static answer is reported to it.
 std::shared_ptr<engine::Handler> with_static_route(pybind11::handle settings, std::shared_ptr<engine::Handler> handler,

@@ -9,7 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include "dispatch_queue.hpp"
-#include "files/static_route_handler.hpp"
+#include "engine/static_routes.hpp"
 
 namespace bridge {
 

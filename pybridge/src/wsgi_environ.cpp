@@ -3,8 +3,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "asgi_scope.hpp"  // percent_decode, strip_root_path
 #include "py_objects.hpp"
+#include "request_path.hpp"
 
 namespace py = pybind11;
 

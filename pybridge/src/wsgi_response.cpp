@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "asgi_response.hpp"  // add_response_header, response_body_from, ProtocolError
+#include "asgi_response.hpp"  // add_response_header, response_body_from
+#include "error_responses.hpp"
 #include "errors.hpp"
 #include "lent_bytes.hpp"
 #include "wsgi_server.hpp"
@@ -228,9 +229,7 @@ void WsgiResponder::fail() {
     if (!head_sent_) {
         ended_ = true;
         head_sent_ = true;
-        channel_->send(engine::make_response(500, "content-type: text/plain; charset=utf-8\r\n",
-                                             "Internal Server Error"),
-                       0);
+        channel_->send(internal_error_response(), 0);
         return;
     }
     ended_ = true;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "error_log.hpp"
 #include "errors.hpp"
 #include "lent_bytes.hpp"
 #include "settings.hpp"
@@ -249,22 +250,15 @@ void WsgiServer::run_request(Pending &work) {
 }
 
 void WsgiServer::log_current_error(const char *what, py::handle environ) const {
-    // The Python error is pending: hand it to the logger with its traceback, so the cause is never lost. The
-    // traceback is attached to the exception first (3.11 keeps it apart until normalised).
-    PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (value != nullptr && traceback != nullptr) PyException_SetTraceback(value, traceback);
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    py::object error = py::reinterpret_steal<py::object>(value);
+    // Taken before the environ is read: no Python call may run while an error is pending.
+    py::object error = take_current_error();
     try {
         py::object method = py::none(), path = py::none();
         if (environ) {
             method = environ.attr("get")("REQUEST_METHOD");
             path = environ.attr("get")("PATH_INFO");
         }
-        callables_.logger.attr("error")("%s (%s %s)", what, method, path, py::arg("exc_info") = error);
+        log_error(callables_.logger, error, "%s (%s %s)", what, method, path);
     } catch (py::error_already_set &) {
         PyErr_WriteUnraisable(callables_.logger.ptr());
     }

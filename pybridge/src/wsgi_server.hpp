@@ -20,10 +20,10 @@
 
 #include <pybind11/pybind11.h>
 
-#include "asgi_server.hpp"  // ExchangeIdHash
 #include "bridge_handler.hpp"
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
+#include "exchange_id_hash.hpp"
 #include "live_objects.hpp"
 #include "wsgi_channel.hpp"
 

@@ -9,10 +9,8 @@ using engine::Request;
 using engine::ws::accept_key;
 using engine::ws::accept_response_head;
 using engine::ws::check_upgrade;
-using engine::ws::is_token;
 using engine::ws::is_valid_key;
 using engine::ws::join_subprotocols;
-using engine::ws::list_contains_token;
 using engine::ws::requested_subprotocols;
 using engine::ws::subprotocol_offered;
 using engine::ws::unsupported_version_response_head;
@@ -133,15 +131,6 @@ TEST_CASE("is_valid_key: the base64 form of 16 bytes") {
     CHECK_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ== "));
 }
 
-TEST_CASE("list_contains_token") {
-    CHECK(list_contains_token("upgrade", "upgrade"));
-    CHECK(list_contains_token(" keep-alive ,\tUpgrade ", "upgrade"));
-    CHECK(list_contains_token(",,upgrade,,", "upgrade"));
-    CHECK_FALSE(list_contains_token("upgraded", "upgrade"));
-    CHECK_FALSE(list_contains_token("", "upgrade"));
-    CHECK_FALSE(list_contains_token("keep-alive", "upgrade"));
-}
-
 TEST_CASE("requested_subprotocols gathers every Sec-WebSocket-Protocol header, in order") {
     auto request = TestRequest("GET", {{"sec-websocket-protocol", "chat, superchat"},
                                        {"host", "x"},
@@ -168,15 +157,6 @@ TEST_CASE("subprotocol_offered: only a token the client offered, compared exactl
     const std::string odd_joined = join_subprotocols(requested_subprotocols(odd.request));
     CHECK_FALSE(subprotocol_offered(odd_joined, "a b"));
     CHECK(subprotocol_offered(odd_joined, "ok"));
-}
-
-TEST_CASE("is_token") {
-    CHECK(is_token("chat"));
-    CHECK(is_token("v2.bin+json"));
-    CHECK_FALSE(is_token(""));
-    CHECK_FALSE(is_token("two words"));
-    CHECK_FALSE(is_token("a,b"));
-    CHECK_FALSE(is_token("quote\""));
 }
 
 TEST_CASE("accept_response_head: the 101 lines") {
