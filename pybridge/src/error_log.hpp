@@ -24,7 +24,8 @@ template <typename... Message> void log_current_error(pybind11::handle logger, M
     pybind11::object error = take_current_error();
     try {
         log_error(logger, error, std::forward<Message>(message)...);
-    } catch (pybind11::error_already_set &) {
+    } catch (pybind11::error_already_set &failure) {
+        failure.restore();  // PyErr_WriteUnraisable reports the pending error: without it, only the object is named
         PyErr_WriteUnraisable(logger.ptr());
     }
 }

@@ -1,5 +1,7 @@
 #include "static_answers.hpp"
 
+#include "error_log.hpp"
+
 namespace py = pybind11;
 
 namespace bridge {
@@ -22,12 +24,10 @@ void report_static_answer(py::handle observer, py::handle logger, py::handle req
     try {
         observer(request_mapping, event.close_code, static_cast<double>(event.elapsed_ns) / 1e9, event.body_bytes);
     } catch (py::error_already_set &error) {
-        // A failing observer (a log handler that raises) must not stop the drain: say so, with the cause.
-        try {
-            logger.attr("error")("error while observing a static-file request", py::arg("exc_info") = error.value());
-        } catch (py::error_already_set &) {
-            PyErr_Clear();
-        }
+        // A failing observer (a log handler that raises) must not stop the drain: say so, with the cause; if the
+        // logger fails too, that goes to sys.unraisablehook rather than nowhere.
+        error.restore();
+        log_current_error(logger, "error while observing a static-file request");
     }
 }
 

@@ -25,7 +25,7 @@ class StaticAnswerQueue final : public engine::files::StaticAnswerObserver {
 };
 
 /// Loop or WSGI thread, GIL held: calls `observer(request_mapping, status, seconds, size)` for one static answer;
-/// a Python error is logged on `logger` (with its traceback) and goes no further.
+/// a Python error is logged on `logger` with its traceback (log_current_error) and goes no further.
 void report_static_answer(pybind11::handle observer, pybind11::handle logger, pybind11::handle request_mapping,
                           const DispatchEvent &event);
 
