@@ -13,9 +13,10 @@ worker parsed, whether the app answered it (ASGI, WSGI), the engine did (static 
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from .stats_poller import Reactors
 
 __all__ = ["POLL_INTERVAL_S", "RequestLimit", "quota"]
 
@@ -29,35 +30,23 @@ def quota(max_requests: int, jitter: int, rng: random.Random | None = None) -> i
     return max_requests + (rng or random).randint(0, jitter)
 
 
+def served(reactors: Reactors) -> int:
+    """The requests the engine parsed, over all its reactors (0 before it serves)."""
+    return sum(int(reactor.get("requests", 0)) for reactor in reactors or ())
+
+
 class RequestLimit:
-    """Calls `on_reached(count)` once, from its own thread, when the engine has served `limit` requests."""
+    """Calls `on_reached(count)` once, when a reading of the engine's counters (the worker's StatsPoller, every
+    POLL_INTERVAL_S) shows `limit` requests served."""
 
     def __init__(self, limit: int, on_reached: Callable[[int], Any]) -> None:
         self.limit = limit
         self._on_reached = on_reached
-        self._stats: Callable[[], Any] | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="uring-granian-request-limit", daemon=True)
 
-    def set_engine_stats(self, source: Callable[[], Any]) -> None:
-        """The native server's stats() (None or a list of per-reactor dicts until it serves)."""
-        self._stats = source
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def served(self) -> int:
-        reactors = self._stats() if self._stats is not None else None
-        return sum(int(reactor.get("requests", 0)) for reactor in reactors or ())
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_INTERVAL_S):
-            count = self.served()
-            if count >= self.limit:
-                self._on_reached(count)
-                return
+    def check(self, reactors: Reactors) -> bool:
+        """A StatsPoller task: True while the quota is not reached, so the poller keeps calling."""
+        count = served(reactors)
+        if count < self.limit:
+            return True
+        self._on_reached(count)
+        return False

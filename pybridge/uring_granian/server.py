@@ -127,7 +127,7 @@ class Server:
 
     def stats(self) -> list[dict[str, int]] | None:
         """The engine's counters, one dict per reactor (connections_accepted, connections_open, requests), or None
-        when not serving. Safe from any thread (the metrics snapshot thread calls it)."""
+        when not serving. Safe from any thread (the worker's stats poller calls it)."""
         native = self._native
         return None if native is None else native.stats()
 

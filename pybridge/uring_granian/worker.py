@@ -25,6 +25,7 @@ from .constants import EXIT_FAILURE
 from .errors import ONE_LINE_ERRORS
 from .logging import configure_logging, logger
 from .process import die_with_parent, set_process_name, worker_process_name
+from .stats_poller import StatsPoller
 
 __all__ = ["ERROR", "READY", "RECYCLE", "WORKER_ENV", "ReadyChannel", "worker_main"]
 
@@ -40,7 +41,7 @@ class ReadyChannel:
 
     def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
-        self._lock = threading.Lock()  # `recycle` comes from the request-limit thread
+        self._lock = threading.Lock()  # `recycle` comes from the stats poller's thread
         os.set_inheritable(fd, False)  # the app's own subprocesses must not hold it open
 
     def notify(self) -> None:
@@ -88,36 +89,31 @@ def worker_main() -> int:
         from .importer import load_app
 
         app = load_app(str(config.app), config.factory)
-        # Whatever watches the engine's counters gets the native server's stats() before it serves.
-        stats_readers: list[Callable[[Any], None]] = []
-        background: list[Any] = []  # started before serving, stopped after
+        # One thread reads the engine's counters for whatever watches them; it gets stats() before serving.
+        poller = StatsPoller()
         if config.workers_max_requests is not None:
-            from .request_limit import RequestLimit, quota
+            from .request_limit import POLL_INTERVAL_S, RequestLimit, quota
 
             limit = RequestLimit(quota(config.workers_max_requests, config.workers_max_requests_jitter), ready.recycle)
-            stats_readers.append(limit.set_engine_stats)
-            background.append(limit)
+            poller.every(POLL_INTERVAL_S, limit.check)
         metrics_dir = payload.get("metrics_dir")
         if metrics_dir is not None:
-            from .worker_metrics import AppCounters, SnapshotWriter, counting_app
+            from .worker_metrics import SNAPSHOT_INTERVAL_S, AppCounters, SnapshotWriter, counting_app
 
             counters = AppCounters()
             snapshots = SnapshotWriter(metrics_dir, payload["index"], counters)
             app = counting_app(app, config.interface, counters)
-            stats_readers.append(snapshots.set_engine_stats)
-            background.append(snapshots)
+            snapshots.write()  # the supervisor sees the worker (without engine counters) before it serves
+            poller.every(SNAPSHOT_INTERVAL_S, snapshots.task)
 
         def on_server(server: Any) -> None:
-            for read_stats in stats_readers:
-                read_stats(server.stats)
+            poller.set_engine_stats(server.stats)
 
-        for thread in background:
-            thread.start()
+        poller.start()
         try:
             return _serve(config, app, ready, on_server)
         finally:
-            for thread in background:
-                thread.stop()
+            poller.stop()
     except ONE_LINE_ERRORS as exc:
         ready.fail(str(exc))
         return EXIT_FAILURE

@@ -10,8 +10,9 @@ Two sources, both real counts (nothing is estimated):
   server's `stats()` (the native ReactorStats; static files and the engine's own error answers included). Before
   the server runs, the snapshot has no engine section.
 
-Every SNAPSHOT_INTERVAL_S a daemon thread writes the snapshot as JSON to `<directory>/<pid>.json` (written to a
-temporary name and renamed: the supervisor never reads half a file). A file, not a pipe: the supervisor reads the
+Every SNAPSHOT_INTERVAL_S the worker's StatsPoller thread (stats_poller.py, which also serves
+--workers-max-requests) writes the snapshot as JSON to `<directory>/<pid>.json` (written to a temporary name and
+renamed: the supervisor never reads half a file). A file, not a pipe: the supervisor reads the
 latest state when scraped and a stuck reader can never block a worker.
 """
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from .request_observer import observe_requests
+from .stats_poller import Reactors
 
 __all__ = ["DURATION_BUCKETS_S", "SNAPSHOT_INTERVAL_S", "AppCounters", "SnapshotWriter", "counting_app"]
 
@@ -61,44 +62,26 @@ def counting_app(app: Callable[..., Any], interface: str, counters: AppCounters)
 
 
 class SnapshotWriter:
-    """The daemon thread that writes this worker's snapshot every SNAPSHOT_INTERVAL_S."""
+    """Writes this worker's snapshot: once at start, then as a StatsPoller task every SNAPSHOT_INTERVAL_S."""
 
     def __init__(self, directory: str, index: int, counters: AppCounters) -> None:
         self.path = os.path.join(directory, f"{os.getpid()}.json")
         self._index = index
         self._counters = counters
-        self._engine_stats: Callable[[], Any] | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ug-metrics", daemon=True)
 
-    def set_engine_stats(self, source: Callable[[], Any]) -> None:
-        """`source()` returns the engine's per-reactor counters (a list of dicts), or None when not serving."""
-        self._engine_stats = source
-
-    def start(self) -> None:
-        self.write()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def write(self) -> None:
+    def write(self, reactors: Reactors = None) -> None:
         snapshot: dict[str, Any] = {"pid": os.getpid(), "worker": self._index, "app": self._counters.snapshot()}
-        if self._engine_stats is not None:
-            try:
-                reactors = self._engine_stats()
-            except Exception:  # noqa: BLE001 - a stopping server may refuse; the next snapshot will tell
-                reactors = None
-            if reactors is not None:
-                snapshot["engine"] = {"reactors": [dict(r) for r in reactors]}
+        if reactors is not None:
+            snapshot["engine"] = {"reactors": [dict(reactor) for reactor in reactors]}
         temporary = f"{self.path}.tmp"
         with open(temporary, "w", encoding="utf-8") as file:
             json.dump(snapshot, file)
         os.replace(temporary, self.path)
 
-    def _run(self) -> None:
-        while not self._stop.wait(SNAPSHOT_INTERVAL_S):
-            try:
-                self.write()
-            except OSError:
-                return  # the supervisor removed the directory: it is stopping
+    def task(self, reactors: Reactors) -> bool:
+        """The StatsPoller task: False (no more calls) once the supervisor has removed the directory (it stops)."""
+        try:
+            self.write(reactors)
+        except OSError:
+            return False
+        return True
