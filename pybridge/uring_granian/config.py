@@ -161,6 +161,15 @@ class Config:
         default=False,
         metadata=_option("pin each reactor thread to one CPU", group="processes and threads", kind=Kind.BOOL),
     )
+    tune_allocator: bool = field(
+        default=True,
+        metadata=_option(
+            "tune glibc malloc in each worker for large bodies: a fixed 32 MiB mmap threshold, a 64 MiB trim"
+            " threshold, 2 arenas (a MALLOC_* or GLIBC_TUNABLES setting of your own wins)",
+            group="processes and threads",
+            kind=Kind.BOOL,
+        ),
+    )
     io_backend: IoBackends | None = field(
         default=None,
         metadata=_option(

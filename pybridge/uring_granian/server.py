@@ -233,6 +233,10 @@ def run_worker(
     `on_server(server)` is called before serving with an object whose stats() gives the engine's counters (the
     Server, or the native WSGI server); the worker's metrics thread reads them from there. `port_checked`: this is
     a supervisor's worker, see Server."""
+    if config.tune_allocator:
+        from .allocator import tune_allocator
+
+        tune_allocator()  # before the engine and the app start their threads (their arenas)
     if config.interface == Interfaces.WSGI:
         from .wsgi import run_wsgi_worker  # no event loop in WSGI mode: a pool of threads
 

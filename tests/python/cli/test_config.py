@@ -33,6 +33,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "threads": (["--runtime-threads", "4"], 4),
     "blocking_threads": (["--blocking-threads", "5"], 5),
     "pin_threads": (["--pin-threads"], True),
+    "tune_allocator": (["--no-tune-allocator"], False),
     "loop": (["--loop", "asyncio"], Loops.ASYNCIO),
     "backpressure": (["--backpressure", "64"], 64),
     "lifespan": (["--no-lifespan"], False),

@@ -131,3 +131,29 @@ def test_bad_values_are_one_line(argv: list[str], message: str, capsys: pytest.C
     assert exc_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "tuned"),
+    [
+        ((), {}, True),
+        (("--no-tune-allocator",), {}, False),
+        # A setting of the user's own wins over the tuned one.
+        ((), {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1048576"}, False),
+    ],
+)
+def test_tune_allocator_keeps_large_buffers_in_the_heap(
+    start_server: Callable[..., RunningServer],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    environment: dict[str, str],
+    tuned: bool,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    server = start_server("--workers", "2", *args, app="allocator_app:app")
+    mmapped = int(httpx.get(server.url("/"), timeout=10).text)
+    if tuned:
+        assert mmapped == 0
+    else:
+        assert mmapped >= 24 << 20
