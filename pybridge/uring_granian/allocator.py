@@ -13,13 +13,11 @@ A setting the user made through glibc's own variables wins: it is left alone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
 import os
 
-__all__ = ["TUNED_SETTINGS", "tune_allocator"]
+from .logging import logger
 
-logger = logging.getLogger("uring_granian")
+__all__ = ["TUNED_SETTINGS", "tune_allocator"]
 
 # mallopt(3) parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -44,9 +42,9 @@ def _set_by_user(tunable: str, variable: str) -> bool:
 
 def tune_allocator() -> bool:
     """Applies TUNED_SETTINGS to this process's glibc malloc; False where there is no glibc mallopt (musl)."""
-    libc_name = ctypes.util.find_library("c")
     try:
-        mallopt = ctypes.CDLL(libc_name).mallopt
+        # The process's own symbols (libc among them): no find_library, which runs ldconfig at every worker start.
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         logger.debug("No glibc mallopt here: the allocator keeps its defaults")
         return False

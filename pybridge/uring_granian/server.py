@@ -231,7 +231,7 @@ def run_worker(
     """Serves `app` in this process until SIGINT/SIGTERM; returns the exit status. Raises StartupError.
 
     `on_server(server)` is called before serving with an object whose stats() gives the engine's counters (the
-    Server, or the native WSGI server); the worker's metrics thread reads them from there. `port_checked`: this is
+    Server, or the native WSGI server); the worker's stats poller reads them from there. `port_checked`: this is
     a supervisor's worker, see Server."""
     if config.tune_allocator:
         from .allocator import tune_allocator

@@ -7,7 +7,6 @@ glibc's mallinfo2().hblkhd counts the bytes in mmapped chunks. With --tune-alloc
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from typing import Any
 
 
@@ -17,7 +16,7 @@ class _MallInfo2(ctypes.Structure):
                  "keepcost")]
 
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"))
+_libc = ctypes.CDLL(None)
 _libc.mallinfo2.restype = _MallInfo2
 
 
