@@ -37,7 +37,12 @@ void Server::start() {
     // Certificate problems are found before any socket is opened, and reported as one line.
     std::shared_ptr<const tls::TlsContext> tls_context;
     if (config_.tls) {
-        tls_context = std::make_shared<const tls::TlsContext>(*config_.tls);
+        // ALPN follows --http: h2 first where HTTP/2 is on (RFC 9113 3.2), http/1.1 where HTTP/1 is.
+        TlsOptions options = *config_.tls;
+        options.alpn.clear();
+        if (config_.http != HttpVersion::http1) options.alpn.emplace_back("h2");
+        if (config_.http != HttpVersion::http2) options.alpn.emplace_back("http/1.1");
+        tls_context = std::make_shared<const tls::TlsContext>(options);
         log(LogLevel::info, "{}", tls_context->describe());
         log(LogLevel::info, "{}", tls::ktls_log_line(tls::probe_ktls()));
     }

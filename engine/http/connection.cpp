@@ -6,6 +6,7 @@
 #include "http/canned_errors.hpp"
 #include "http/tls_transport.hpp"
 #include "http/websocket_connection.hpp"
+#include "http2/session.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -107,6 +108,7 @@ void Connection::on_open() {
 void Connection::release() {
     host_.timers().cancel(timer);
     timer_kind_ = TimerKind::none;
+    http2_.reset();  // before the output: its streams' bodies go back first
     output.clear();
     tls_.reset();
     socket_output_ = &output;
@@ -189,6 +191,12 @@ void Connection::on_data(std::string_view data) {
 
 void Connection::on_plaintext(std::string_view data) {
     if (has(CONN_F_LINGERING | CONN_F_TEARDOWN)) return;  // discard
+    // The one test HTTP/2 adds to the HTTP/1 path: the protocol is chosen on the first bytes.
+    if (!has(CONN_F_HTTP1)) {
+        if (http2_) http2_input(data);
+        else choose_protocol(data);
+        return;
+    }
     if (has(CONN_F_CLOSE_AFTER_OUTPUT) && !has(CONN_F_EXCHANGE_ACTIVE)) return;  // no further requests
     if (has(CONN_F_WEBSOCKET)) {
         // Frames are unmasked in place. `data` is ours and writable: provided-buffer ring memory, or
@@ -342,6 +350,7 @@ void Connection::abort_exchange() {
 }
 
 void Connection::on_teardown() {
+    if (http2_) http2_->abort_streams();
     abort_exchange();
     report_websocket_close(ws::close_code::abnormal, {});
 }
@@ -350,6 +359,12 @@ void Connection::on_peer_closed() {
     if (has(CONN_F_TEARDOWN)) return;
     if (has(CONN_F_LINGERING)) {
         host_.teardown(*this);
+        return;
+    }
+    if (http2_) {
+        // Open streams still get their responses; the connection closes once none is left (http2_flush).
+        set(CONN_F_PEER_EOF);
+        http2_flush();
         return;
     }
     if (has(CONN_F_WEBSOCKET) || websocket_) {
@@ -414,6 +429,13 @@ void Connection::cut_exchange() {
 void Connection::on_send_error() { host_.teardown(*this); }
 
 void Connection::on_timeout() {
+    if (http2_ && timer_kind_ == TimerKind::keep_alive_idle) {
+        // An idle HTTP/2 connection says goodbye with GOAWAY; the lingering close bounds a client that never reads.
+        timer_kind_ = TimerKind::none;
+        http2_->close_idle();
+        http2_flush();
+        return;
+    }
     switch (timer_kind_) {
     case TimerKind::header_read:
         if (parser_ && parser_->in_message() && !has(CONN_F_EXCHANGE_ACTIVE)) {
@@ -450,6 +472,13 @@ void Connection::on_timeout() {
 
 void Connection::begin_drain() {
     if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (http2_) {
+        // GOAWAY: no new streams; the open ones finish within the graceful timeout.
+        http2_->begin_drain();
+        arm_timer(TimerKind::shutdown);
+        http2_flush();
+        return;
+    }
     if (has(CONN_F_WEBSOCKET)) {
         begin_websocket_drain();
         return;
@@ -605,6 +634,7 @@ void Connection::close_after_output() {
 
 void Connection::on_output_drained() {
     if (has(CONN_F_TEARDOWN | CONN_F_LINGERING)) return;
+    if (http2_ && !has(CONN_F_CLOSE_AFTER_OUTPUT) && http2_output_drained()) return;
     if (has(CONN_F_EXCHANGE_ACTIVE) && output_state_ == OutputState::done && input_state_ != InputState::complete &&
         !has(CONN_F_IN_INPUT)) {
         // The response ended before its request body was read (the handler had paused it): what is
@@ -639,6 +669,11 @@ void Connection::on_output_drained() {
 }
 
 void Connection::on_command(core::Command &command) {
+    if (http2_) {
+        http2_->on_command(command);
+        http2_flush();
+        return;
+    }
     switch (command.kind) {
     case core::Command::Kind::response_part: send(std::move(command.part)); break;
     case core::Command::Kind::resume_body:

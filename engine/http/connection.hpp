@@ -29,6 +29,10 @@ namespace engine::core {
 struct Command;
 } // namespace engine::core
 
+namespace engine::http2 {
+class Session;
+} // namespace engine::http2
+
 namespace engine::http {
 
 class ConnectionFactory;
@@ -56,6 +60,8 @@ enum ConnFlags : std::uint32_t {
     CONN_F_WS_LIVE = core::STREAM_F_PROTOCOL_FIRST << 9,   ///< a session whose end (Handler::on_ws_close) is not reported yet
     CONN_F_PEER_EOF = core::STREAM_F_PROTOCOL_FIRST << 10, ///< the client shut its write side: answer what it sent, then close
     CONN_F_WS_FAILING = core::STREAM_F_PROTOCOL_FIRST << 11, ///< a protocol violation's close frame waits for the handler's answers
+    CONN_F_HTTP1 = core::STREAM_F_PROTOCOL_FIRST << 12,  ///< the connection speaks HTTP/1 (chosen on its first bytes)
+    CONN_F_HTTP2 = core::STREAM_F_PROTOCOL_FIRST << 13,  ///< the connection speaks HTTP/2 (http2_ is set)
 };
 
 enum class OutputState : std::uint8_t { idle, awaiting_head, body, done };
@@ -112,6 +118,7 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     /// What goes on the socket: `output` itself on a plain connection, its ciphertext on a TLS one.
     core::OutputQueue &socket_output() noexcept override { return *socket_output_; }
     bool matches(const ExchangeId &id) const noexcept override {
+        if (has(CONN_F_HTTP2)) return http2_matches(id);
         return has(CONN_F_EXCHANGE_ACTIVE | CONN_F_WS_LIVE | CONN_F_WS_FAILING) && id.generation == exchange_generation_;
     }
     /// Ends the dispatched exchange without a complete response (Handler::on_abort). Idempotent.
@@ -173,6 +180,19 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     /// After our close frame: reads on even if the handler paused, to reach the peer's reply.
     void read_to_close_reply();
 
+    // HTTP/2 (http2_connection.cpp).
+    /// The first bytes of a connection (or of its TLS plaintext): ALPN, --http or the client preface choose
+    /// HTTP/1 or HTTP/2; `data` then goes to the chosen protocol.
+    void choose_protocol(std::string_view data);
+    void start_http2();
+    void http2_input(std::string_view data);
+    /// After anything that may give the session frames to send: queues them, closes a finished session, applies
+    /// back-pressure on reading and keeps the idle timer.
+    void http2_flush();
+    /// on_output_drained for an HTTP/2 connection not yet closing; true when the connection is still open.
+    bool http2_output_drained();
+    bool http2_matches(const ExchangeId &id) const noexcept;
+
     ConnectionFactory &factory_;
 
     std::optional<RequestParser> parser_;
@@ -182,6 +202,8 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     std::string head_scratch_;    ///< reused for serializing heads
     /// An opening handshake waiting for the handler's answer, then the session (upgraded only).
     std::unique_ptr<WebSocketState> websocket_;
+    /// The HTTP/2 session, when the connection speaks HTTP/2.
+    std::unique_ptr<http2::Session> http2_;
 
     std::uint32_t exchange_generation_ = 0;
     OutputState output_state_ = OutputState::idle;

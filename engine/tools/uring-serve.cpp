@@ -72,6 +72,20 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               no context takeover either way (the client is asked too)
   --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
+  --http VERSION              auto, 1 or 2 (default auto: HTTP/2 by ALPN on TLS and by its client preface on
+                              plain TCP, HTTP/1 otherwise)
+  --http2-initial-connection-window-size BYTES
+                              request body bytes a client may send on a connection ahead of us (default 1 MiB)
+  --http2-initial-stream-window-size BYTES
+                              ... and on one stream before the application consumed them (default 1 MiB)
+  --http2-max-concurrent-streams N
+                              streams a client may have open at once (default 200)
+  --http2-max-frame-size BYTES
+                              largest frame payload we accept (16384..16777215, default 16384)
+  --http2-max-headers-size BYTES
+                              the header list size we advertise (default 16 MiB; --max-header-size still applies)
+  --http2-max-send-buffer-size BYTES
+                              response bytes framed ahead of the socket per connection (default 409600)
   --ssl-certificate FILE      serve HTTPS with this PEM certificate chain (needs --ssl-keyfile)
   --ssl-keyfile FILE          PEM private key of the certificate
   --ssl-keyfile-password PW   password of an encrypted key
@@ -173,6 +187,24 @@ Options parse_options(int argc, char **argv) {
             config.send_zc_threshold = parse_number<std::size_t>(option, value(), 0, SIZE_MAX);
             config.send_zc_to_local_peers = true;  // an explicit threshold applies to loopback benchmarks too
         }
+        else if (option == "--http") {
+            const std::string_view name = value();
+            const auto version = engine::parse_http_version(name);
+            if (!version) fail_usage(fmt::format("--http expects auto, 1 or 2, got \"{}\"", name));
+            config.http = *version;
+        }
+        else if (option == "--http2-initial-connection-window-size")
+            config.http2.initial_connection_window_size = parse_number<std::uint32_t>(option, value(), 65535, INT32_MAX);
+        else if (option == "--http2-initial-stream-window-size")
+            config.http2.initial_stream_window_size = parse_number<std::uint32_t>(option, value(), 1, INT32_MAX);
+        else if (option == "--http2-max-concurrent-streams")
+            config.http2.max_concurrent_streams = parse_number<std::uint32_t>(option, value(), 1, INT32_MAX);
+        else if (option == "--http2-max-frame-size")
+            config.http2.max_frame_size = parse_number<std::uint32_t>(option, value(), 16384, 16777215);
+        else if (option == "--http2-max-headers-size")
+            config.http2.max_headers_size = parse_number<std::uint32_t>(option, value(), 1, UINT32_MAX);
+        else if (option == "--http2-max-send-buffer-size")
+            config.http2.max_send_buffer_size = parse_number<std::uint32_t>(option, value(), 1, UINT32_MAX);
         else if (option == "--pin") config.pin_threads = true;
         else if (option == "--io-backend") {
             const std::string_view name = value();

@@ -65,6 +65,35 @@ struct WebSocketConfig {
     bool deflate_client_no_context_takeover = false;
 };
 
+/// Which HTTP versions the listeners speak (--http). `automatic`: on TLS, ALPN offers h2 then http/1.1; on plain
+/// TCP a connection whose first bytes are the HTTP/2 client preface (prior knowledge, RFC 9113 3.3) speaks h2c,
+/// any other HTTP/1. `http1` never speaks HTTP/2; `http2` speaks nothing else.
+enum class HttpVersion : std::uint8_t { automatic, http1, http2 };
+
+/// "auto", "1", "2": the values of --http.
+constexpr std::optional<HttpVersion> parse_http_version(std::string_view name) noexcept {
+    if (name == "auto") return HttpVersion::automatic;
+    if (name == "1") return HttpVersion::http1;
+    if (name == "2") return HttpVersion::http2;
+    return std::nullopt;
+}
+
+/// HTTP/2 settings, Granian's names and defaults (its HTTP2Settings), as --http2-* options.
+struct Http2Config {
+    /// Grow the receive windows with the measured bandwidth-delay product. Accepted for Granian's option set;
+    /// the windows below are fixed (see README: HTTP/2).
+    bool adaptive_window = false;
+    std::uint32_t initial_connection_window_size = 1024 * 1024;  ///< bytes the client may send on the connection
+    std::uint32_t initial_stream_window_size = 1024 * 1024;      ///< ... and on one stream before we consume them
+    std::chrono::milliseconds keep_alive_interval{0};  ///< PING an idle connection this often; 0: never
+    std::chrono::milliseconds keep_alive_timeout{20'000};  ///< close when a PING goes unanswered this long
+    std::uint32_t max_concurrent_streams = 200;       ///< SETTINGS_MAX_CONCURRENT_STREAMS
+    std::uint32_t max_frame_size = 16 * 1024;         ///< SETTINGS_MAX_FRAME_SIZE we accept
+    std::uint32_t max_headers_size = 16 * 1024 * 1024;  ///< SETTINGS_MAX_HEADER_LIST_SIZE we advertise
+    /// Response bytes serialised into frames ahead of the socket per connection; more wait in their streams.
+    std::uint32_t max_send_buffer_size = 400 * 1024;
+};
+
 /// Which I/O backend the reactors run on. `automatic` probes io_uring once at start-up (the set-up the
 /// engine really uses) and falls back to epoll when it is refused (seccomp in containers, the
 /// kernel.io_uring_disabled sysctl, a missing feature), saying why in one log line.
@@ -91,6 +120,8 @@ struct ServerConfig {
     Limits limits;
     Timeouts timeouts;
     WebSocketConfig websocket;
+    HttpVersion http = HttpVersion::automatic;
+    Http2Config http2;
 
     unsigned ring_entries = 2048;          ///< SQ size; the CQ is 4x this
     unsigned recv_buffer_count = 1024;     ///< provided buffers per reactor (power of two)

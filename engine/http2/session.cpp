@@ -1,0 +1,573 @@
+#include "http2/session.hpp"
+
+#include "core/inbox.hpp"
+#include "engine/log.hpp"
+#include "http2/request_builder.hpp"
+#include "http2/response_fields.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <variant>
+
+namespace engine::http2 {
+
+namespace {
+
+/// One piece of a response body waiting for its DATA frames, or (empty, `notify`) the point where the
+/// handler's notify_sent is due.
+struct BodyPiece {
+    Body body;
+    std::size_t offset = 0;  ///< bytes of `body` already framed
+    bool notify = false;
+};
+
+constexpr std::string_view local_error_type = "content-type: text/plain; charset=utf-8\r\n";
+
+std::string_view local_error_text(std::uint16_t status) noexcept {
+    switch (status) {
+    case 400: return "Bad Request\n";
+    case 405: return "Method Not Allowed\n";
+    case 413: return "Payload Too Large\n";
+    case 431: return "Request Header Fields Too Large\n";
+    default: return "Error\n";
+    }
+}
+
+} // namespace
+
+/// One request/response exchange on a stream. The Exchange half is what Handler::on_request sees.
+struct Session::Stream final : Exchange {
+    Stream(Session &owner, std::int32_t id_on_wire, std::uint32_t exchange_generation)
+        : session(owner), stream_id(id_on_wire), generation(exchange_generation), builder(owner.host_.config().limits) {}
+
+    ExchangeId id() const noexcept override { return ExchangeId{session.host_.index(), session.slot_, generation}; }
+    const Request &request() const noexcept override { return *request_; }
+    std::unique_ptr<Request> take_request() noexcept override { return std::move(request_); }
+    void send(ResponsePart &&part) override { session.send(*this, std::move(part)); }
+
+    Session &session;
+    const std::int32_t stream_id;
+    const std::uint32_t generation;
+    RequestBuilder builder;
+    std::unique_ptr<Request> request_;
+
+    // Request side.
+    bool dispatched = false;      ///< the handler has it (else a local answer or nothing yet)
+    bool body_expected = false;   ///< Request::has_body(): the handler waits for on_body(last)
+    bool request_complete = false;
+    bool is_head = false;
+    bool paused = false;          ///< the handler returned BodyFlow::pause
+    std::string paused_body;      ///< DATA received while paused, not delivered (nor consumed) yet
+    bool paused_end = false;      ///< the request ended while paused: `last` is still due
+    std::size_t unconsumed = 0;   ///< body bytes the handler took or we hold, not yet given back as window
+    std::uint64_t body_received = 0;
+
+    // Response side.
+    bool head_submitted = false;
+    bool body_allowed = true;
+    bool handler_ended = false;   ///< the handler's last part arrived
+    bool deferred = false;        ///< the data source returned NGHTTP2_ERR_DEFERRED
+    bool wire_complete = false;   ///< END_STREAM went out: the client has the whole response
+    bool reported = false;        ///< on_abort was reported (or is not owed)
+    std::optional<std::uint64_t> body_remaining;  ///< declared content-length left to send
+    std::deque<BodyPiece> body;
+};
+
+// ------------------------------------------------------------------------------------------------
+// nghttp2 callbacks: thin trampolines into the session.
+
+struct Callbacks {
+    static Session &of(void *user_data) { return *static_cast<Session *>(user_data); }
+
+    static int begin_headers(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+        return of(user_data).on_begin_headers(frame->hd.stream_id);
+    }
+    static int header(nghttp2_session *, const nghttp2_frame *frame, const std::uint8_t *name, std::size_t name_size,
+                      const std::uint8_t *value, std::size_t value_size, std::uint8_t, void *user_data) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers
+        return of(user_data).on_header(frame->hd.stream_id,
+                                       {reinterpret_cast<const char *>(name), name_size},
+                                       {reinterpret_cast<const char *>(value), value_size});
+    }
+    static int frame_recv(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
+        Session &session = of(user_data);
+        const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        switch (frame->hd.type) {
+        case NGHTTP2_HEADERS:
+            return session.on_headers_complete(frame->hd.stream_id, end_stream,
+                                               frame->headers.cat != NGHTTP2_HCAT_REQUEST);
+        case NGHTTP2_DATA: return end_stream ? session.on_request_end(frame->hd.stream_id) : 0;
+        default: return 0;
+        }
+    }
+    static int data_chunk(nghttp2_session *, std::uint8_t, std::int32_t stream_id, const std::uint8_t *data,
+                          std::size_t length, void *user_data) {
+        return of(user_data).on_data_chunk(stream_id, {reinterpret_cast<const char *>(data), length});
+    }
+    static int stream_close(nghttp2_session *, std::int32_t stream_id, std::uint32_t, void *user_data) {
+        return of(user_data).on_stream_close(stream_id);
+    }
+    static int frame_send(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
+        if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+        return of(user_data).on_frame_sent(frame->hd.stream_id, (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+    }
+    static ssize_t read(nghttp2_session *, std::int32_t, std::uint8_t *buffer, std::size_t length,
+                        std::uint32_t *flags, nghttp2_data_source *source, void *user_data) {
+        return of(user_data).read_body(*static_cast<Session::Stream *>(source->ptr), buffer, length, flags);
+    }
+};
+
+// ------------------------------------------------------------------------------------------------
+
+Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_t slot, ConnectionFacts facts,
+                 DateSource date, void *date_context)
+    : host_(host), output_(output), slot_(slot), facts_(std::move(facts)), date_(date), date_context_(date_context) {
+    nghttp2_session_callbacks *callbacks = nullptr;
+    nghttp2_option *option = nullptr;
+    if (nghttp2_session_callbacks_new(&callbacks) != 0 || nghttp2_option_new(&option) != 0) {
+        nghttp2_session_callbacks_del(callbacks);
+        broken_ = true;
+        return;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Callbacks::begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, Callbacks::header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Callbacks::frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Callbacks::data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Callbacks::stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Callbacks::frame_send);
+    // Window updates follow what the handler consumed, not what arrived (see consume()).
+    nghttp2_option_set_no_auto_window_update(option, 1);
+    const Http2Config &config = host_.config().http2;
+    const int created = nghttp2_session_server_new2(&session_, callbacks, this, option);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_option_del(option);
+    if (created != 0) {
+        session_ = nullptr;
+        broken_ = true;
+        return;
+    }
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, config.initial_stream_window_size},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, config.max_frame_size},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, config.max_headers_size},
+    };
+    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                              static_cast<std::int32_t>(config.initial_connection_window_size)) != 0)
+        broken_ = true;
+}
+
+Session::~Session() {
+    // Bodies still queued hold external buffers and files: give them back.
+    for (auto &[generation, stream] : streams_)
+        for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+    if (session_) nghttp2_session_del(session_);
+}
+
+Session::Stream *Session::find(std::int32_t stream_id) const noexcept {
+    return static_cast<Stream *>(nghttp2_session_get_stream_user_data(session_, stream_id));
+}
+
+bool Session::matches(const ExchangeId &id) const noexcept { return streams_.contains(id.generation); }
+
+bool Session::finished() const noexcept {
+    return broken_ || !session_ || (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_));
+}
+
+bool Session::output_full() const noexcept {
+    return output_.queued_bytes() >= host_.config().http2.max_send_buffer_size;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Input
+
+bool Session::receive(std::string_view data) {
+    if (broken_) return false;
+    const ssize_t read = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t *>(data.data()),
+                                                  data.size());
+    if (read < 0) {
+        // A bad preface, a flood nghttp2 itself detected, or a callback failure: protocol errors short of these
+        // are answered by nghttp2 with GOAWAY (queued for produce_output) and end want_read.
+        log(LogLevel::debug, "connection {}: HTTP/2 session failed: {}", slot_, nghttp2_strerror(static_cast<int>(read)));
+        broken_ = true;
+        return false;
+    }
+    return true;
+}
+
+int Session::on_begin_headers(std::int32_t stream_id) {
+    auto stream = std::make_unique<Stream>(*this, stream_id, host_.next_exchange_generation());
+    if (nghttp2_session_set_stream_user_data(session_, stream_id, stream.get()) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    const std::uint32_t generation = stream->generation;
+    streams_.emplace(generation, std::move(stream));
+    return 0;
+}
+
+int Session::on_header(std::int32_t stream_id, std::string_view name, std::string_view value) {
+    if (Stream *stream = find(stream_id)) stream->builder.add(name, value);
+    return 0;
+}
+
+int Session::on_headers_complete(std::int32_t stream_id, bool end_stream, bool trailers) {
+    Stream *stream = find(stream_id);
+    if (!stream) return 0;
+    if (trailers) return end_stream ? on_request_end(stream_id) : 0;  // trailer fields are not passed on
+    stream->request_complete = end_stream;
+    switch (stream->builder.finish(end_stream)) {
+    case RequestBuilder::Verdict::ok: break;
+    case RequestBuilder::Verdict::too_large: respond_locally(*stream, 431); return 0;
+    case RequestBuilder::Verdict::bad_request: respond_locally(*stream, 400); return 0;
+    case RequestBuilder::Verdict::connect: respond_locally(*stream, 405, "allow: \r\n"); return 0;
+    }
+    stream->request_ = stream->builder.take_request();
+    const std::uint64_t max_body = host_.config().limits.max_body_bytes;
+    if (max_body && stream->request_->content_length && *stream->request_->content_length > max_body) {
+        respond_locally(*stream, 413);
+        return 0;
+    }
+    dispatch(*stream);
+    return 0;
+}
+
+void Session::dispatch(Stream &stream) {
+    Request &request = *stream.request_;
+    request.peer = facts_.peer;
+    request.local = facts_.local;
+    request.tls = facts_.tls;
+    request.tls_info = facts_.tls_info;
+    // Copied now: the handler may move the request to another thread.
+    stream.is_head = request.is_head;
+    stream.body_expected = request.has_body();
+    stream.dispatched = true;
+    host_.count_request();
+    host_.handler().on_request(stream);
+}
+
+int Session::on_data_chunk(std::int32_t stream_id, std::string_view data) {
+    // The connection window is given back at once: a paused stream holds its own window, never the others'.
+    nghttp2_session_consume_connection(session_, data.size());
+    Stream *stream = find(stream_id);
+    if (!stream) return 0;
+    if (!stream->dispatched || stream->reported || !stream->body_expected) {
+        nghttp2_session_consume_stream(session_, stream_id, data.size());  // nobody reads it: discarded
+        return 0;
+    }
+    stream->body_received += data.size();
+    const std::uint64_t max_body = host_.config().limits.max_body_bytes;
+    if (max_body && stream->body_received > max_body) {
+        // HTTP/1 answers 413 before the response starts; here too, when the head has not gone out.
+        report_abort(*stream);
+        if (!stream->head_submitted) {
+            stream->dispatched = false;
+            respond_locally(*stream, 413);
+        } else {
+            reset_stream(*stream, NGHTTP2_INTERNAL_ERROR);
+        }
+        nghttp2_session_consume_stream(session_, stream_id, data.size());
+        return 0;
+    }
+    stream->unconsumed += data.size();
+    if (stream->paused) {
+        stream->paused_body.append(data);
+        return 0;
+    }
+    deliver_body(*stream, data);
+    return 0;
+}
+
+void Session::deliver_body(Stream &stream, std::string_view data) {
+    const std::size_t size = data.size();
+    if (host_.handler().on_body(stream.id(), data, false) == BodyFlow::pause) {
+        stream.paused = true;  // these bytes are the handler's, but its window is given back only on resume
+        return;
+    }
+    consume(stream, size);
+}
+
+void Session::consume(Stream &stream, std::size_t bytes) {
+    bytes = std::min(bytes, stream.unconsumed);
+    stream.unconsumed -= bytes;
+    if (bytes) nghttp2_session_consume_stream(session_, stream.stream_id, bytes);
+}
+
+int Session::on_request_end(std::int32_t stream_id) {
+    Stream *stream = find(stream_id);
+    if (!stream || stream->request_complete) return 0;
+    stream->request_complete = true;
+    if (!stream->dispatched || stream->reported || !stream->body_expected) return 0;
+    if (stream->paused) {
+        stream->paused_end = true;
+        return 0;
+    }
+    host_.handler().on_body(stream->id(), {}, true);
+    return 0;
+}
+
+void Session::resume_body(Stream &stream) {
+    if (!stream.paused) return;
+    stream.paused = false;
+    // What the handler took before it paused is its now: its window goes back to the client.
+    consume(stream, stream.unconsumed - stream.paused_body.size());
+    if (!stream.paused_body.empty()) {
+        const std::string pending = std::move(stream.paused_body);
+        stream.paused_body.clear();
+        deliver_body(stream, pending);
+        if (stream.paused) return;
+    }
+    if (stream.paused_end && !stream.reported) {
+        stream.paused_end = false;
+        host_.handler().on_body(stream.id(), {}, true);
+    }
+}
+
+int Session::on_stream_close(std::int32_t stream_id) {
+    Stream *stream = find(stream_id);
+    if (!stream) return 0;
+    // A reset by the client (or by us), or the end of an exchange whose response is complete.
+    if (!stream->wire_complete) report_abort(*stream);
+    nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
+    // Parts never framed (a reset stream): their buffers go back; no on_sent follows on_abort.
+    for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+    streams_.erase(stream->generation);
+    return 0;
+}
+
+int Session::on_frame_sent(std::int32_t stream_id, bool end_stream) {
+    if (!end_stream) return 0;
+    Stream *stream = find(stream_id);
+    if (!stream) return 0;
+    stream->wire_complete = true;
+    // The response is complete while the client still sends a body nobody will read: ask it to stop
+    // (RFC 9113 8.1) instead of taking the rest.
+    if (!stream->request_complete) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+    return 0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Output
+
+bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_body) {
+    const std::string_view date = head.has_date ? std::string_view{} : date_(date_context_);
+    const std::string_view server = head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
+    build_response_fields(head, date, server, field_storage_, fields_);
+    std::vector<nghttp2_nv> fields;
+    fields.reserve(fields_.size());
+    for (const FieldLine &field : fields_)
+        fields.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.name.data())),
+                                    reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.value.data())),
+                                    field.name.size(), field.value.size(), NGHTTP2_NV_FLAG_NONE});
+    nghttp2_data_provider provider{};
+    provider.source.ptr = &stream;
+    provider.read_callback = Callbacks::read;
+    // nghttp2 copies the fields: the storage is reused for the next response.
+    const int submitted =
+        nghttp2_submit_response(session_, stream.stream_id, fields.data(), fields.size(), with_body ? &provider : nullptr);
+    if (submitted != 0) {
+        log(LogLevel::debug, "connection {}: HTTP/2 response not submitted: {}", slot_, nghttp2_strerror(submitted));
+        reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+        return false;
+    }
+    stream.head_submitted = true;
+    return true;
+}
+
+void Session::respond_locally(Stream &stream, std::uint16_t status, std::string_view header_lines) {
+    std::string lines(local_error_type);
+    lines += header_lines;
+    ResponsePart part = make_response(status, std::move(lines), std::string(local_error_text(status)));
+    stream.reported = true;  // no handler knows this stream
+    send(stream, std::move(part));
+}
+
+void Session::send(Stream &stream, ResponsePart &&part) {
+    if (stream.handler_ended || (stream.dispatched && stream.reported)) {
+        core::release_body(part.body);
+        return;
+    }
+    if (part.head) {
+        if (stream.head_submitted) {
+            log(LogLevel::error, "connection {}: a second response head for one request; resetting the stream", slot_);
+            core::release_body(part.body);
+            reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+            return;
+        }
+        stream.body_allowed = !stream.is_head && status_allows_body(part.head->status);
+        stream.body_remaining = part.head->content_length;
+        const bool without_data = !stream.body_allowed || (part.end && core::body_size(part.body) == 0);
+        if (without_data) {
+            stream.body_allowed = false;
+            stream.handler_ended = part.end;
+        }
+        if (!submit_head(stream, *part.head, !without_data)) {
+            core::release_body(part.body);
+            return;
+        }
+    } else if (!stream.head_submitted) {
+        log(LogLevel::error, "connection {}: response body before its head; resetting the stream", slot_);
+        core::release_body(part.body);
+        reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+
+    const std::size_t size = stream.body_allowed ? core::body_size(part.body) : 0;
+    if (stream.body_remaining && size > *stream.body_remaining) {
+        log(LogLevel::error, "connection {}: response body exceeds its content-length; resetting the stream", slot_);
+        core::release_body(part.body);
+        reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    if (size > 0) {
+        if (stream.body_remaining) *stream.body_remaining -= size;
+        stream.body.push_back(BodyPiece{std::move(part.body), 0, false});
+    } else {
+        core::release_body(part.body);
+    }
+    if (part.notify_sent) {
+        if (stream.body_allowed) stream.body.push_back(BodyPiece{std::monostate{}, 0, true});
+        else host_.defer_sent_notification(stream.id());
+    }
+    if (part.end) {
+        stream.handler_ended = true;
+        if (stream.body_allowed && stream.body_remaining && *stream.body_remaining > 0) {
+            // Fewer bytes than the declared content-length: the client must see the response is cut.
+            log(LogLevel::error, "connection {}: response ended {} bytes short of its content-length", slot_,
+                *stream.body_remaining);
+            reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+            return;
+        }
+    }
+    if (stream.deferred && (!stream.body.empty() || stream.handler_ended)) {
+        stream.deferred = false;
+        nghttp2_session_resume_data(session_, stream.stream_id);
+    }
+}
+
+long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length, std::uint32_t *flags) {
+    std::size_t filled = 0;
+    while (!stream.body.empty()) {
+        BodyPiece &piece = stream.body.front();
+        const std::size_t size = core::body_size(piece.body);
+        if (piece.offset < size && filled < length) {
+            const std::size_t take = std::min(size - piece.offset, length - filled);
+            if (const auto *owned = std::get_if<std::string>(&piece.body)) {
+                std::memcpy(buffer + filled, owned->data() + piece.offset, take);
+            } else if (const auto *external = std::get_if<ExternalBuffer>(&piece.body)) {
+                std::memcpy(buffer + filled, external->data + piece.offset, take);
+            } else if (const auto *file = std::get_if<FileRegion>(&piece.body)) {
+                // One frame's worth at a time: a file is never read into memory whole. A page-cache hit costs a
+                // copy; a cold file blocks this reactor for the disk read, as on TLS connections.
+                std::size_t done = 0;
+                while (done < take) {
+                    const ssize_t got = ::pread(file->fd, buffer + filled + done, take - done,
+                                                static_cast<off_t>(file->offset + piece.offset + done));
+                    if (got < 0 && errno == EINTR) continue;
+                    if (got <= 0) {
+                        log(LogLevel::error, "connection {}: reading a response file failed: {}", slot_,
+                            got < 0 ? std::strerror(errno) : "the file shrank");
+                        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets this stream only
+                    }
+                    done += static_cast<std::size_t>(got);
+                }
+            }
+            piece.offset += take;
+            filled += take;
+        }
+        if (piece.offset < size) break;  // the frame is full
+        if (piece.notify) sent_notifications_.push_back(stream.id());
+        core::release_body(piece.body);
+        stream.body.pop_front();
+    }
+    if (stream.body.empty() && stream.handler_ended) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        return static_cast<long>(filled);
+    }
+    if (filled == 0) {
+        stream.deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    return static_cast<long>(filled);
+}
+
+bool Session::produce_output() {
+    if (!session_) return false;
+    bool produced = false;
+    while (!output_full()) {
+        const std::uint8_t *data = nullptr;
+        const ssize_t size = nghttp2_session_mem_send(session_, &data);
+        if (size < 0) {
+            log(LogLevel::debug, "connection {}: HTTP/2 send failed: {}", slot_, nghttp2_strerror(static_cast<int>(size)));
+            broken_ = true;
+            break;
+        }
+        if (size == 0) break;
+        output_.append_copy({reinterpret_cast<const char *>(data), static_cast<std::size_t>(size)});
+        produced = true;
+    }
+    // Notifications come due once their bytes are in the output queue: then they leave with them.
+    for (const ExchangeId &id : sent_notifications_)
+        if (!output_.notify_when_sent(id)) host_.defer_sent_notification(id);
+    sent_notifications_.clear();
+    return produced;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Stream ends, commands, shutdown
+
+void Session::report_abort(Stream &stream) {
+    if (stream.reported) return;
+    stream.reported = true;
+    if (stream.dispatched) host_.handler().on_abort(stream.id());
+}
+
+void Session::reset_stream(Stream &stream, std::uint32_t error_code) {
+    report_abort(stream);
+    stream.handler_ended = true;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.stream_id, error_code);
+}
+
+void Session::on_command(core::Command &command) {
+    const auto found = streams_.find(command.id.generation);
+    if (found == streams_.end()) {
+        core::release_command(command);
+        return;
+    }
+    Stream &stream = *found->second;
+    switch (command.kind) {
+    case core::Command::Kind::response_part: send(stream, std::move(command.part)); break;
+    case core::Command::Kind::resume_body: resume_body(stream); break;
+    case core::Command::Kind::abort:
+        // The application failed: what it queued is not delivered as a complete response.
+        reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
+        break;
+    default: core::release_command(command); break;  // WebSocket commands: no WebSockets over HTTP/2
+    }
+}
+
+void Session::begin_drain() {
+    if (!session_ || broken_) return;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+void Session::close_idle() {
+    if (!session_ || broken_) return;
+    nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+}
+
+void Session::abort_streams() {
+    if (aborted_) return;
+    aborted_ = true;
+    for (auto &[generation, stream] : streams_) report_abort(*stream);
+}
+
+} // namespace engine::http2
