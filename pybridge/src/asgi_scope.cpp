@@ -189,7 +189,8 @@ py::object build_scope(const engine::Request &request, const ScopeContext &conte
     if (PyDict_SetItem(dict, n.type, websocket ? ws.websocket : n.http) < 0) throw py::error_already_set();
     set_item(dict, n.asgi, Py_BuildValue("{sOsO}", "version", n.asgi_version, "spec_version", n.asgi_spec_version));
     const bool http_1_0 = request.http_major == 1 && request.http_minor == 0;
-    if (PyDict_SetItem(dict, n.http_version, http_1_0 ? n.http_1_0 : n.http_1_1) < 0) throw py::error_already_set();
+    PyObject *version = request.http_major == 2 ? n.http_2 : http_1_0 ? n.http_1_0 : n.http_1_1;
+    if (PyDict_SetItem(dict, n.http_version, version) < 0) throw py::error_already_set();
     if (!websocket) set_item(dict, n.method, method_object(request.method));
     PyObject *scheme = websocket ? (request.tls ? ws.wss : ws.ws) : (request.tls ? n.https : n.http);
     if (PyDict_SetItem(dict, n.scheme, scheme) < 0) throw py::error_already_set();

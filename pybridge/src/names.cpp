@@ -37,6 +37,7 @@ void register_names(py::module_ &) {
     n.asgi_spec_version = intern("2.4");
     n.http_1_1 = intern("1.1");
     n.http_1_0 = intern("1.0");
+    n.http_2 = intern("2");
     n.pathsend_extension = intern("http.response.pathsend");
 
     n.body = intern("body");

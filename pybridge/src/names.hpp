@@ -13,7 +13,7 @@ struct Names {
     PyObject *type, *asgi, *version, *spec_version, *http_version, *method, *scheme, *path, *raw_path,
         *query_string, *root_path, *headers, *client, *server, *state, *extensions;
     // scope values
-    PyObject *http, *https, *asgi_version, *asgi_spec_version, *http_1_1, *http_1_0, *pathsend_extension;
+    PyObject *http, *https, *asgi_version, *asgi_spec_version, *http_1_1, *http_1_0, *http_2, *pathsend_extension;
     // message keys and types
     PyObject *body, *more_body, *status, *trailers;
     PyObject *http_request, *http_disconnect, *http_response_start, *http_response_body,

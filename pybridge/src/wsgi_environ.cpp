@@ -18,7 +18,7 @@ struct EnvironNames {
         *server_name, *server_port, *server_protocol, *remote_addr, *remote_port, *https_flag;
     PyObject *wsgi_version, *wsgi_url_scheme, *wsgi_input, *wsgi_errors, *wsgi_multithread, *wsgi_multiprocess,
         *wsgi_run_once, *wsgi_file_wrapper, *wsgi_input_terminated;
-    PyObject *version_1_0, *http_1_1, *http_1_0, *http, *https, *empty, *zero, *on;
+    PyObject *version_1_0, *http_1_1, *http_1_0, *http_2, *http, *https, *empty, *zero, *on;
 };
 EnvironNames keys;
 
@@ -110,7 +110,8 @@ py::object build_environ(const engine::Request &request, const EnvironContext &c
     for (const engine::Header &header : request.headers) add_header(dict, header);
     add_endpoints(dict, request);
     const bool http_1_0 = request.http_major == 1 && request.http_minor == 0;
-    set_constant(dict, keys.server_protocol, http_1_0 ? keys.http_1_0 : keys.http_1_1);
+    set_constant(dict, keys.server_protocol,
+                 request.http_major == 2 ? keys.http_2 : http_1_0 ? keys.http_1_0 : keys.http_1_1);
 
     set_constant(dict, keys.wsgi_version, keys.version_1_0);
     set_constant(dict, keys.wsgi_url_scheme, request.tls ? keys.https : keys.http);
@@ -153,6 +154,7 @@ void register_wsgi_environ(py::module_ &) {
     if (k.version_1_0 == nullptr) throw py::error_already_set();
     k.http_1_1 = intern("HTTP/1.1");
     k.http_1_0 = intern("HTTP/1.0");
+    k.http_2 = intern("HTTP/2");
     k.http = intern("http");
     k.https = intern("https");
     k.empty = intern("");

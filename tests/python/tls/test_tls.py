@@ -73,8 +73,12 @@ def test_alpn_and_minimum_protocol(start_server, pki):
     context.set_alpn_protocols(["h2", "http/1.1"])
     raw = socket.create_connection((HOST, server.port), timeout=10)
     with context.wrap_socket(raw, server_hostname="localhost") as tls:
-        assert tls.selected_alpn_protocol() == "http/1.1"
+        assert tls.selected_alpn_protocol() == "h2"  # --http auto: HTTP/2 first (RFC 9113 3.2)
         assert tls.version() == "TLSv1.3"
+    context.set_alpn_protocols(["http/1.1"])
+    raw = socket.create_connection((HOST, server.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+        assert tls.selected_alpn_protocol() == "http/1.1"
     old = client_context(pki, version=ssl.TLSVersion.TLSv1_2)
     with pytest.raises(ssl.SSLError):
         with old.wrap_socket(socket.create_connection((HOST, server.port), timeout=10), server_hostname="localhost"):
