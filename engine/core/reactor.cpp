@@ -56,7 +56,8 @@ void Reactor::join() {
 
 ReactorStats Reactor::stats() const noexcept {
     return ReactorStats{accepted_.load(std::memory_order_relaxed), open_.load(std::memory_order_relaxed),
-                        requests_.load(std::memory_order_relaxed)};
+                        requests_.load(std::memory_order_relaxed), http2_connections_.load(std::memory_order_relaxed),
+                        http2_streams_.load(std::memory_order_relaxed)};
 }
 
 void Reactor::run(std::promise<std::string> &ready) {

@@ -56,6 +56,8 @@ class Reactor final : public StreamHost {
     bool draining() const noexcept override { return draining_; }
     std::uint32_t next_exchange_generation() noexcept override { return ++exchange_counter_; }
     void count_request() noexcept override { requests_.fetch_add(1, std::memory_order_relaxed); }
+    void count_http2_connection() noexcept override { http2_connections_.fetch_add(1, std::memory_order_relaxed); }
+    void count_http2_stream() noexcept override { http2_streams_.fetch_add(1, std::memory_order_relaxed); }
     void want_send(Stream &stream) override;
     void stop_reading(Stream &stream) override;
     void start_reading(Stream &stream) override;
@@ -125,6 +127,8 @@ class Reactor final : public StreamHost {
     std::atomic<std::uint64_t> accepted_{0};
     std::atomic<std::uint64_t> open_{0};
     std::atomic<std::uint64_t> requests_{0};
+    std::atomic<std::uint64_t> http2_connections_{0};
+    std::atomic<std::uint64_t> http2_streams_{0};
 
     std::thread thread_;
 };

@@ -127,6 +127,8 @@ class StreamHost {
     virtual bool draining() const noexcept = 0;
     virtual std::uint32_t next_exchange_generation() noexcept = 0;
     virtual void count_request() noexcept = 0;
+    virtual void count_http2_connection() noexcept = 0;
+    virtual void count_http2_stream() noexcept = 0;
 
     /// The stream has output (or wants on_output_drained): sent after the current batch.
     virtual void want_send(Stream &stream) = 0;

@@ -164,6 +164,14 @@ void Connection::arm_timer(TimerKind kind) {
     case TimerKind::ws_fail:
         delay_ms = static_cast<std::uint64_t>(host_.config().websocket.close_timeout.count());
         break;
+    case TimerKind::h2_ping:
+        delay_ms = static_cast<std::uint64_t>(
+            (http2_ping_pending() ? host_.config().http2.keep_alive_timeout : host_.config().http2.keep_alive_interval)
+                .count());
+        break;
+    case TimerKind::h2_stall:
+        delay_ms = static_cast<std::uint64_t>(host_.config().http2.keep_alive_timeout.count());
+        break;
     }
     timer_kind_ = kind;
     host_.timers().schedule(timer, host_.now_ms() + delay_ms);
@@ -429,11 +437,9 @@ void Connection::cut_exchange() {
 void Connection::on_send_error() { host_.teardown(*this); }
 
 void Connection::on_timeout() {
-    if (http2_ && timer_kind_ == TimerKind::keep_alive_idle) {
-        // An idle HTTP/2 connection says goodbye with GOAWAY; the lingering close bounds a client that never reads.
-        timer_kind_ = TimerKind::none;
-        http2_->close_idle();
-        http2_flush();
+    if (http2_ && (timer_kind_ == TimerKind::keep_alive_idle || timer_kind_ == TimerKind::h2_ping ||
+                   timer_kind_ == TimerKind::h2_stall)) {
+        on_http2_timeout();
         return;
     }
     switch (timer_kind_) {
@@ -458,6 +464,8 @@ void Connection::on_timeout() {
         close_after_output();
         return;
     case TimerKind::ws_fail: finish_websocket_failure(); return;
+    case TimerKind::h2_ping:
+    case TimerKind::h2_stall: return;  // HTTP/2 only, handled above
     case TimerKind::keep_alive_idle:
     case TimerKind::lingering:
     case TimerKind::shutdown:

@@ -76,6 +76,8 @@ enum class TimerKind : std::uint8_t {
     ws_keepalive,  ///< the session's next ping or ping timeout check
     ws_close,      ///< our close frame went out: the peer's must arrive before this fires
     ws_fail,       ///< a protocol violation's close frame goes out when this fires, if the handler is slow
+    h2_ping,       ///< HTTP/2 keep-alive: the next PING, or its ACK's deadline
+    h2_stall,      ///< HTTP/2: the client reads nothing (full output, or zero windows) until this fires
 };
 
 struct WebSocketState;
@@ -191,7 +193,12 @@ class Connection final : public core::Stream, public Exchange, private BodySink 
     void http2_flush();
     /// on_output_drained for an HTTP/2 connection not yet closing; true when the connection is still open.
     bool http2_output_drained();
+    /// Picks the HTTP/2 connection's timer: stall, keep-alive PING, idle, or none (drain and lingering keep theirs).
+    /// `progressed`: response body bytes were framed since the last call.
+    void http2_timers(bool progressed);
+    void on_http2_timeout();
     bool http2_matches(const ExchangeId &id) const noexcept;
+    bool http2_ping_pending() const noexcept;
 
     ConnectionFactory &factory_;
 

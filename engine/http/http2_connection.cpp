@@ -9,6 +9,7 @@
 #include "http/tls_transport.hpp"
 #include "http2/preface.hpp"
 #include "http2/session.hpp"
+#include "engine/log.hpp"
 
 namespace engine::http {
 
@@ -51,6 +52,7 @@ void Connection::start_http2() {
     http2::ConnectionFacts facts{peer_, local_, tls_ != nullptr, tls_ ? tls_->info() : nullptr};
     http2_ = std::make_unique<http2::Session>(host_, output, slot(), std::move(facts), date_of, &factory_);
     set(CONN_F_HTTP2);
+    host_.count_http2_connection();
 }
 
 bool Connection::http2_matches(const ExchangeId &id) const noexcept { return http2_->matches(id); }
@@ -64,11 +66,13 @@ void Connection::http2_input(std::string_view data) {
 void Connection::http2_flush() {
     if (has(CONN_F_TEARDOWN | CONN_F_CLOSE_AFTER_OUTPUT)) return;
     // A send is asked for only when frames were produced: an idle session costs no wake-ups.
-    if (http2_->produce_output()) host_.want_send(*this);
+    const bool produced = http2_->produce_output();
+    if (produced) host_.want_send(*this);
     const bool done_after_eof = has(CONN_F_PEER_EOF) && http2_->open_streams() == 0;
     if (http2_->finished() || done_after_eof) {
         // GOAWAY (ours, the peer's, or a fatal error's) went into the output: it leaves, then the connection closes.
-        timer_kind_ = TimerKind::none;
+        // The graceful timeout bounds how long a client may take to read what is left.
+        if (timer_kind_ != TimerKind::shutdown) arm_timer(TimerKind::shutdown);
         close_after_output();
         return;
     }
@@ -77,15 +81,62 @@ void Connection::http2_flush() {
         set(CONN_F_STOP_READING);
         host_.stop_reading(*this);
     }
-    // The keep-alive timer runs while no stream is open (the first one starts once the preface is in).
-    if (timer_kind_ == TimerKind::none || timer_kind_ == TimerKind::keep_alive_idle ||
-        timer_kind_ == TimerKind::header_read) {
-        if (http2_->open_streams() == 0) {
-            if (timer_kind_ != TimerKind::keep_alive_idle) arm_timer(TimerKind::keep_alive_idle);
-        } else if (timer_kind_ != TimerKind::none) {
-            arm_timer(TimerKind::none);
-        }
+    // Only response bytes count as progress against the stall timer: a client that keeps its windows shut
+    // but sends PINGs makes us produce ACKs, not progress.
+    http2_timers(http2_->take_body_progress());
+}
+
+bool Connection::http2_ping_pending() const noexcept { return http2_ && http2_->ping_pending(); }
+
+void Connection::http2_timers(bool progressed) {
+    switch (timer_kind_) {
+    case TimerKind::none:
+    case TimerKind::header_read:
+    case TimerKind::keep_alive_idle:
+    case TimerKind::h2_ping:
+    case TimerKind::h2_stall: break;
+    default: return;  // draining or closing: that timer bounds what is left
     }
+    TimerKind wanted = TimerKind::none;
+    if (http2_->stalled()) wanted = TimerKind::h2_stall;
+    else if (http2_->open_streams() == 0) wanted = TimerKind::keep_alive_idle;
+    else if (host_.config().http2.keep_alive_interval.count() > 0) wanted = TimerKind::h2_ping;
+    // A running timer keeps its deadline, except that a stall is measured from the last bytes that left (a slow
+    // reader that makes progress is no stall), and a PING's deadline ends with its ACK: the next one is due an
+    // interval from then.
+    const bool restart = (wanted == TimerKind::h2_stall && progressed) ||
+                         (wanted == TimerKind::h2_ping && http2_->take_ping_answered());
+    if (wanted != timer_kind_ || restart) arm_timer(wanted);
+}
+
+void Connection::on_http2_timeout() {
+    const TimerKind fired = timer_kind_;
+    timer_kind_ = TimerKind::none;
+    switch (fired) {
+    case TimerKind::keep_alive_idle:
+        // An idle connection says goodbye with GOAWAY (NO_ERROR) and closes once it has left.
+        http2_->close_idle();
+        break;
+    case TimerKind::h2_ping:
+        if (http2_->ping_pending()) {
+            log(LogLevel::debug, "connection {}: HTTP/2 keep-alive PING unanswered; closing", slot());
+            http2_->abort_streams();
+            host_.teardown(*this);
+            return;
+        }
+        http2_->send_ping();
+        break;
+    default:
+        // The client read nothing for the keep-alive timeout: its streams are cut; the GOAWAY may never be
+        // read either, so the lingering timer bounds the close.
+        log(LogLevel::debug, "connection {}: HTTP/2 client stopped reading; closing", slot());
+        http2_->abort_streams();
+        http2_->close_stalled();
+        http2_flush();
+        if (!has(CONN_F_TEARDOWN)) arm_timer(TimerKind::lingering);
+        return;
+    }
+    http2_flush();  // re-arms: the PING's deadline, or what the connection needs now
 }
 
 bool Connection::http2_output_drained() {

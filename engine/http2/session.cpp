@@ -30,6 +30,15 @@ struct BodyPiece {
 
 constexpr std::string_view local_error_type = "content-type: text/plain; charset=utf-8\r\n";
 
+// Frames one header block may take (CVE-2024-27316 sends endless empty CONTINUATIONs): a real block of the largest
+// header list we accept fits in a few 16 KiB frames. Eight is also where nghttp2's own limit stops a block (from
+// 1.61, and in Debian 12's patched 1.52), but without a GOAWAY: ours comes first and says why.
+constexpr std::size_t max_header_block_frames = 8;
+// A header block (raw, or decoded) this far past --max-header-size can only be an attack: it would be answered
+// with 431 anyway, so the connection ends instead of decoding on (HPACK bombs decode a few bytes into kilobytes).
+constexpr std::size_t header_block_slack = 4;
+constexpr std::size_t min_header_block_limit = 64 * 1024;
+
 std::string_view local_error_text(std::uint16_t status) noexcept {
     switch (status) {
     case 400: return "Bad Request\n";
@@ -45,7 +54,8 @@ std::string_view local_error_text(std::uint16_t status) noexcept {
 /// One request/response exchange on a stream. The Exchange half is what Handler::on_request sees.
 struct Session::Stream final : Exchange {
     Stream(Session &owner, std::int32_t id_on_wire, std::uint32_t exchange_generation)
-        : session(owner), stream_id(id_on_wire), generation(exchange_generation), builder(owner.host_.config().limits) {}
+        : session(owner), stream_id(id_on_wire), generation(exchange_generation),
+          builder(owner.host_.config().limits) {}
 
     ExchangeId id() const noexcept override { return ExchangeId{session.host_.index(), session.slot_, generation}; }
     const Request &request() const noexcept override { return *request_; }
@@ -59,6 +69,7 @@ struct Session::Stream final : Exchange {
     std::unique_ptr<Request> request_;
 
     // Request side.
+    bool headers_done = false;    ///< the request's header block is complete (later fields are trailers)
     bool dispatched = false;      ///< the handler has it (else a local answer or nothing yet)
     bool body_expected = false;   ///< Request::has_body(): the handler waits for on_body(last)
     bool request_complete = false;
@@ -78,6 +89,10 @@ struct Session::Stream final : Exchange {
     bool reported = false;        ///< on_abort was reported (or is not owed)
     std::optional<std::uint64_t> body_remaining;  ///< declared content-length left to send
     std::deque<BodyPiece> body;
+
+    /// Body bytes still go to the handler: it has the request, expects a body, and neither ended the exchange
+    /// (on_abort) nor completed its response (after which, as on HTTP/1, the rest of the body is discarded).
+    bool wants_body() const noexcept { return dispatched && body_expected && !reported && !handler_ended; }
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -86,13 +101,16 @@ struct Session::Stream final : Exchange {
 struct Callbacks {
     static Session &of(void *user_data) { return *static_cast<Session *>(user_data); }
 
+    static int begin_frame(nghttp2_session *, const nghttp2_frame_hd *hd, void *user_data) {
+        return of(user_data).on_begin_frame(hd->type, hd->flags, hd->length, hd->stream_id);
+    }
     static int begin_headers(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
         return of(user_data).on_begin_headers(frame->hd.stream_id);
     }
     static int header(nghttp2_session *, const nghttp2_frame *frame, const std::uint8_t *name, std::size_t name_size,
                       const std::uint8_t *value, std::size_t value_size, std::uint8_t, void *user_data) {
-        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers
+        if (frame->hd.type != NGHTTP2_HEADERS) return 0;
         return of(user_data).on_header(frame->hd.stream_id,
                                        {reinterpret_cast<const char *>(name), name_size},
                                        {reinterpret_cast<const char *>(value), value_size});
@@ -105,6 +123,9 @@ struct Callbacks {
             return session.on_headers_complete(frame->hd.stream_id, end_stream,
                                                frame->headers.cat != NGHTTP2_HCAT_REQUEST);
         case NGHTTP2_DATA: return end_stream ? session.on_request_end(frame->hd.stream_id) : 0;
+        case NGHTTP2_PING:
+            if (frame->hd.flags & NGHTTP2_FLAG_ACK) session.on_ping_ack();
+            return 0;
         default: return 0;
         }
     }
@@ -116,8 +137,9 @@ struct Callbacks {
         return of(user_data).on_stream_close(stream_id);
     }
     static int frame_send(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
-        if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
-        return of(user_data).on_frame_sent(frame->hd.stream_id, (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+        const std::uint32_t error_code = frame->hd.type == NGHTTP2_RST_STREAM ? frame->rst_stream.error_code : 0;
+        return of(user_data).on_frame_sent(frame->hd.type, frame->hd.stream_id,
+                                           (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0, error_code);
     }
     static ssize_t read(nghttp2_session *, std::int32_t, std::uint8_t *buffer, std::size_t length,
                         std::uint32_t *flags, nghttp2_data_source *source, void *user_data) {
@@ -137,6 +159,7 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
         broken_ = true;
         return;
     }
+    nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, Callbacks::begin_frame);
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Callbacks::begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(callbacks, Callbacks::header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Callbacks::frame_recv);
@@ -195,13 +218,66 @@ bool Session::receive(std::string_view data) {
     const ssize_t read = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t *>(data.data()),
                                                   data.size());
     if (read < 0) {
-        // A bad preface, a flood nghttp2 itself detected, or a callback failure: protocol errors short of these
-        // are answered by nghttp2 with GOAWAY (queued for produce_output) and end want_read.
-        log(LogLevel::debug, "connection {}: HTTP/2 session failed: {}", slot_, nghttp2_strerror(static_cast<int>(read)));
+        // A bad preface, a flood nghttp2 itself detected, or one of our defences (calm_down): protocol errors short
+        // of these are answered by nghttp2 with GOAWAY (queued for produce_output) and end want_read.
+        const int error = static_cast<int>(read);
+        log(LogLevel::debug, "connection {}: HTTP/2 session failed: {}", slot_, nghttp2_strerror(error));
+        // A wrong preface may be no HTTP/2 client at all: it gets no frame. nghttp2's flood checks stop reading
+        // without a GOAWAY: the client is told (ours queued one already; a second call changes nothing).
+        if (error != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+            nghttp2_session_terminate_session(session_, error == NGHTTP2_ERR_NOMEM ? NGHTTP2_INTERNAL_ERROR
+                                                                                   : NGHTTP2_ENHANCE_YOUR_CALM);
         broken_ = true;
         return false;
     }
     return true;
+}
+
+int Session::calm_down(std::string_view why) {
+    log(LogLevel::debug, "connection {}: HTTP/2 {}: GOAWAY ENHANCE_YOUR_CALM", slot_, why);
+    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // nothing after this frame is read
+}
+
+int Session::on_begin_frame(std::uint8_t type, std::uint8_t flags, std::size_t length, std::int32_t stream_id) {
+    // Counted before nghttp2 acts on the frame (and queues its ACK): a flood stops at the frame over budget.
+    const std::uint64_t now = host_.now_ms();
+    const auto over = [&](FloodKind kind) { return !floods_.allow(kind, now); };
+    const bool ack = (flags & NGHTTP2_FLAG_ACK) != 0;
+    switch (type) {
+    case NGHTTP2_PING:
+        if (!ack && over(FloodKind::ping)) return calm_down(flood_name(FloodKind::ping));
+        break;
+    case NGHTTP2_SETTINGS:
+        if (!ack && over(FloodKind::settings)) return calm_down(flood_name(FloodKind::settings));
+        break;
+    case NGHTTP2_PRIORITY:
+        if (over(FloodKind::priority)) return calm_down(flood_name(FloodKind::priority));
+        break;
+    case NGHTTP2_RST_STREAM:
+        if (over(FloodKind::reset)) return calm_down(flood_name(FloodKind::reset));
+        break;
+    case NGHTTP2_DATA:
+        if (length == 0 && !(flags & NGHTTP2_FLAG_END_STREAM) && over(FloodKind::empty_data))
+            return calm_down(flood_name(FloodKind::empty_data));
+        break;
+    case NGHTTP2_HEADERS:
+        header_block_bytes_ = 0;
+        header_block_frames_ = 0;
+        header_block_decoded_ = 0;
+        [[fallthrough]];
+    case NGHTTP2_CONTINUATION: {
+        header_block_bytes_ += length;
+        const std::size_t limit =
+            std::max(min_header_block_limit, header_block_slack * host_.config().limits.max_header_bytes);
+        if (++header_block_frames_ > max_header_block_frames) return calm_down("CONTINUATION flood");
+        if (header_block_bytes_ > limit) return calm_down("oversized header block");
+        break;
+    }
+    default: break;
+    }
+    (void)stream_id;
+    return 0;
 }
 
 int Session::on_begin_headers(std::int32_t stream_id) {
@@ -214,7 +290,13 @@ int Session::on_begin_headers(std::int32_t stream_id) {
 }
 
 int Session::on_header(std::int32_t stream_id, std::string_view name, std::string_view value) {
-    if (Stream *stream = find(stream_id)) stream->builder.add(name, value);
+    header_block_decoded_ += name.size() + value.size();
+    if (header_block_decoded_ >
+        std::max(min_header_block_limit, header_block_slack * host_.config().limits.max_header_bytes))
+        return calm_down("HPACK bomb (a header list decoding far past the limit)");
+    Stream *stream = find(stream_id);
+    // Trailer fields (a second HEADERS on the stream) are counted above and not passed on.
+    if (stream && !stream->headers_done) stream->builder.add(name, value);
     return 0;
 }
 
@@ -223,6 +305,7 @@ int Session::on_headers_complete(std::int32_t stream_id, bool end_stream, bool t
     if (!stream) return 0;
     if (trailers) return end_stream ? on_request_end(stream_id) : 0;  // trailer fields are not passed on
     stream->request_complete = end_stream;
+    stream->headers_done = true;
     switch (stream->builder.finish(end_stream)) {
     case RequestBuilder::Verdict::ok: break;
     case RequestBuilder::Verdict::too_large: respond_locally(*stream, 431); return 0;
@@ -250,6 +333,7 @@ void Session::dispatch(Stream &stream) {
     stream.body_expected = request.has_body();
     stream.dispatched = true;
     host_.count_request();
+    host_.count_http2_stream();
     host_.handler().on_request(stream);
 }
 
@@ -258,7 +342,7 @@ int Session::on_data_chunk(std::int32_t stream_id, std::string_view data) {
     nghttp2_session_consume_connection(session_, data.size());
     Stream *stream = find(stream_id);
     if (!stream) return 0;
-    if (!stream->dispatched || stream->reported || !stream->body_expected) {
+    if (!stream->wants_body()) {
         nghttp2_session_consume_stream(session_, stream_id, data.size());  // nobody reads it: discarded
         return 0;
     }
@@ -304,7 +388,7 @@ int Session::on_request_end(std::int32_t stream_id) {
     Stream *stream = find(stream_id);
     if (!stream || stream->request_complete) return 0;
     stream->request_complete = true;
-    if (!stream->dispatched || stream->reported || !stream->body_expected) return 0;
+    if (!stream->wants_body()) return 0;
     if (stream->paused) {
         stream->paused_end = true;
         return 0;
@@ -316,6 +400,12 @@ int Session::on_request_end(std::int32_t stream_id) {
 void Session::resume_body(Stream &stream) {
     if (!stream.paused) return;
     stream.paused = false;
+    if (!stream.wants_body()) {
+        // Ended for the handler meanwhile (aborted, or answered): what is held is discarded, its window given back.
+        stream.paused_body.clear();
+        consume(stream, stream.unconsumed);
+        return;
+    }
     // What the handler took before it paused is its now: its window goes back to the client.
     consume(stream, stream.unconsumed - stream.paused_body.size());
     if (!stream.paused_body.empty()) {
@@ -324,7 +414,7 @@ void Session::resume_body(Stream &stream) {
         deliver_body(stream, pending);
         if (stream.paused) return;
     }
-    if (stream.paused_end && !stream.reported) {
+    if (stream.paused_end) {
         stream.paused_end = false;
         host_.handler().on_body(stream.id(), {}, true);
     }
@@ -342,7 +432,15 @@ int Session::on_stream_close(std::int32_t stream_id) {
     return 0;
 }
 
-int Session::on_frame_sent(std::int32_t stream_id, bool end_stream) {
+int Session::on_frame_sent(std::uint8_t type, std::int32_t stream_id, bool end_stream, std::uint32_t error_code) {
+    // Streams we refuse (over SETTINGS_MAX_CONCURRENT_STREAMS, or malformed) cost a client one HEADERS frame each:
+    // they share the rapid-reset budget.
+    if (type == NGHTTP2_RST_STREAM && (error_code == NGHTTP2_REFUSED_STREAM || error_code == NGHTTP2_PROTOCOL_ERROR) &&
+        !floods_.allow(FloodKind::reset, host_.now_ms())) {
+        calm_down("stream refusal flood");
+        return 0;
+    }
+    if (type != NGHTTP2_HEADERS && type != NGHTTP2_DATA) return 0;
     if (!end_stream) return 0;
     Stream *stream = find(stream_id);
     if (!stream) return 0;
@@ -358,7 +456,8 @@ int Session::on_frame_sent(std::int32_t stream_id, bool end_stream) {
 
 bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_body) {
     const std::string_view date = head.has_date ? std::string_view{} : date_(date_context_);
-    const std::string_view server = head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
+    const std::string_view server =
+        head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
     build_response_fields(head, date, server, field_storage_, fields_);
     std::vector<nghttp2_nv> fields;
     fields.reserve(fields_.size());
@@ -371,7 +470,8 @@ bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_bo
     provider.read_callback = Callbacks::read;
     // nghttp2 copies the fields: the storage is reused for the next response.
     const int submitted =
-        nghttp2_submit_response(session_, stream.stream_id, fields.data(), fields.size(), with_body ? &provider : nullptr);
+        nghttp2_submit_response(session_, stream.stream_id, fields.data(), fields.size(),
+                                with_body ? &provider : nullptr);
     if (submitted != 0) {
         log(LogLevel::debug, "connection {}: HTTP/2 response not submitted: {}", slot_, nghttp2_strerror(submitted));
         reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
@@ -481,6 +581,7 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
             }
             piece.offset += take;
             filled += take;
+            body_progress_ = true;
         }
         if (piece.offset < size) break;  // the frame is full
         if (piece.notify) sent_notifications_.push_back(stream.id());
@@ -505,7 +606,8 @@ bool Session::produce_output() {
         const std::uint8_t *data = nullptr;
         const ssize_t size = nghttp2_session_mem_send(session_, &data);
         if (size < 0) {
-            log(LogLevel::debug, "connection {}: HTTP/2 send failed: {}", slot_, nghttp2_strerror(static_cast<int>(size)));
+            log(LogLevel::debug, "connection {}: HTTP/2 send failed: {}", slot_,
+                nghttp2_strerror(static_cast<int>(size)));
             broken_ = true;
             break;
         }
@@ -562,6 +664,33 @@ void Session::begin_drain() {
 void Session::close_idle() {
     if (!session_ || broken_) return;
     nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+}
+
+void Session::close_stalled() {
+    if (!session_ || broken_) return;
+    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+bool Session::stalled() const noexcept {
+    if (output_full()) return true;
+    if (!session_ || nghttp2_session_want_write(session_)) return false;
+    // Nothing can be sent, yet a response has bytes waiting: the client's windows are shut.
+    for (const auto &[generation, stream] : streams_)
+        if (!stream->body.empty()) return true;
+    return false;
+}
+
+void Session::send_ping() {
+    if (!session_ || broken_) return;
+    // The payload is ours to choose (RFC 9113 6.7); the ACK echoes it, and only one PING is out at a time.
+    static constexpr std::uint8_t payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'k', 'a'};
+    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, payload) == 0) ping_pending_ = true;
+}
+
+void Session::on_ping_ack() noexcept {
+    if (!ping_pending_) return;
+    ping_pending_ = false;
+    ping_answered_ = true;
 }
 
 void Session::abort_streams() {

@@ -13,6 +13,7 @@
 #include "core/output_queue.hpp"
 #include "core/stream.hpp"
 #include "engine/handler.hpp"
+#include "http2/flood_guard.hpp"
 #include "engine/request.hpp"
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 struct nghttp2_session;
@@ -72,6 +74,17 @@ class Session {
     void begin_drain();
     /// Idle timeout: GOAWAY (NO_ERROR) and nothing more.
     void close_idle();
+    /// The client stopped reading: GOAWAY (ENHANCE_YOUR_CALM) and nothing more.
+    void close_stalled();
+    /// The client reads nothing: our output is full, or responses wait on windows it does not open.
+    bool stalled() const noexcept;
+    /// Keep-alive: a PING out, and whether its ACK is still awaited.
+    void send_ping();
+    bool ping_pending() const noexcept { return ping_pending_; }
+    /// True once after response body bytes were framed (progress for the stall timer).
+    bool take_body_progress() noexcept { return std::exchange(body_progress_, false); }
+    /// True once after the ACK of our PING arrived.
+    bool take_ping_answered() noexcept { return std::exchange(ping_answered_, false); }
     /// The connection is being torn down: every stream whose response did not complete is reported to the
     /// handler (on_abort). Idempotent.
     void abort_streams();
@@ -84,13 +97,17 @@ class Session {
     friend struct Callbacks;
 
     // nghttp2 callbacks (session.cpp).
+    int on_begin_frame(std::uint8_t type, std::uint8_t flags, std::size_t length, std::int32_t stream_id);
     int on_begin_headers(std::int32_t stream_id);
     int on_header(std::int32_t stream_id, std::string_view name, std::string_view value);
     int on_headers_complete(std::int32_t stream_id, bool end_stream, bool trailers);
     int on_data_chunk(std::int32_t stream_id, std::string_view data);
     int on_request_end(std::int32_t stream_id);
+    void on_ping_ack() noexcept;
     int on_stream_close(std::int32_t stream_id);
-    int on_frame_sent(std::int32_t stream_id, bool end_stream);
+    int on_frame_sent(std::uint8_t type, std::int32_t stream_id, bool end_stream, std::uint32_t error_code);
+    /// A defence tripped: GOAWAY with ENHANCE_YOUR_CALM, and the return value that stops nghttp2 reading on.
+    int calm_down(std::string_view why);
     long read_body(Stream &stream, std::uint8_t *buffer, std::size_t length, std::uint32_t *flags);
 
     Stream *find(std::int32_t stream_id) const noexcept;
@@ -120,8 +137,15 @@ class Session {
     std::vector<ExchangeId> sent_notifications_;  ///< due once the bytes produced now are queued
     std::string field_storage_;
     std::vector<FieldLine> fields_;
+    FloodGuard floods_;
+    std::size_t header_block_bytes_ = 0;   ///< HEADERS + CONTINUATION payload of the block being received
+    std::size_t header_block_frames_ = 0;
+    std::size_t header_block_decoded_ = 0; ///< decoded field bytes of that block (an HPACK bomb's are huge)
     bool broken_ = false;
     bool aborted_ = false;
+    bool ping_pending_ = false;
+    bool body_progress_ = false;
+    bool ping_answered_ = false;
 };
 
 } // namespace engine::http2

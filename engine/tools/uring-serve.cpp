@@ -78,6 +78,10 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               request body bytes a client may send on a connection ahead of us (default 1 MiB)
   --http2-initial-stream-window-size BYTES
                               ... and on one stream before the application consumed them (default 1 MiB)
+  --http2-keep-alive-interval MS
+                              PING a connection with open streams this often (default: never)
+  --http2-keep-alive-timeout S
+                              close when a PING goes unanswered, or the client reads nothing, this long (default 20)
   --http2-max-concurrent-streams N
                               streams a client may have open at once (default 200)
   --http2-max-frame-size BYTES
@@ -197,6 +201,10 @@ Options parse_options(int argc, char **argv) {
             config.http2.initial_connection_window_size = parse_number<std::uint32_t>(option, value(), 65535, INT32_MAX);
         else if (option == "--http2-initial-stream-window-size")
             config.http2.initial_stream_window_size = parse_number<std::uint32_t>(option, value(), 1, INT32_MAX);
+        else if (option == "--http2-keep-alive-interval")
+            config.http2.keep_alive_interval =
+                std::chrono::milliseconds(parse_number<std::uint32_t>(option, value(), 1, 86'400'000));
+        else if (option == "--http2-keep-alive-timeout") config.http2.keep_alive_timeout = seconds(value());
         else if (option == "--http2-max-concurrent-streams")
             config.http2.max_concurrent_streams = parse_number<std::uint32_t>(option, value(), 1, INT32_MAX);
         else if (option == "--http2-max-frame-size")

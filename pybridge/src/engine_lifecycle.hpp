@@ -45,6 +45,8 @@ inline pybind11::list engine_stats(const engine::Server &engine, bool started) {
         reactor["connections_accepted"] = counters.connections_accepted;
         reactor["connections_open"] = counters.connections_open;
         reactor["requests"] = counters.requests;
+        reactor["http2_connections"] = counters.http2_connections;
+        reactor["http2_streams"] = counters.http2_streams;
         reactors.append(std::move(reactor));
     }
     return reactors;

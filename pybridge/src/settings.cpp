@@ -81,6 +81,20 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     config.limits.max_header_count = field<std::size_t>(http1, "max_header_count");
     config.limits.max_body_bytes = field<std::uint64_t>(http1, "max_body_bytes");
 
+    py::object http2 = settings.attr("http2");
+    const std::string http = field<std::string>(http2, "http");
+    const auto version = engine::parse_http_version(http);
+    if (!version) throw py::value_error("engine setting 'http2.http' must be auto, 1 or 2, not \"" + http + "\"");
+    config.http = *version;
+    config.http2.initial_connection_window_size = field<std::uint32_t>(http2, "initial_connection_window_size");
+    config.http2.initial_stream_window_size = field<std::uint32_t>(http2, "initial_stream_window_size");
+    config.http2.keep_alive_interval = std::chrono::milliseconds(field<std::int64_t>(http2, "keep_alive_interval_ms"));
+    config.http2.keep_alive_timeout = std::chrono::milliseconds(field<std::int64_t>(http2, "keep_alive_timeout_ms"));
+    config.http2.max_concurrent_streams = field<std::uint32_t>(http2, "max_concurrent_streams");
+    config.http2.max_frame_size = field<std::uint32_t>(http2, "max_frame_size");
+    config.http2.max_headers_size = field<std::uint32_t>(http2, "max_headers_size");
+    config.http2.max_send_buffer_size = field<std::uint32_t>(http2, "max_send_buffer_size");
+
     py::object timeouts = settings.attr("timeouts");
     config.timeouts.header_read = std::chrono::milliseconds(field<std::int64_t>(timeouts, "header_read_ms"));
     config.timeouts.graceful_shutdown =

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
+from .constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops
 from .errors import ConfigError
 
 __all__ = ["Config", "ConfigError", "Kind", "Option", "options"]
@@ -274,6 +274,14 @@ class Config:
             "comma-separated addresses or networks of trusted proxies, or * for any", metavar="IPS", group="application"
         ),
     )
+    http: HTTPModes = field(
+        default=HTTPModes.AUTO,
+        metadata=_option(
+            "HTTP version: auto (HTTP/2 by ALPN on TLS and by its client preface on plain TCP, else HTTP/1), 1 or 2",
+            group="listening",
+            enum=HTTPModes,
+        ),
+    )
     # --- HTTP/1 ----------------------------------------------------------------------------------------------
     http1_keep_alive: bool = field(
         default=True,
@@ -331,6 +339,95 @@ class Config:
             maximum=1 << 62,
             metavar="BYTES",
             group="HTTP/1",
+            kind=Kind.INT,
+        ),
+    )
+    # --- HTTP/2 (Granian's names and defaults) -----------------------------------------------------------------
+    http2_initial_connection_window_size: int = field(
+        default=1024 * 1024,
+        metadata=_option(
+            "request body bytes a client may send on a connection before the server gives window back",
+            minimum=65_535,
+            maximum=(1 << 31) - 1,
+            metavar="BYTES",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_initial_stream_window_size: int = field(
+        default=1024 * 1024,
+        metadata=_option(
+            "request body bytes a client may send on one stream before the application consumed them",
+            minimum=1,
+            maximum=(1 << 31) - 1,
+            metavar="BYTES",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_keep_alive_interval: int | None = field(
+        default=None,
+        metadata=_option(
+            "send a PING on a connection idle this long, in milliseconds (default: never)",
+            minimum=1,
+            maximum=86_400_000,
+            metavar="MS",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_keep_alive_timeout: int = field(
+        default=20,
+        metadata=_option(
+            "close the connection when a keep-alive PING goes unanswered this long, in seconds",
+            minimum=1,
+            maximum=86_400,
+            metavar="SECONDS",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_max_concurrent_streams: int = field(
+        default=200,
+        metadata=_option(
+            "streams a client may have open on one connection at once",
+            minimum=1,
+            maximum=(1 << 31) - 1,
+            metavar="COUNT",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_max_frame_size: int = field(
+        default=16 * 1024,
+        metadata=_option(
+            "largest frame payload the server accepts, in bytes",
+            minimum=16_384,
+            maximum=16_777_215,
+            metavar="BYTES",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_max_headers_size: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_option(
+            "the header list size the server advertises, in bytes (--http1-max-headers-size still applies)",
+            minimum=1,
+            maximum=(1 << 32) - 1,
+            metavar="BYTES",
+            group="HTTP/2",
+            kind=Kind.INT,
+        ),
+    )
+    http2_max_send_buffer_size: int = field(
+        default=400 * 1024,
+        metadata=_option(
+            "response bytes framed ahead of the socket per connection, in bytes",
+            minimum=1,
+            maximum=(1 << 32) - 1,
+            metavar="BYTES",
+            group="HTTP/2",
             kind=Kind.INT,
         ),
     )

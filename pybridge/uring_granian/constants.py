@@ -10,6 +10,15 @@ class Interfaces(StrEnum):
     WSGI = "wsgi"
 
 
+class HTTPModes(StrEnum):
+    """--http (Granian's values): auto speaks HTTP/2 where the client asks for it (ALPN h2 on TLS, the h2c preface
+    on plain TCP) and HTTP/1 otherwise; 1 and 2 speak that version alone."""
+
+    AUTO = "auto"
+    HTTP1 = "1"
+    HTTP2 = "2"
+
+
 class Loops(StrEnum):
     AUTO = "auto"  # uvloop when installed, else asyncio
     ASYNCIO = "asyncio"

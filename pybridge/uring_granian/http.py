@@ -20,6 +20,7 @@ from .constants import Interfaces
 __all__ = [
     "EngineSettings",
     "HTTP1Settings",
+    "HTTP2Settings",
     "ListenSettings",
     "StaticFilesSettings",
     "TimeoutSettings",
@@ -46,6 +47,35 @@ class HTTP1Settings:
             max_header_bytes=config.http1_max_headers_size,
             max_header_count=config.http1_max_headers,
             max_body_bytes=config.http1_max_body_size,
+        )
+
+
+@dataclass(frozen=True)
+class HTTP2Settings:
+    """engine::Http2Config plus ServerConfig::http (by name: auto, 1, 2), in milliseconds and bytes."""
+
+    http: str
+    initial_connection_window_size: int
+    initial_stream_window_size: int
+    keep_alive_interval_ms: int  # 0: never
+    keep_alive_timeout_ms: int
+    max_concurrent_streams: int
+    max_frame_size: int
+    max_headers_size: int
+    max_send_buffer_size: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> HTTP2Settings:
+        return cls(
+            http=config.http.value,
+            initial_connection_window_size=config.http2_initial_connection_window_size,
+            initial_stream_window_size=config.http2_initial_stream_window_size,
+            keep_alive_interval_ms=config.http2_keep_alive_interval or 0,
+            keep_alive_timeout_ms=config.http2_keep_alive_timeout * 1000,
+            max_concurrent_streams=config.http2_max_concurrent_streams,
+            max_frame_size=config.http2_max_frame_size,
+            max_headers_size=config.http2_max_headers_size,
+            max_send_buffer_size=config.http2_max_send_buffer_size,
         )
 
 
@@ -167,6 +197,7 @@ class EngineSettings:
 
     listen: ListenSettings
     http1: HTTP1Settings
+    http2: HTTP2Settings
     timeouts: TimeoutSettings
     websocket: WebSocketSettings
     threads: int
@@ -181,6 +212,7 @@ class EngineSettings:
         return cls(
             listen=ListenSettings.from_config(config, port_checked),
             http1=HTTP1Settings.from_config(config),
+            http2=HTTP2Settings.from_config(config),
             timeouts=TimeoutSettings.from_config(config),
             websocket=WebSocketSettings.from_config(config),
             threads=config.threads,

@@ -78,6 +78,12 @@ def render(view: SupervisorView, snapshot_directory: str) -> str:
     engine_requests = _Family("engine_requests_total", "counter", "Requests parsed by the engine, per reactor thread.")
     accepted = _Family("engine_connections_accepted_total", "counter", "Connections accepted, per reactor thread.")
     open_connections = _Family("engine_connections_open", "gauge", "Connections open now, per reactor thread.")
+    http2_connections = _Family(
+        "engine_http2_connections_total", "counter", "Connections that spoke HTTP/2, per reactor thread."
+    )
+    http2_streams = _Family(
+        "engine_http2_streams_total", "counter", "HTTP/2 requests (streams) handled, per reactor thread."
+    )
 
     for worker in view.workers:
         labels: dict[str, Any] = {"worker": worker.index, "pid": worker.pid}
@@ -106,8 +112,23 @@ def render(view: SupervisorView, snapshot_directory: str) -> str:
                 accepted.sample(stats["connections_accepted"], **reactor_labels)
             if "connections_open" in stats:
                 open_connections.sample(stats["connections_open"], **reactor_labels)
+            if "http2_connections" in stats:
+                http2_connections.sample(stats["http2_connections"], **reactor_labels)
+            if "http2_streams" in stats:
+                http2_streams.sample(stats["http2_streams"], **reactor_labels)
 
-    families = (workers, restarts, rss, requests, duration, engine_requests, accepted, open_connections)
+    families = (
+        workers,
+        restarts,
+        rss,
+        requests,
+        duration,
+        engine_requests,
+        accepted,
+        open_connections,
+        http2_connections,
+        http2_streams,
+    )
     return "".join(line + "\n" for family in families for line in family.lines)
 
 

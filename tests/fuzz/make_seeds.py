@@ -115,6 +115,29 @@ def client_hellos() -> list[bytes]:
     return hellos
 
 
+def http2_seeds() -> list[bytes]:
+    """Client frames after the preface (the target sends it): SETTINGS, a GET, a POST with a body in two DATA
+    frames, a PING, a WINDOW_UPDATE and a reset stream. HPACK blocks use only literals without indexing (0x00
+    prefix, 7-bit lengths), so no table state is needed to build them."""
+
+    def frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+    def block(fields: list[tuple[bytes, bytes]]) -> bytes:
+        return b"".join(b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v for n, v in fields)
+
+    def request(method: bytes) -> bytes:
+        return block([(b":method", method), (b":scheme", b"http"), (b":authority", b"fuzz"), (b":path", b"/p?q")])
+
+    settings = frame(0x4, 0, 0, b"\x00\x04\x00\x01\x00\x00")
+    get = frame(0x1, 0x5, 1, request(b"GET"))
+    post = frame(0x1, 0x4, 3, request(b"POST")) + frame(0x0, 0, 3, b"hello ") + frame(0x0, 0x1, 3, b"world")
+    ping = frame(0x6, 0, 0, b"12345678")
+    window = frame(0x8, 0, 0, b"\x00\x01\x00\x00")
+    reset = frame(0x1, 0x4, 5, request(b"POST")) + frame(0x3, 0, 5, b"\x00\x00\x00\x08")
+    return [settings + get, settings + post + ping, settings + window + get + reset, settings + get + post]
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     engine_tests = REPO / "tests" / "engine"
@@ -133,6 +156,7 @@ def main() -> None:
         "ws_frames": [plan + frame for frame in ws_seeds() for plan in PLANS],
         "path_sanitizer": cpp_literals(engine_tests / "files" / "path_sanitizer_test.cpp"),
         "tls_records": [plan + hello for hello in client_hellos() for plan in PLANS],
+        "http2": [plan + frames for frames in http2_seeds() for plan in PLANS],
     }
     file_values = [
         v

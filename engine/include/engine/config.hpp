@@ -80,13 +80,11 @@ constexpr std::optional<HttpVersion> parse_http_version(std::string_view name) n
 
 /// HTTP/2 settings, Granian's names and defaults (its HTTP2Settings), as --http2-* options.
 struct Http2Config {
-    /// Grow the receive windows with the measured bandwidth-delay product. Accepted for Granian's option set;
-    /// the windows below are fixed (see README: HTTP/2).
-    bool adaptive_window = false;
     std::uint32_t initial_connection_window_size = 1024 * 1024;  ///< bytes the client may send on the connection
     std::uint32_t initial_stream_window_size = 1024 * 1024;      ///< ... and on one stream before we consume them
-    std::chrono::milliseconds keep_alive_interval{0};  ///< PING an idle connection this often; 0: never
-    std::chrono::milliseconds keep_alive_timeout{20'000};  ///< close when a PING goes unanswered this long
+    std::chrono::milliseconds keep_alive_interval{0};  ///< PING a connection with open streams this often; 0: never
+    /// Close when a PING goes unanswered this long, or when the client reads nothing of our output for this long.
+    std::chrono::milliseconds keep_alive_timeout{20'000};
     std::uint32_t max_concurrent_streams = 200;       ///< SETTINGS_MAX_CONCURRENT_STREAMS
     std::uint32_t max_frame_size = 16 * 1024;         ///< SETTINGS_MAX_FRAME_SIZE we accept
     std::uint32_t max_headers_size = 16 * 1024 * 1024;  ///< SETTINGS_MAX_HEADER_LIST_SIZE we advertise

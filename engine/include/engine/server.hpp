@@ -23,6 +23,8 @@ struct ReactorStats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_open = 0;
     std::uint64_t requests = 0;
+    std::uint64_t http2_connections = 0;  ///< connections that spoke HTTP/2 (by ALPN or the client preface)
+    std::uint64_t http2_streams = 0;      ///< HTTP/2 requests handed to the handler (also counted in `requests`)
 };
 
 /// The handler's acceptance of a WebSocket opening handshake (see Handler).

@@ -116,6 +116,8 @@ class FakeStreamHost final : public core::StreamHost {
     int teardown_calls = 0;
     int releases = 0;
     std::uint64_t requests = 0;
+    std::uint64_t http2_connections = 0;
+    std::uint64_t http2_streams = 0;
     /// What draining() answers (Reactor::begin_drain sets it before calling Stream::begin_drain).
     bool draining_flag = false;
 
@@ -129,6 +131,8 @@ class FakeStreamHost final : public core::StreamHost {
     bool draining() const noexcept override { return draining_flag; }
     std::uint32_t next_exchange_generation() noexcept override { return ++exchange_counter_; }
     void count_request() noexcept override { ++requests; }
+    void count_http2_connection() noexcept override { ++http2_connections; }
+    void count_http2_stream() noexcept override { ++http2_streams; }
     void want_send(core::Stream &stream) override {
         ++want_send_calls;
         if (stream.has(core::STREAM_F_DIRTY)) return;

@@ -13,7 +13,7 @@ import pytest
 from uring_granian import Config, ConfigError
 from uring_granian.cli import build_parser, main, parse_config
 from uring_granian.config import help_groups, options
-from uring_granian.constants import IO_BACKEND_ENV, Interfaces, IoBackends, LogLevels, Loops
+from uring_granian.constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops
 from uring_granian.http import EngineSettings
 
 TLS_FILES = ("--ssl-certificate", "c.pem", "--ssl-keyfile", "k.pem")  # what every other --ssl-* option needs
@@ -51,6 +51,15 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "http1_max_headers_size": (["--http1-max-headers-size", "8192"], 8192),
     "http1_max_headers": (["--http1-max-headers", "50"], 50),
     "http1_max_body_size": (["--http1-max-body-size", "0"], 0),
+    "http": (["--http", "2"], HTTPModes.HTTP2),
+    "http2_initial_connection_window_size": (["--http2-initial-connection-window-size", "131072"], 131072),
+    "http2_initial_stream_window_size": (["--http2-initial-stream-window-size", "65535"], 65535),
+    "http2_keep_alive_interval": (["--http2-keep-alive-interval", "15000"], 15000),
+    "http2_keep_alive_timeout": (["--http2-keep-alive-timeout", "5"], 5),
+    "http2_max_concurrent_streams": (["--http2-max-concurrent-streams", "50"], 50),
+    "http2_max_frame_size": (["--http2-max-frame-size", "32768"], 32768),
+    "http2_max_headers_size": (["--http2-max-headers-size", "65536"], 65536),
+    "http2_max_send_buffer_size": (["--http2-max-send-buffer-size", "131072"], 131072),
     "ws": (["--no-ws"], False),
     "ws_max_size": (["--ws-max-size", "65536"], 65536),
     "ws_per_message_deflate": (["--no-ws-per-message-deflate"], False),
@@ -171,6 +180,27 @@ def test_engine_settings_carry_the_tls_options() -> None:
 def test_tls_protocol_of_python_callers_is_checked() -> None:
     with pytest.raises(ConfigError, match=r"--ssl-protocol-min: invalid choice 'tls1.1' \(choose from tls1.2, tls1"):
         Config.from_options(app="m:app", ssl_certificate="c", ssl_keyfile="k", ssl_protocol_min="tls1.1").validate()
+
+
+def test_engine_settings_carry_the_http2_options() -> None:
+    defaults = EngineSettings.from_config(parse_config(["m:app"])).http2
+    # Granian's defaults.
+    assert defaults.http == "auto"
+    assert defaults.max_concurrent_streams == 200
+    assert (defaults.initial_connection_window_size, defaults.initial_stream_window_size) == (1 << 20, 1 << 20)
+    assert (defaults.keep_alive_interval_ms, defaults.keep_alive_timeout_ms) == (0, 20_000)
+    assert (defaults.max_frame_size, defaults.max_headers_size, defaults.max_send_buffer_size) == (
+        16384,
+        16 << 20,
+        400 << 10,
+    )
+    config = parse_config(
+        ["--http", "1", "--http2-keep-alive-interval", "1500", "--http2-keep-alive-timeout", "3", "m:app"]
+    )
+    settings = EngineSettings.from_config(config).http2
+    assert (settings.http, settings.keep_alive_interval_ms, settings.keep_alive_timeout_ms) == ("1", 1500, 3000)
+    with pytest.raises(ConfigError, match="--http2-max-frame-size must be at least 16384"):
+        Config.from_options(app="m:app", http2_max_frame_size=1000).validate()
 
 
 def test_engine_settings_carry_the_http1_options() -> None:

@@ -20,7 +20,7 @@ from uring_granian.metrics import SupervisorView, WorkerView, render
 
 pytestmark = pytest.mark.timeout(120)
 
-SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+SAMPLE = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 FAMILIES = (
     "uring_granian_workers gauge",
     "uring_granian_worker_restarts_total counter",
@@ -30,6 +30,8 @@ FAMILIES = (
     "uring_granian_engine_requests_total counter",
     "uring_granian_engine_connections_accepted_total counter",
     "uring_granian_engine_connections_open gauge",
+    "uring_granian_engine_http2_connections_total counter",
+    "uring_granian_engine_http2_streams_total counter",
 )
 
 
@@ -158,6 +160,21 @@ def test_engine_connection_counters(launch: Callable[..., RunningServer], interf
             client.close()
     expected_closed = (accepted_before + connections, 0.0, requests_before + sent)
     assert wait_until(lambda: engine_counts() == expected_closed, 10, f"counters {expected_closed}")
+
+    def http2_counts() -> tuple[float, float]:
+        samples = parse(httpx.get(scrape_url, timeout=10).text)
+        return (
+            total(samples, "uring_granian_engine_http2_connections_total"),
+            total(samples, "uring_granian_engine_http2_streams_total"),
+        )
+
+    assert http2_counts() == (0, 0)
+    # One h2c connection with three streams: counted as HTTP/2, and as requests too.
+    with httpx.Client(http1=False, http2=True, timeout=10) as h2c:
+        for _ in range(3):
+            assert h2c.get(f"http://127.0.0.1:{server.port}/counted").http_version == "HTTP/2"
+    assert wait_until(lambda: http2_counts() == (1, 3), 10, "the HTTP/2 counters (1, 3)")
+    assert wait_until(lambda: engine_counts()[2] == requests_before + sent + 3, 10, "requests with HTTP/2's")
     assert server.stop() == 0
 
 

@@ -51,6 +51,20 @@ def test_asgi_scope_over_https_has_the_scheme_and_the_tls_extension(start_server
     assert tls["client_cert_name"] is None and tls["client_cert_error"] is None
 
 
+def test_asgi_over_h2_by_alpn_and_http1_when_asked(start_server: Start, pki: Pki) -> None:
+    server = start_server("tls_apps:asgi_app", *pki.server_options())
+    with httpx.Client(http2=True, verify=pki.client_context(), timeout=10) as client:
+        response = client.get(server.url + "/")
+        assert response.http_version == "HTTP/2"
+        assert response.json()["http_version"] == "2"
+        assert response.json()["scheme"] == "https"
+    with httpx.Client(verify=pki.client_context(), timeout=10) as client:
+        assert client.get(server.url + "/").json()["http_version"] == "1.1"
+    only_http1 = start_server("tls_apps:asgi_app", "--http", "1", *pki.server_options())
+    with httpx.Client(http2=True, verify=pki.client_context(), timeout=10) as client:
+        assert client.get(only_http1.url + "/").http_version == "HTTP/1.1"
+
+
 def test_tls_1_2_version_and_cipher_suite_are_the_negotiated_ones(start_server: Start, pki: Pki) -> None:
     server = start_server("tls_apps:asgi_app", *pki.server_options())
     context = pki.client_context()
@@ -94,7 +108,7 @@ def test_mutual_tls_gives_the_app_the_client_certificate(start_server: Start, pk
 def test_plain_http_scope_has_no_tls_extension(start_server: Start) -> None:
     server = start_server("tls_apps:asgi_app")
     response = httpx.get(server.url.replace("https://", "http://") + "/", timeout=10)
-    assert response.json() == {"scheme": "http", "tls": None}
+    assert response.json() == {"scheme": "http", "tls": None, "http_version": "1.1"}
 
 
 def test_wsgi_environ_over_https(start_server: Start, pki: Pki) -> None:

@@ -13,7 +13,8 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": f"{event}.complete"})  # lifespan.startup.complete, lifespan.shutdown.complete
             if event == "lifespan.shutdown":
                 return
-    body = json.dumps({"scheme": scope["scheme"], "tls": scope["extensions"].get("tls")}).encode()
+    seen = {"scheme": scope["scheme"], "tls": scope["extensions"].get("tls"), "http_version": scope["http_version"]}
+    body = json.dumps(seen).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

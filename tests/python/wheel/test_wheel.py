@@ -34,7 +34,7 @@ GLIBC = {
 OPENSSL = {"libssl.so.3", "libcrypto.so.3"}
 # scripts/wheel --system-openssl leaves OpenSSL to the system on purpose.
 SYSTEM_OPENSSL = os.environ.get("URING_GRANIAN_WHEEL_SYSTEM_OPENSSL") == "1"
-LIBS_BUILT_IN = ("liburing", "libllhttp", "libfmt", "libz.", "libz-", "libstdc++", "libgcc_s")
+LIBS_BUILT_IN = ("liburing", "libllhttp", "libfmt", "libz.", "libz-", "libnghttp2", "libstdc++", "libgcc_s")
 
 
 def native_module(install: Install) -> Path:
