@@ -222,3 +222,46 @@ def test_client_that_never_reads_big_windows_is_cut(start_server, raw_connection
     assert time.monotonic() - started < 30
     data = sum(len(payload) for kind, _, _, payload in raw_frames(connection.received) if kind == DATA)
     assert data < 64 * 1024 * 1024  # cut, not completed
+
+
+def test_keep_alive_ping_unanswered_closes(start_server, raw_connection):
+    """--http2-keep-alive-interval: with a stream open, the server PINGs; a client that never ACKs is closed."""
+    server = start_server("--echo", "--http2-keep-alive-interval", "200", "--http2-keep-alive-timeout", "1")
+    connection = raw_connection(server)
+    connection.send(connection.headers(1, request_headers("POST"), end_stream=False))  # an upload left open
+    started = time.monotonic()
+    frames = connection.read_until_closed(timeout=10)
+    assert time.monotonic() - started < 5
+    assert any(kind == 0x6 and not flags & 0x1 for kind, flags, _, _ in frames)  # our PING, never ACKed
+
+
+def test_keep_alive_ping_answered_keeps_the_connection(start_server, raw_connection):
+    server = start_server("--echo", "--http2-keep-alive-interval", "200", "--http2-keep-alive-timeout", "1")
+    connection = raw_connection(server)
+    connection.send(connection.headers(1, request_headers("POST"), end_stream=False))
+    connection.sock.settimeout(0.2)
+    pings = 0
+    deadline = time.monotonic() + 2.5
+    buffered = b""
+    while time.monotonic() < deadline:
+        try:
+            chunk = connection.sock.recv(65536)
+        except TimeoutError:
+            continue
+        assert chunk, "the server closed a connection that answers its PINGs"
+        buffered += chunk
+        frames = raw_frames(buffered)
+        consumed = sum(9 + len(payload) for *_, payload in frames)
+        buffered = buffered[consumed:]
+        for kind, flags, _, payload in frames:
+            if kind == 0x6 and not flags & 0x1:
+                pings += 1
+                connection.send(PingFrame(0, opaque_data=payload, flags=["ACK"]))
+    assert pings >= 3  # one every interval, each answered
+    connection.send(DataFrame(1, data=b"done", flags=["END_STREAM"]))
+    connection.sock.settimeout(10)
+    received = b""
+    while not any(kind == DATA and payload == b"done" for kind, _, _, payload in raw_frames(received)):
+        chunk = connection.sock.recv(65536)
+        assert chunk
+        received += chunk
