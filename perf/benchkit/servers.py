@@ -232,10 +232,21 @@ def _project_servers():
                      + f", --io-backend {backend}")
 
 
+def _with_options(commands, *options):
+    """uring_granian's commands with OPTIONS before the app (its last argument)."""
+    def insert(command):
+        return lambda ctx: [*command(ctx)[:-1], *options, command(ctx)[-1]]
+    return {kind: insert(command) for kind, command in commands.items()}
+
+
 SERVERS = {
     server.name: server
     for server in [
         *_project_servers(),
+        # glibc malloc as it comes (issue 14's before): the default worker tunes it for large bodies.
+        Server("uring_granian-no-tune", PROJECT, _with_options(_uring_granian_commands("io_uring"), "--no-tune-allocator"),
+               _missing_uring_python, lambda ctx: _python_reports(ctx.uring_python, "uring_granian")
+               + ", --no-tune-allocator"),
         # The static route with no observer, with the access log (static answers cross to Python to be logged) and
         # with the request metrics (counted in Python; the metrics need the supervisor, which --workers 1 is here).
         Server("uring_granian-static-route", PROJECT, {"static": _uring_granian_static_route()},

@@ -12,7 +12,14 @@ import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["TrustedProxies", "parse_trusted", "with_proxy_headers"]
+__all__ = [
+    "TrustedProxies",
+    "forwarded_environ",
+    "forwarded_scope",
+    "parse_trusted",
+    "request_rewriter",
+    "with_proxy_headers",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -117,23 +124,77 @@ def with_proxy_headers(app: Callable[..., Any], interface: str, spec: str) -> Ca
     return _asgi(app, trusted)
 
 
+def request_rewriter(interface: str, spec: str) -> Callable[[Any], Any]:
+    """What `with_proxy_headers` does to each request, as a function of the scope or environ alone: the static
+    route's observers get the requests the engine answered without the app rewritten the same way, so their
+    access-log lines name the client the proxy named."""
+    trusted = parse_trusted(spec)
+    if interface == "wsgi":
+        return lambda environ: forwarded_environ(environ, trusted)
+    return lambda scope: forwarded_scope(scope, trusted)
+
+
+_FORWARDING_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host")
+
+
+def forwarded_scope(scope: MutableMapping[str, Any], trusted: TrustedProxies) -> MutableMapping[str, Any]:
+    """`scope` as the trusted proxies describe the request: a rewritten copy, or `scope` itself when there is
+    nothing to believe (an HTTP or WebSocket scope from an untrusted peer, or one without forwarding headers)."""
+    if scope["type"] not in ("http", "websocket"):
+        return scope
+    client = scope.get("client")
+    if not trusted.trusts(client[0] if client else None):
+        return scope
+    headers = {
+        bytes(name).decode("latin-1"): bytes(value).decode("latin-1")
+        for name, value in scope["headers"]
+        if name in _FORWARDING_HEADERS
+    }
+    if not headers:
+        return scope
+    return _apply_to_scope(dict(scope), _Forwarded(headers, trusted))
+
+
+def forwarded_environ(environ: dict[str, Any], trusted: TrustedProxies) -> dict[str, Any]:
+    """`environ`, rewritten in place as the trusted proxies describe the request (WSGI's environ is the
+    request's own dict, so no copy is made)."""
+    if not trusted.trusts(environ.get("REMOTE_ADDR")):
+        return environ
+    headers = {
+        name: environ[key]
+        for name, key in (
+            ("forwarded", "HTTP_FORWARDED"),
+            ("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
+            ("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
+            ("x-forwarded-host", "HTTP_X_FORWARDED_HOST"),
+        )
+        if key in environ
+    }
+    if not headers:
+        return environ
+    forwarded = _Forwarded(headers, trusted)
+    if forwarded.client is not None:
+        environ["REMOTE_ADDR"] = forwarded.client
+        environ.pop("REMOTE_PORT", None)
+    if forwarded.scheme is not None:
+        secure = forwarded.scheme in ("https", "wss")
+        environ["wsgi.url_scheme"] = "https" if secure else "http"
+        if secure:
+            environ["HTTPS"] = "on"
+        else:
+            environ.pop("HTTPS", None)
+    if forwarded.host is not None:
+        environ["HTTP_HOST"] = forwarded.host
+    return environ
+
+
 def _asgi(app: Callable[..., Any], trusted: TrustedProxies) -> Callable[..., Any]:
     async def proxied(
         scope: MutableMapping[str, Any],
         receive: Callable[[], Awaitable[Any]],
         send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
     ) -> None:
-        if scope["type"] in ("http", "websocket"):
-            client = scope.get("client")
-            if trusted.trusts(client[0] if client else None):
-                headers = {
-                    bytes(name).decode("latin-1"): bytes(value).decode("latin-1")
-                    for name, value in scope["headers"]
-                    if name in (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host")
-                }
-                if headers:
-                    scope = _apply_to_scope(dict(scope), _Forwarded(headers, trusted))
-        await app(scope, receive, send)
+        await app(forwarded_scope(scope, trusted), receive, send)
 
     return proxied
 
@@ -153,31 +214,6 @@ def _apply_to_scope(scope: dict[str, Any], forwarded: _Forwarded) -> dict[str, A
 
 def _wsgi(app: Callable[..., Any], trusted: TrustedProxies) -> Callable[..., Any]:
     def proxied(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if trusted.trusts(environ.get("REMOTE_ADDR")):
-            headers = {
-                name: environ[key]
-                for name, key in (
-                    ("forwarded", "HTTP_FORWARDED"),
-                    ("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
-                    ("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
-                    ("x-forwarded-host", "HTTP_X_FORWARDED_HOST"),
-                )
-                if key in environ
-            }
-            if headers:
-                forwarded = _Forwarded(headers, trusted)
-                if forwarded.client is not None:
-                    environ["REMOTE_ADDR"] = forwarded.client
-                    environ.pop("REMOTE_PORT", None)
-                if forwarded.scheme is not None:
-                    secure = forwarded.scheme in ("https", "wss")
-                    environ["wsgi.url_scheme"] = "https" if secure else "http"
-                    if secure:
-                        environ["HTTPS"] = "on"
-                    else:
-                        environ.pop("HTTPS", None)
-                if forwarded.host is not None:
-                    environ["HTTP_HOST"] = forwarded.host
-        return app(environ, start_response)
+        return app(forwarded_environ(environ, trusted), start_response)
 
     return proxied

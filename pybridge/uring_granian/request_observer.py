@@ -86,8 +86,16 @@ def static_observer(app: Callable[..., Any], config: Config) -> Callable[[Any, i
     if not observers or not config.static_path_mount:
         return None
     interface = str(config.interface)
+    rewrite: Callable[[Any], Any] | None = None
+    if config.proxy_headers:
+        # The app's requests pass through with_proxy_headers; these never reach the app, so rewrite them here.
+        from .proxy_headers import request_rewriter
+
+        rewrite = request_rewriter(interface, config.forwarded_allow_ips)
 
     def observe(request: MutableMapping[str, Any], status: int, seconds: float, size: int) -> None:
+        if rewrite is not None:
+            request = rewrite(request)
         observed = ObservedRequest(interface, request, status, seconds, size)
         for observer in observers:
             observer(observed)

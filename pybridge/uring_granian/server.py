@@ -216,7 +216,8 @@ def with_options(app: Callable[..., Any], config: Config) -> Callable[..., Any]:
         from .proxy_headers import with_proxy_headers
         from .request_observer import carry_observers, observers_of
 
-        # Static-route requests never pass through the proxy layer: their observers are the inner app's.
+        # Static-route requests never pass through the proxy layer: their observers are the inner app's, and
+        # static_observer rewrites those requests itself.
         app = carry_observers(with_proxy_headers(app, interface, config.forwarded_allow_ips), observers_of(app))
     return app
 

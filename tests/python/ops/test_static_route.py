@@ -369,6 +369,38 @@ def test_static_requests_are_in_the_access_log(
     assert server.stop() == 0
 
 
+def test_static_access_lines_name_the_client_a_trusted_proxy_named(
+    launch: Callable[..., RunningServer], interface: str, mount: Path
+) -> None:
+    """--proxy-headers rewrites the requests the engine answers from a mount as it rewrites the app's: the same
+    client address on both lines, and none from a peer outside --forwarded-allow-ips."""
+    server = serve(
+        launch, interface, mount, "--access-log", "--access-log-fmt", STATIC_LOG_FORMAT,
+        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+    )  # fmt: skip
+    forwarded = {"x-tag": "p1", "x-forwarded-for": "203.0.113.7, 127.0.0.1"}
+    with httpx.Client(timeout=10, headers=forwarded) as client:
+        assert client.get(server.url("/static/style.css")).content == STYLE
+        assert client.get(server.url("/other")).status_code == 200
+    lines = static_log_lines(server, 2)
+    assert sorted(lines) == sorted(
+        [
+            f"SL GET /static/style.css  200 {len(STYLE)} p1 203.0.113.7",
+            f"SL GET /other  200 {len(f'{interface} /other')} p1 203.0.113.7",
+        ]
+    )
+    assert server.stop() == 0
+
+    untrusted = serve(
+        launch, interface, mount, "--access-log", "--access-log-fmt", STATIC_LOG_FORMAT,
+        "--proxy-headers", "--forwarded-allow-ips", "192.0.2.1",
+    )  # fmt: skip
+    with httpx.Client(timeout=10, headers=forwarded) as client:
+        assert client.get(untrusted.url("/static/style.css")).content == STYLE
+    assert static_log_lines(untrusted, 1) == [f"SL GET /static/style.css  200 {len(STYLE)} p1 127.0.0.1"]
+    assert untrusted.stop() == 0
+
+
 def test_static_requests_are_counted_in_the_request_metrics(
     launch: Callable[..., RunningServer], interface: str, mount: Path
 ) -> None:

@@ -35,6 +35,9 @@ OPENSSL = {"libssl.so.3", "libcrypto.so.3"}
 # scripts/wheel --system-openssl leaves OpenSSL to the system on purpose.
 SYSTEM_OPENSSL = os.environ.get("URING_GRANIAN_WHEEL_SYSTEM_OPENSSL") == "1"
 LIBS_BUILT_IN = ("liburing", "libllhttp", "libfmt", "libz.", "libz-", "libnghttp2", "libstdc++", "libgcc_s")
+# Base libraries of every manylinux policy that auditwheel therefore never copies: a library the wheel bundles may
+# load them from the system (Debian 13's libcrypto is built with zlib), the extension itself must not.
+MANYLINUX_BASE_FOR_BUNDLED = {"libz.so.1"}
 
 
 def native_module(install: Install) -> Path:
@@ -56,9 +59,17 @@ def ldd(path: Path) -> dict[str, str]:
     return resolved
 
 
+def needed(path: Path) -> set[str]:
+    """The libraries `path` itself names (DT_NEEDED), without what those load in turn."""
+    output = subprocess.run(["readelf", "-d", str(path)], check=True, capture_output=True, text=True).stdout
+    return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", output))
+
+
 def test_the_extension_needs_only_glibc_from_the_system(install):
     libs_dir = (install.site_packages / "uring_granian.libs").resolve()
-    resolved = ldd(native_module(install))
+    module = native_module(install)
+    resolved = ldd(module)
+    direct = needed(module)
     assert "not found" not in resolved.values(), resolved
     for name, where in resolved.items():
         bundled = Path(where).resolve().parent == libs_dir
@@ -66,12 +77,15 @@ def test_the_extension_needs_only_glibc_from_the_system(install):
             assert not bundled, f"{name} must come from the system"
         elif SYSTEM_OPENSSL and name in OPENSSL:
             assert where.startswith(("/lib", "/usr/lib")), f"{name} => {where}"
+        elif name in MANYLINUX_BASE_FOR_BUNDLED and name not in direct:
+            assert where.startswith(("/lib", "/usr/lib")), f"{name} => {where}"
         else:
             # Everything else is inside the wheel: copied by auditwheel under a hashed name (libssl-1a2b3c4d.so.3).
             assert bundled, f"{name} => {where}, not from the wheel's {libs_dir}"
-    for name, where in resolved.items():
-        # Linked into the extension, so not loaded at all; llhttp alone may instead be bundled (where Debian ships
+    for name in direct:
+        # Linked into the extension, so not needed at all; llhttp alone may instead be bundled (where Debian ships
         # no static llhttp), and then it resolved into the wheel's directory above.
+        where = resolved.get(name, "")
         bundled_llhttp = name.startswith("libllhttp") and Path(where).resolve().parent == libs_dir
         if name.startswith(LIBS_BUILT_IN) and not bundled_llhttp:
             pytest.fail(f"{name} should be linked into the extension: {resolved}")
