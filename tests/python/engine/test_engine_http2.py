@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -136,6 +137,21 @@ def test_curl_prior_knowledge(hello_server, echo_server):
         check=True,
     )
     assert echoed.stdout == BIG_BODY[:200_000]
+
+
+@pytest.mark.skipif(shutil.which("h2load") is None, reason="h2load (nghttp2-client) is not installed")
+def test_h2load_many_streams_on_few_connections(hello_server, tls_files, start_server):
+    """h2load (nghttp2's own client) with 10 streams at once on each of 4 connections, h2c and over TLS."""
+    arguments, _ = tls_files
+    tls_server = start_server(*arguments)
+    for url in (hello_server.base_url + "/", f"https://127.0.0.1:{tls_server.port}/"):
+        result = subprocess.run(
+            ["h2load", "-n", "2000", "-c", "4", "-m", "10", url], capture_output=True, text=True, timeout=60
+        )
+        assert "2000 succeeded, 0 failed, 0 errored" in result.stdout, result.stdout + result.stderr
+        assert "status codes: 2000 2xx" in result.stdout
+        if url.startswith("https"):
+            assert "Application protocol: h2" in result.stdout
 
 
 def test_static_files_over_h2c(files_server):
