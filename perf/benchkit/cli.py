@@ -290,7 +290,7 @@ def run_soak(options):
         try:
             from . import plots
             print("plot", plots.soak_rss([soak for soak in soaks if "rss_samples" in soak], out / "soak-rss.png",
-                                         options.minutes))
+                                         options.minutes, options.app))
         except ImportError as error:
             print(f"no plots: {error}")
     print(f"results: {out}")

@@ -77,7 +77,7 @@ def sweep_lines(rows, out_dir, scenario):
     return path
 
 
-def soak_rss(soaks, path, minutes):
+def soak_rss(soaks, path, minutes, app="quart"):
     """RSS over time for each soaked server: the leak, or its absence, side by side."""
     pyplot = _pyplot()
     colors = _colors([soak["server"] for soak in soaks])
@@ -88,7 +88,8 @@ def soak_rss(soaks, path, minutes):
                   label=f"{soak['server']} ({soak.get('requests', 0):,} responses)", color=colors[soak["server"]])
     axes.set_xlabel("seconds under load")
     axes.set_ylabel("RSS of the server tree, MiB")
-    axes.set_title(f"Soak: 4 MB responses for {minutes:g} min per server (Quart app), RSS sampled every second")
+    axes.set_title(f"Soak: 4 MB responses for {minutes:g} min per server ({app.capitalize()} app), "
+                   "RSS sampled every second")
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     figure.tight_layout()
