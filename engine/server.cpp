@@ -113,7 +113,7 @@ int Server::poll_fd() const noexcept { return inline_ ? reactors_.front()->poll_
 
 bool Server::wants_run() const noexcept { return inline_ && reactors_.front()->wants_run(); }
 
-int Server::tick_ms() const noexcept { return inline_ ? reactors_.front()->tick_ms() : -1; }
+int Server::tick_ms(bool booked) noexcept { return inline_ ? reactors_.front()->tick_ms(booked) : -1; }
 
 void Server::post(ExchangeId id, ResponsePart &&part) {
     if (id.reactor >= reactors_.size()) {

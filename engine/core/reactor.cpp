@@ -126,12 +126,19 @@ bool Reactor::run_ready() {
     return !done_;
 }
 
-int Reactor::tick_ms() const noexcept {
+int Reactor::tick_ms(bool booked) noexcept {
     if (done_) return -1;
-    if (draining_ || accept_retry_at_ms_ != 0) return static_cast<int>(timer_tick_ms);
-    const std::optional<std::uint64_t> next = timers_->next_deadline_hint();
-    if (!next) return -1;
-    return *next <= now_ms_ ? 0 : static_cast<int>(std::min<std::uint64_t>(*next - now_ms_, 60'000));
+    // Every deadline armed since the last call: a held run covers them unless one is earlier.
+    const std::optional<std::uint64_t> armed_since = timers_->take_earliest_scheduled_hint();
+    booked = booked && booked_run_ms_ > now_ms_;
+    std::optional<std::uint64_t> due = booked ? armed_since : timers_->next_deadline_hint();
+    // Draining (open connections are closed as they finish) and an accept retry progress by ticks.
+    if (draining_ || accept_retry_at_ms_ != 0) due = std::min(due.value_or(UINT64_MAX), now_ms_ + timer_tick_ms);
+    if (!due || (booked && *due >= booked_run_ms_)) return -1;
+    // A far deadline is asked for in steps, so a clock that jumps cannot leave it booked for hours.
+    const std::uint64_t wait_ms = *due <= now_ms_ ? 0 : std::min<std::uint64_t>(*due - now_ms_, 60'000);
+    booked_run_ms_ = now_ms_ + wait_ms;
+    return static_cast<int>(wait_ms);
 }
 
 void Reactor::drive_to_end() {

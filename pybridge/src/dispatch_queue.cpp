@@ -62,7 +62,8 @@ void DispatchQueue::request_drain() noexcept {
 }
 
 void DispatchQueue::wake() noexcept {
-    if (single_threaded_ && engine_running_) return;  // the drain after the run is due anyway
+    // The drain after the run is due anyway.
+    if (single_threaded_ && engine_running_.load(std::memory_order_relaxed)) return;
     // The flag keeps it to one write until the loop has drained: a burst of batches costs one syscall.
     if (signalled_.exchange(true, std::memory_order_acq_rel)) return;
     const std::uint64_t one = 1;

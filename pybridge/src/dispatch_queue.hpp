@@ -67,7 +67,7 @@ class DispatchQueue {
 
     /// Single-threaded: marks the span of an engine run on the loop thread, after which the loop drains anyway
     /// (drain requests in it need no eventfd write).
-    void set_engine_running(bool running) noexcept { engine_running_ = running; }
+    void set_engine_running(bool running) noexcept { engine_running_.store(running, std::memory_order_relaxed); }
     /// Single-threaded: events wait for a drain.
     bool has_events() const noexcept { return !inboxes_[0].events.empty(); }
 
@@ -82,7 +82,7 @@ class DispatchQueue {
 
     int wake_fd_ = -1;
     const bool single_threaded_;
-    bool engine_running_ = false;  ///< single-threaded only, loop thread only
+    std::atomic<bool> engine_running_{false};  ///< single-threaded only; written by the loop thread
     std::atomic<bool> signalled_{false};
     std::unique_ptr<Inbox[]> inboxes_;
     unsigned inbox_count_ = 0;

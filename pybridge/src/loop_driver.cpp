@@ -11,12 +11,12 @@ void LoopDriver::start(py::handle loop, py::object run) {
     run_ = std::move(run);
     call_soon_ = loop_.attr("call_soon");
     call_later_ = loop_.attr("call_later");
-    active_ = true;
     {
-        // The engine calls on_posted from posts, which need the GIL again: released only around the start.
+        // Opening sockets and rings needs no Python; a failure leaves the driver inactive (close() has nothing to do).
         py::gil_scoped_release unlocked;
         engine_.start_inline([this] { on_posted(); });
     }
+    active_ = true;
     poll_fd_ = engine_.poll_fd();
     loop_.attr("add_reader")(poll_fd_, run_);
     watching_ = true;
@@ -57,19 +57,19 @@ void LoopDriver::after_run(bool running) {
         schedule_soon();
         return;
     }
-    const int tick_ms = engine_.tick_ms();
+    const std::int64_t now = now_ms();
+    if (timer_ && timer_due_ms_ <= now) timer_ = py::object();  // fired (this run may be it) or about to
+    // With a run booked, the engine answers only for an earlier deadline: a keep-alive re-armed by every request
+    // costs no Python call and no scan of the timer wheel.
+    const int tick_ms = engine_.tick_ms(static_cast<bool>(timer_));
     if (tick_ms < 0) return;
     if (tick_ms == 0) {
         schedule_soon();
         return;
     }
-    const std::int64_t now = now_ms();
-    if (timer_ && timer_due_ms_ <= now) timer_ = py::object();  // fired (this run may be it) or about to
-    const std::int64_t due = now + tick_ms;
-    if (timer_ && timer_due_ms_ <= due) return;  // an earlier run is already booked
     if (timer_) timer_.attr("cancel")();
     timer_ = steal_or_throw(PyObject_CallFunction(call_later_.ptr(), "dO", tick_ms / 1000.0, run_.ptr()));
-    timer_due_ms_ = due;
+    timer_due_ms_ = now + tick_ms;
 }
 
 void LoopDriver::on_posted() {
@@ -92,7 +92,10 @@ void LoopDriver::schedule_soon() {
 }
 
 void LoopDriver::close() {
-    if (!active_) return;
+    if (!active_) {
+        clear();
+        return;
+    }
     active_ = false;
     if (watching_) {
         watching_ = false;

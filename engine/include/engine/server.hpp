@@ -79,7 +79,9 @@ class Server {
     /// Inline: run_ready() has work now (posts since the last run, completions a run left).
     bool wants_run() const noexcept;
     /// Inline: milliseconds until timers need a run_ready() with no I/O happening, or -1 when none is armed.
-    int tick_ms() const noexcept;
+    /// `booked`: the loop still holds the run this returned last; then only an earlier need is returned (-1
+    /// otherwise), in O(1) rather than a scan of the timer wheel.
+    int tick_ms(bool booked = false) noexcept;
     bool inline_mode() const noexcept { return inline_; }
 
     /// Thread-safe. Queues a response part; dropped (external buffer released) if the exchange is gone.
