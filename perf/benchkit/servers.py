@@ -204,25 +204,20 @@ def _uring_serve_commands(backend):
     }
 
 
-def _uring_granian_commands(backend, *mode):
-    """`mode`: extra options of every ASGI command (--runtime-mode st); WSGI runs only without them."""
-    commands = {
-        "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app", *mode), backend, before_last=True),
-        "static": _on_backend(_uring_granian("asgi", "asgi_app:app", *mode), backend, before_last=True),
-        "soak": _on_backend(_uring_granian("asgi", "quart_app:app", *mode), backend, before_last=True),
-        "quart": _on_backend(_uring_granian("asgi", "quart_app:app", *mode), backend, before_last=True),
-        "django": _on_backend(_uring_granian("asgi", "django_app:application", *mode), backend, before_last=True),
-        "soak-django": _on_backend(_uring_granian("asgi", "django_app:application", *mode), backend,
-                                   before_last=True),
-        "ws": _on_backend(_uring_granian("asgi", "ws_app:app", *mode), backend, before_last=True),
+def _uring_granian_commands(backend):
+    return {
+        "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "static": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "wsgi": _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
+                            before_last=True),
+        "soak": _on_backend(_uring_granian("asgi", "quart_app:app"), backend, before_last=True),
+        "quart": _on_backend(_uring_granian("asgi", "quart_app:app"), backend, before_last=True),
+        "django": _on_backend(_uring_granian("asgi", "django_app:application"), backend, before_last=True),
+        "soak-django": _on_backend(_uring_granian("asgi", "django_app:application"), backend, before_last=True),
+        "django-wsgi": _on_backend(_uring_granian("wsgi", "django_app:wsgi_application", "--blocking-threads", "1"),
+                                   backend, before_last=True),
+        "ws": _on_backend(_uring_granian("asgi", "ws_app:app"), backend, before_last=True),
     }
-    if not mode:
-        commands["wsgi"] = _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
-                                       before_last=True)
-        commands["django-wsgi"] = _on_backend(
-            _uring_granian("wsgi", "django_app:wsgi_application", "--blocking-threads", "1"), backend,
-            before_last=True)
-    return commands
 
 
 # Each of the project's servers twice: on io_uring (the plain names) and on the epoll backend (-epoll), the one
@@ -235,8 +230,10 @@ def _project_servers():
         yield Server("uring_granian" + suffix, PROJECT, _uring_granian_commands(backend), _missing_uring_python,
                      lambda ctx, backend=backend: _python_reports(ctx.uring_python, "uring_granian")
                      + f", --io-backend {backend}")
-    # The reactor on the event loop's thread (ASGI and WebSocket scenarios; WSGI has no st mode).
-    yield Server("uring_granian-st", PROJECT, _uring_granian_commands("io_uring", "--runtime-mode", "st"),
+    # The reactor on the event loop's thread: the ASGI and WebSocket scenarios (WSGI has no st mode).
+    asgi_commands = {kind: command for kind, command in _uring_granian_commands("io_uring").items()
+                     if kind not in ("wsgi", "django-wsgi")}
+    yield Server("uring_granian-st", PROJECT, _with_options(asgi_commands, "--runtime-mode", "st"),
                  _missing_uring_python,
                  lambda ctx: _python_reports(ctx.uring_python, "uring_granian") + ", --io-backend io_uring, st")
 
