@@ -127,8 +127,9 @@ class AsgiServer {
     AsgiOptions options_;
     std::shared_ptr<DispatchQueue> queue_;
     std::shared_ptr<BridgeHandler> handler_;
+    /// Single-threaded only. Declared before the engine, so it outlives the engine's wake callback into it.
+    std::unique_ptr<LoopDriver> driver_;
     std::unique_ptr<engine::Server> engine_;
-    std::unique_ptr<LoopDriver> driver_;  ///< single-threaded only
     bool started_ = false;
     bool closed_ = false;
 

@@ -148,6 +148,14 @@ def test_all_options_at_once_round_trip_through_to_dict(log_config_file: str) ->
     assert config.port == 9123 and config.uds == "/tmp/ug.sock" and config.threads == 4
 
 
+def test_runtime_mode_st_round_trips_through_to_dict() -> None:
+    # Left out of the all-at-once case above; this is how a worker process receives it.
+    config = parse_config(["--runtime-mode", "st", "m:app"])
+    restored = Config.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert restored == config
+    assert type(restored.runtime_mode) is RuntimeModes and restored.runtime_mode == RuntimeModes.ST
+
+
 def test_defaults_match_granian_and_the_contract() -> None:
     config = parse_config(["m:app"], environ={})  # scripts/test sets URING_GRANIAN_IO_BACKEND
     assert config == Config(app="m:app")
