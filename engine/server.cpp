@@ -10,6 +10,7 @@
 #include "tls/ktls.hpp"
 #include "tls/tls_context.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <future>
@@ -27,15 +28,10 @@ Server::~Server() {
     reactors_.clear();
 }
 
-void Server::start() {
+std::vector<std::vector<core::ListenSocket>> Server::prepare_start(unsigned count,
+                                                                   std::shared_ptr<const tls::TlsContext> &tls_context) {
     if (started_) throw StartupError("server already started");
-    unsigned count = config_.threads;
-    if (count == 0) {
-        const long online = sysconf(_SC_NPROCESSORS_ONLN);
-        count = online > 0 ? static_cast<unsigned>(online) : 1u;
-    }
     // Certificate problems are found before any socket is opened, and reported as one line.
-    std::shared_ptr<const tls::TlsContext> tls_context;
     if (config_.tls) {
         // ALPN follows --http: h2 first where HTTP/2 is on (RFC 9113 3.2), http/1.1 where HTTP/1 is.
         TlsOptions options = *config_.tls;
@@ -53,10 +49,30 @@ void Server::start() {
         log(LogLevel::info, "I/O backend: {}", io_backend_name(backend.backend));
     else
         log(LogLevel::info, "I/O backend: epoll (io_uring unavailable: {})", backend.fallback_reason);
-    auto listeners = core::open_listeners(config_.listen, count, bound_port_);
+    return core::open_listeners(config_.listen, count, bound_port_);
+}
+
+void Server::abandon_start(std::vector<std::vector<core::ListenSocket>> &unused, std::string failure) {
+    for (auto &reactor : reactors_) reactor->inbox().post(core::Command{core::Command::Kind::stop, {}, {}});
+    for (auto &reactor : reactors_) reactor->join();
+    std::vector<std::vector<core::ListenSocket>> sockets;
+    for (auto &reactor : reactors_) sockets.push_back(std::move(reactor->listeners()));
+    for (auto &set : unused) sockets.push_back(std::move(set));
+    core::close_listeners(sockets, config_.listen);
+    reactors_.clear();
+    throw StartupError(failure);
+}
+
+void Server::start() {
+    unsigned count = config_.threads;
+    if (count == 0) {
+        const long online = sysconf(_SC_NPROCESSORS_ONLN);
+        count = online > 0 ? static_cast<unsigned>(online) : 1u;
+    }
+    std::shared_ptr<const tls::TlsContext> tls_context;
+    auto listeners = prepare_start(count, tls_context);
 
     std::vector<std::promise<std::string>> ready(count);
-    std::string failure;
     for (unsigned i = 0; i < count; ++i) {
         reactors_.push_back(std::make_unique<core::Reactor>(i, config_, *handler_, std::move(listeners[i]),
                                                             std::make_unique<http::ConnectionFactory>(tls_context),
@@ -64,22 +80,40 @@ void Server::start() {
         reactors_.back()->start(ready[i]);
         std::string error = ready[i].get_future().get();
         if (!error.empty()) {
-            failure = std::move(error);
-            break;
+            std::vector<std::vector<core::ListenSocket>> unused;
+            for (unsigned j = i + 1; j < count; ++j) unused.push_back(std::move(listeners[j]));
+            abandon_start(unused, std::move(error));
         }
-    }
-    if (!failure.empty()) {
-        for (auto &reactor : reactors_) reactor->inbox().post(core::Command{core::Command::Kind::stop, {}, {}});
-        for (auto &reactor : reactors_) reactor->join();
-        std::vector<std::vector<core::ListenSocket>> sockets;
-        for (auto &reactor : reactors_) sockets.push_back(std::move(reactor->listeners()));
-        for (unsigned i = static_cast<unsigned>(reactors_.size()); i < count; ++i) sockets.push_back(std::move(listeners[i]));
-        core::close_listeners(sockets, config_.listen);
-        reactors_.clear();
-        throw StartupError(failure);
     }
     started_ = true;
 }
+
+void Server::start_inline(std::function<void()> wake) {
+    if (config_.threads != 1)
+        throw StartupError(fmt::format("the single-threaded runtime runs one reactor, not {}", config_.threads));
+    std::shared_ptr<const tls::TlsContext> tls_context;
+    auto listeners = prepare_start(1, tls_context);
+    reactors_.push_back(std::make_unique<core::Reactor>(0, config_, *handler_, std::move(listeners[0]),
+                                                        std::make_unique<http::ConnectionFactory>(tls_context),
+                                                        io_backend_));
+    if (std::string error = reactors_.back()->setup_inline(std::move(wake)); !error.empty()) {
+        // Nothing runs this reactor: its listeners are closed here rather than after a drain.
+        std::vector<std::vector<core::ListenSocket>> sockets;
+        sockets.push_back(std::move(reactors_.back()->listeners()));
+        reactors_.clear();
+        abandon_start(sockets, std::move(error));
+    }
+    inline_ = true;
+    started_ = true;
+}
+
+bool Server::run_ready() { return inline_ && reactors_.front()->run_ready(); }
+
+int Server::poll_fd() const noexcept { return inline_ ? reactors_.front()->poll_fd() : -1; }
+
+bool Server::wants_run() const noexcept { return inline_ && reactors_.front()->wants_run(); }
+
+int Server::tick_ms(bool booked) noexcept { return inline_ ? reactors_.front()->tick_ms(booked) : -1; }
 
 void Server::post(ExchangeId id, ResponsePart &&part) {
     if (id.reactor >= reactors_.size()) {
@@ -126,6 +160,7 @@ void Server::stop() {
 }
 
 void Server::wait() {
+    if (inline_ && started_) reactors_.front()->drive_to_end();
     for (auto &reactor : reactors_) reactor->join();
     if (!started_) return;
     std::vector<std::vector<core::ListenSocket>> sockets;

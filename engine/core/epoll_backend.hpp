@@ -53,6 +53,8 @@ class EpollBackend final : public IoBackend {
     void stop_reading(Stream &stream) override;
     void send(Stream &stream) override;
     void teardown(Stream &stream) override;
+    bool has_pending() const noexcept override { return !to_read_.empty() || !closing_.empty(); }
+    void submit() override {}  // every call was made directly
     void wait_and_dispatch(int timeout_ms) override;
     int poll_fd() const noexcept override { return epoll_fd_; }
 

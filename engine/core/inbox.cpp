@@ -47,6 +47,10 @@ void Inbox::post(Command &&command) {
     }
     // Only the first post after a drain wakes the reactor.
     if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+        if (local_wake_) {
+            local_wake_();
+            return;
+        }
         const std::uint64_t one = 1;
         [[maybe_unused]] ssize_t written = ::write(eventfd_, &one, sizeof one);
     }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -47,8 +48,13 @@ class Inbox {
     Inbox &operator=(const Inbox &) = delete;
 
     int eventfd() const noexcept { return eventfd_; }
+    /// Single-threaded mode (the reactor runs on its poster's event loop): the first post after a drain calls
+    /// `wake` on the posting thread instead of writing the eventfd, which nobody waits on then. Before any post.
+    void wake_locally(std::function<void()> wake) { local_wake_ = std::move(wake); }
     /// Thread-safe.
     void post(Command &&command);
+    /// Something was posted since the last drain.
+    bool has_work() const noexcept { return wake_pending_.load(std::memory_order_acquire); }
     /// Reactor thread: takes every queued command (into `out`, which is cleared first).
     void drain(std::vector<Command> &out);
 
@@ -57,6 +63,7 @@ class Inbox {
     std::mutex mutex_;
     std::vector<Command> queue_;
     std::atomic<bool> wake_pending_{false};
+    std::function<void()> local_wake_;
 };
 
 } // namespace engine::core

@@ -44,6 +44,12 @@ class IoBackend {
     /// (and once for the teardown itself) so the slot is freed when all have ended.
     virtual void teardown(Stream &stream) = 0;
 
+    /// Driven by another loop: true when a run has work left without waiting for poll_fd() (completions
+    /// already in the queue, reads held back for fairness, teardowns to finish).
+    virtual bool has_pending() const noexcept = 0;
+    /// Hands the kernel what the last flush queued (sends, re-armed reads), without waiting.
+    virtual void submit() = 0;
+
     /// Waits for events (at most `timeout_ms` when >= 0, forever when < 0; 0 polls) and dispatches them.
     virtual void wait_and_dispatch(int timeout_ms) = 0;
     /// A file descriptor that becomes readable when wait_and_dispatch(0) has work: lets another event loop

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace engine::core {
 
@@ -100,6 +101,54 @@ std::string Reactor::setup() {
     return {};
 }
 
+std::string Reactor::setup_inline(std::function<void()> wake) {
+    inline_ = true;
+    inbox_.wake_locally(std::move(wake));
+    return setup();
+}
+
+bool Reactor::finished() const noexcept { return draining_ && open_connections_ == 0 && !backend_->accepting(); }
+
+bool Reactor::run_ready() {
+    if (done_) return false;
+    // The order of run_once, turned around so that everything this run caused is submitted before it
+    // returns: the loop that drives us may next sleep in its own poll, with nothing else to flush for us.
+    if (inbox_.has_work()) on_wake();
+    backend_->wait_and_dispatch(0);
+    run_timers();
+    do {
+        deliver_sent_notifications();
+        flush_output();
+    } while (!sent_notifications_.empty());
+    handler_.on_batch_end(index_);
+    backend_->submit();
+    if (finished() && !backend_->has_pending()) done_ = true;
+    return !done_;
+}
+
+int Reactor::tick_ms(bool booked) noexcept {
+    if (done_) return -1;
+    // Every deadline armed since the last call: a held run covers them unless one is earlier.
+    const std::optional<std::uint64_t> armed_since = timers_->take_earliest_scheduled_hint();
+    booked = booked && booked_run_ms_ > now_ms_;
+    std::optional<std::uint64_t> due = booked ? armed_since : timers_->next_deadline_hint();
+    // Draining (open connections are closed as they finish) and an accept retry progress by ticks.
+    if (draining_ || accept_retry_at_ms_ != 0) due = std::min(due.value_or(UINT64_MAX), now_ms_ + timer_tick_ms);
+    if (!due || (booked && *due >= booked_run_ms_)) return -1;
+    // A far deadline is asked for in steps, so a clock that jumps cannot leave it booked for hours.
+    const std::uint64_t wait_ms = *due <= now_ms_ ? 0 : std::min<std::uint64_t>(*due - now_ms_, 60'000);
+    booked_run_ms_ = now_ms_ + wait_ms;
+    return static_cast<int>(wait_ms);
+}
+
+void Reactor::drive_to_end() {
+    while (run_ready()) {
+        if (wants_run()) continue;
+        const int wait_ms = tick_ms();
+        backend_->wait_and_dispatch(wait_ms < 0 ? static_cast<int>(timer_tick_ms) : wait_ms);
+    }
+}
+
 bool Reactor::run_once(bool block) {
     // Everything a batch caused (sent notifications, output that resumes stashed input and so calls
     // handlers again) happens before on_batch_end, so a handler that wakes its consumer there never
@@ -109,7 +158,7 @@ bool Reactor::run_once(bool block) {
         flush_output();
     } while (!sent_notifications_.empty());
     handler_.on_batch_end(index_);
-    if (draining_ && open_connections_ == 0 && !backend_->accepting()) return false;
+    if (finished()) return false;
 
     // Timeouts are driven by one wake per tick while any timer is armed, not by a timeout per connection.
     int timeout_ms = -1;

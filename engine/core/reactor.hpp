@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -39,11 +40,29 @@ class Reactor final : public StreamHost {
     Inbox &inbox() noexcept { return inbox_; }
     ReactorStats stats() const noexcept;
 
-    /// For a reactor driven by another loop instead of start(): set up on the calling thread ("" or
-    /// the error), then call run_once() whenever poll_fd() is readable (and at least every
-    /// timer tick while timers are armed). run_once returns false once a drain has finished.
+    /// The reactor thread's own steps, also used by tests that drive a reactor from their thread: set up
+    /// ("" or the error), then one iteration (waiting at most a tick when `block`); false once a drain
+    /// has finished.
     std::string setup();
     bool run_once(bool block);
+
+    // --- driven by another loop (single-threaded mode), instead of start() ---------------------------
+    /// Sets the reactor up on the calling thread, whose event loop then drives it: "" or the startup error.
+    /// `wake` is called on that thread when a post gives the reactor work (so the loop schedules a run).
+    std::string setup_inline(std::function<void()> wake);
+    /// Runs what is ready, never blocking: queued commands, completions, due timers, then the output they
+    /// caused, submitted before returning. False once a drain has finished (the reactor is done).
+    bool run_ready();
+    /// Work is left that needs no wait on poll_fd(): run again soon.
+    bool wants_run() const noexcept { return inbox_.has_work() || backend_->has_pending() || !dirty_.empty(); }
+    /// Milliseconds until timers (or an accept retry, or a drain's progress) need run_ready() although
+    /// nothing happens on poll_fd(); -1 when nothing is armed. `booked`: the loop still holds the run this
+    /// returned last; then only a deadline earlier than that one is returned (-1 otherwise), found in O(1).
+    int tick_ms(bool booked = false) noexcept;
+    /// Runs (blocking in the backend between runs) until the drain has finished: a stop without the loop.
+    void drive_to_end();
+    bool inline_mode() const noexcept { return inline_; }
+    /// The descriptor that turns readable when run_ready() has completions to handle.
     int poll_fd() const noexcept { return backend_->poll_fd(); }
 
     // --- StreamHost (reactor thread only) ----------------------------------------------------------
@@ -87,6 +106,7 @@ class Reactor final : public StreamHost {
 
   private:
     void run(std::promise<std::string> &ready);
+    bool finished() const noexcept;
     void issue_output(Stream &stream);
     void flush_output();
     void begin_drain();
@@ -121,6 +141,9 @@ class Reactor final : public StreamHost {
     std::uint32_t exchange_counter_ = 0;
     std::uint32_t open_connections_ = 0;
     bool draining_ = false;
+    bool inline_ = false;   ///< driven by another loop on its thread (setup_inline)
+    bool done_ = false;     ///< inline: the drain finished
+    std::uint64_t booked_run_ms_ = 0;  ///< inline: when the run tick_ms() last asked for is due
     bool accept_pause_logged_ = false;
     std::uint64_t accept_retry_at_ms_ = 0;  ///< restart accepts then (descriptors ran out)
 

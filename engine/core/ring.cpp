@@ -39,23 +39,35 @@ Ring::~Ring() {
     if (initialised_) io_uring_queue_exit(&ring_);
 }
 
-int Ring::init(unsigned sq_entries, std::string &error) {
-    // DEFER_TASKRUN runs completion work only when this thread waits for CQEs: no IPIs, no task
-    // work interrupting the reactor mid-batch. It needs SINGLE_ISSUER (only this thread submits).
-    // SUBMIT_ALL keeps submitting the rest of a batch when one SQE fails early.
-    int rc = try_init(ring_, sq_entries,
+int Ring::init(unsigned sq_entries, std::string &error, bool polled) {
+    int rc = -EINVAL;
+    if (polled) {
+        // A ring watched through another loop's epoll: DEFER_TASKRUN would post no completion (so never make the
+        // fd readable) until this thread calls io_uring_enter with GETEVENTS, which it does only once the fd is
+        // readable: the loop would sleep on finished work. COOP_TASKRUN runs the completion work at this thread's
+        // next kernel transition, and a thread asleep in epoll_wait is woken for it (measured on 6.18: the wait
+        // returns EINTR, the work runs, the fd turns readable), without an IPI in the middle of running Python.
+        // TASKRUN_FLAG marks pending work in the SQ flags, so liburing's submit enters the kernel to reap it even
+        // with nothing to submit.
+        rc = try_init(ring_, sq_entries,
+                      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+                          IORING_SETUP_SUBMIT_ALL);
+        if (rc == 0) features_.coop_taskrun = true;
+    } else {
+        // DEFER_TASKRUN runs completion work only when this thread waits for CQEs: no IPIs, no task
+        // work interrupting the reactor mid-batch. It needs SINGLE_ISSUER (only this thread submits).
+        // SUBMIT_ALL keeps submitting the rest of a batch when one SQE fails early.
+        rc = try_init(ring_, sq_entries,
                       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL);
-    if (rc == 0) {
-        features_.defer_taskrun = true;
-    } else if (rc == -EINVAL) {
-        // Older kernels (< 6.1): COOP_TASKRUN at least avoids interrupting the thread for task work.
-        rc = try_init(ring_, sq_entries, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
         if (rc == 0) {
-            features_.coop_taskrun = true;
+            features_.defer_taskrun = true;
         } else if (rc == -EINVAL) {
-            rc = try_init(ring_, sq_entries, 0);
+            // Older kernels (< 6.1): COOP_TASKRUN at least avoids interrupting the thread for task work.
+            rc = try_init(ring_, sq_entries, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+            if (rc == 0) features_.coop_taskrun = true;
         }
     }
+    if (rc == -EINVAL) rc = try_init(ring_, sq_entries, 0);
     if (rc < 0) {
         error = describe_ring_setup_error(rc);
         return rc;

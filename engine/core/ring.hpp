@@ -24,7 +24,9 @@ class Ring {
     Ring &operator=(const Ring &) = delete;
 
     /// Returns 0 or a negative errno; on failure `error` holds a one-line, user-facing reason.
-    int init(unsigned sq_entries, std::string &error);
+    /// `polled`: another event loop watches the ring's fd for completions (the reactor runs on that loop's
+    /// thread), so completions must make the fd readable without this thread entering the ring.
+    int init(unsigned sq_entries, std::string &error, bool polled = false);
 
     /// A free SQE, submitting what is queued first when the SQ is full (never returns null).
     io_uring_sqe *sqe();

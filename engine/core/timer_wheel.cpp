@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 namespace engine::core {
 
@@ -34,6 +35,7 @@ void TimerWheel::unlink(TimerNode &node) noexcept {
 void TimerWheel::schedule(TimerNode &node, std::uint64_t deadline_ms) noexcept {
     cancel(node);
     node.deadline_ms = deadline_ms;
+    earliest_scheduled_ = std::min(earliest_scheduled_, deadline_ms);
     // A deadline in an already-scanned tick goes to the current slot, which the next expire()
     // scans first.
     const std::uint64_t tick = std::max(deadline_ms / tick_ms_, current_tick_);
@@ -70,12 +72,22 @@ void TimerWheel::collect_due(std::uint64_t now_ms, TimerNode &due) noexcept {
 std::optional<std::uint64_t> TimerWheel::next_deadline_hint() const noexcept {
     const std::optional<std::uint64_t> earliest = earliest_deadline();
     if (!earliest) return std::nullopt;
+    return round_up_to_tick(*earliest);
+}
+
+std::optional<std::uint64_t> TimerWheel::take_earliest_scheduled_hint() noexcept {
+    const std::uint64_t earliest = std::exchange(earliest_scheduled_, UINT64_MAX);
+    if (earliest == UINT64_MAX) return std::nullopt;
+    return round_up_to_tick(earliest);
+}
+
+std::uint64_t TimerWheel::round_up_to_tick(std::uint64_t deadline_ms) const noexcept {
     // Rounded up to the end of its tick, so every deadline in that tick fires in one wake-up
     // instead of one wake-up per millisecond that happens to hold a deadline.
-    const std::uint64_t remainder = *earliest % tick_ms_;
-    if (remainder == 0) return earliest;
+    const std::uint64_t remainder = deadline_ms % tick_ms_;
+    if (remainder == 0) return deadline_ms;
     const std::uint64_t to_tick_end = tick_ms_ - remainder;
-    return *earliest > UINT64_MAX - to_tick_end ? UINT64_MAX : *earliest + to_tick_end;
+    return deadline_ms > UINT64_MAX - to_tick_end ? UINT64_MAX : deadline_ms + to_tick_end;
 }
 
 std::optional<std::uint64_t> TimerWheel::earliest_deadline() const noexcept {

@@ -49,11 +49,16 @@ class TimerWheel {
     /// if nothing is armed. Cheap when a deadline lies within the next revolution; otherwise it
     /// walks every slot once.
     std::optional<std::uint64_t> next_deadline_hint() const noexcept;
+    /// The earliest deadline given to schedule() since the last call, rounded up as next_deadline_hint()
+    /// rounds, or nullopt; forgets it. O(1): a caller already holding a wake-up at some deadline learns
+    /// whether it needs an earlier one without scanning the wheel (every re-armed keep-alive lands later).
+    std::optional<std::uint64_t> take_earliest_scheduled_hint() noexcept;
     /// The exact earliest armed deadline, or nullopt.
     std::optional<std::uint64_t> earliest_deadline() const noexcept;
     std::size_t size() const noexcept { return size_; }
 
   private:
+    std::uint64_t round_up_to_tick(std::uint64_t deadline_ms) const noexcept;
     static void link_empty(TimerNode &sentinel) noexcept;
     static void link_before(TimerNode &sentinel, TimerNode &node) noexcept;
     static void unlink(TimerNode &node) noexcept;
@@ -67,6 +72,7 @@ class TimerWheel {
     /// because nodes due later within that tick may still be waiting there.
     std::uint64_t current_tick_;
     std::size_t size_ = 0;
+    std::uint64_t earliest_scheduled_ = UINT64_MAX;  ///< since the last take_earliest_scheduled_hint()
     std::vector<TimerNode> slots_;  ///< list sentinels; allocated once, never resized
 };
 

@@ -30,7 +30,7 @@ UringBackend::UringBackend(Reactor &reactor) : reactor_(reactor) {}
 std::string UringBackend::setup() {
     std::string error;
     const ServerConfig &config = reactor_.config();
-    if (ring_.init(config.ring_entries, error) < 0) return error;
+    if (ring_.init(config.ring_entries, error, reactor_.inline_mode()) < 0) return error;
     if (recv_buffers_.init(ring_.raw(), recv_buffer_group, config.recv_buffer_count, config.recv_buffer_size,
                            error) < 0)
         return error;
@@ -52,6 +52,19 @@ std::string UringBackend::describe() const {
 }
 
 int UringBackend::poll_fd() const noexcept { return const_cast<Ring &>(ring_).raw()->ring_fd; }
+
+bool UringBackend::has_pending() const noexcept {
+    io_uring *ring = const_cast<Ring &>(ring_).raw();
+    // TASKRUN: completion work waits for this thread (COOP_TASKRUN); the next submit runs it.
+    return io_uring_cq_ready(ring) > 0 || !rearm_recv_.empty() ||
+           (IO_URING_READ_ONCE(*ring->sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+}
+
+void UringBackend::submit() {
+    const int rc = io_uring_submit(ring_.raw());
+    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+        log(LogLevel::error, "reactor {}: io_uring_submit failed: {}", reactor_.index(), std::strerror(-rc));
+}
 
 void UringBackend::wait_and_dispatch(int timeout_ms) {
     // Timeouts are driven by one timeout SQE per tick while any timer is armed, not by a timeout on

@@ -29,6 +29,8 @@ class UringBackend final : public IoBackend {
     void stop_reading(Stream &stream) override;
     void send(Stream &stream) override;
     void teardown(Stream &stream) override;
+    bool has_pending() const noexcept override;
+    void submit() override;
     void wait_and_dispatch(int timeout_ms) override;
     int poll_fd() const noexcept override;
 

@@ -230,6 +230,12 @@ def _project_servers():
         yield Server("uring_granian" + suffix, PROJECT, _uring_granian_commands(backend), _missing_uring_python,
                      lambda ctx, backend=backend: _python_reports(ctx.uring_python, "uring_granian")
                      + f", --io-backend {backend}")
+    # The reactor on the event loop's thread: the ASGI and WebSocket scenarios (WSGI has no st mode).
+    asgi_commands = {kind: command for kind, command in _uring_granian_commands("io_uring").items()
+                     if kind not in ("wsgi", "django-wsgi")}
+    yield Server("uring_granian-st", PROJECT, _with_options(asgi_commands, "--runtime-mode", "st"),
+                 _missing_uring_python,
+                 lambda ctx: _python_reports(ctx.uring_python, "uring_granian") + ", --io-backend io_uring, st")
 
 
 def _with_options(commands, *options):

@@ -61,17 +61,21 @@ void register_asgi(py::module_ &m) {
                            "The engine serving one ASGI app, fed to the asyncio loop through an eventfd.")
         .def(py::init([](py::handle engine_settings, py::object app, py::object loop, py::object runner,
                          py::object state, py::object logger, std::string root_path, std::size_t max_concurrency,
-                         bool eager_tasks, py::object static_observer) {
+                         bool eager_tasks, py::object static_observer, bool single_threaded) {
                  AsgiCallables callables{std::move(app),    std::move(loop),   std::move(runner),
                                          std::move(state),  std::move(logger), std::move(static_observer)};
-                 AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks};
+                 AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks, single_threaded};
                  remember_server_certificate(engine_settings);
                  return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),
              py::arg("logger"), py::kw_only(), py::arg("root_path") = "", py::arg("max_concurrency") = 0,
-             py::arg("eager_tasks") = false, py::arg("static_observer") = py::none())
-        .def("start", &AsgiServer::start, "Listen and start the reactors (raises StartupError).")
+             py::arg("eager_tasks") = false, py::arg("static_observer") = py::none(),
+             py::arg("single_threaded") = false)
+        .def("start", [](py::handle self) { py::cast<AsgiServer &>(self).start(self); },
+             "Listen and start the reactors (raises StartupError); single-threaded, on this loop's thread.")
+        .def("run_ready", [](py::handle self) { py::cast<AsgiServer &>(self).run_ready(self); },
+             "Single-threaded: the loop's callback that runs the engine and dispatches what it produced.")
         .def("stop", &AsgiServer::stop, "Stop accepting; in-flight requests finish. Does not block.")
         .def("wait", &AsgiServer::wait, "Block (without the GIL) until the reactors have exited.")
         .def("drain", [](py::handle self) { py::cast<AsgiServer &>(self).drain(self); },
@@ -85,6 +89,9 @@ void register_asgi(py::module_ &m) {
         .def("running_tasks", &AsgiServer::running_tasks, "Tasks of the requests still running.")
         .def("stats", &AsgiServer::stats, "The engine's counters, one dict per reactor ([] before start).")
         .def_property_readonly("wake_fd", &AsgiServer::wake_fd)
+        .def_property_readonly("finished", &AsgiServer::finished,
+                               "Single-threaded: a future done once a stop has drained the engine (else None).")
+        .def_property_readonly("single_threaded", &AsgiServer::single_threaded)
         .def_property_readonly("bound_port", &AsgiServer::bound_port)
         .def_property_readonly("registered", &AsgiServer::registered_count);
 }

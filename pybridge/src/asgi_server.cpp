@@ -43,12 +43,13 @@ template <typename Entry, typename Action> decltype(auto) with_connection(const 
 AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, AsgiOptions options)
     : live_(live_objects().servers), config_(engine_config_from(engine_settings)), options_(std::move(options)),
       callables_(std::move(callables)) {
-    queue_ = std::make_shared<DispatchQueue>(config_.threads);
+    queue_ = std::make_shared<DispatchQueue>(config_.threads, options_.single_threaded);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
     std::shared_ptr<StaticAnswerQueue> static_answers;
     if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
     engine_ = std::make_unique<engine::Server>(config_,
                                                with_static_route(engine_settings, handler_, std::move(static_answers)));
+    if (options_.single_threaded) driver_ = std::make_unique<LoopDriver>(*engine_, *queue_);
     root_path_str_ = py::str(options_.root_path);
     create_future_ = callables_.loop.attr("create_future");
     if (options_.eager_tasks) {
@@ -60,6 +61,7 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
 }
 
 AsgiServer::~AsgiServer() {
+    if (driver_) driver_->close();  // no more scheduling: what follows runs the engine to its end here
     if (started_ && !closed_) {
         // The Python side always stops and waits; this only guards against a server dropped mid-run.
         py::gil_scoped_release unlocked;
@@ -70,7 +72,32 @@ AsgiServer::~AsgiServer() {
     drop_released_bytes();
 }
 
-void AsgiServer::start() { start_engine(*engine_, *queue_, started_); }
+void AsgiServer::start(py::handle self) {
+    if (!driver_) {
+        start_engine(*engine_, *queue_, started_);
+        return;
+    }
+    if (started_) throw std::logic_error("the server was already started");
+    queue_->make_default_waker();
+    driver_->start(callables_.loop, self.attr("run_ready"));
+    started_ = true;
+}
+
+void AsgiServer::run_ready(py::handle self) {
+    if (!driver_ || !started_ || closed_) return;
+    driver_->begin_run();
+    bool running = true;
+    try {
+        running = driver_->run_engine();
+        drain(self);
+        // What the drain answered (eager tasks, answers without an app) leaves now, not after another turn.
+        if (running && engine_->wants_run()) running = driver_->run_engine();
+    } catch (...) {
+        driver_->after_run(running);
+        throw;
+    }
+    driver_->after_run(running);
+}
 
 void AsgiServer::stop() { stop_engine(*engine_, started_); }
 
@@ -297,6 +324,7 @@ py::list AsgiServer::running_tasks() const {
 
 void AsgiServer::close() {
     if (closed_) return;
+    if (driver_) driver_->close();
     if (started_) {
         // Whatever the reactors queued before they exited: releases must be dropped, requests will never run.
         queue_->take(events_);
@@ -330,10 +358,12 @@ int AsgiServer::traverse(visitproc visit, void *arg) const {
     Py_VISIT(create_task_.ptr());
     for (const auto &[id, entry] : exchanges_) Py_VISIT(entry.object.ptr());
     for (const Waiting &request : waiting_) Py_VISIT(request.scope.ptr());
+    if (driver_) return driver_->traverse(visit, arg);
     return 0;
 }
 
 void AsgiServer::clear() {
+    if (driver_) driver_->clear();
     waiting_.clear();
     lingering_receives_.clear();
     std::unordered_map<engine::ExchangeId, Registered, ExchangeIdHash> exchanges;

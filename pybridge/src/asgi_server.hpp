@@ -18,6 +18,7 @@
 #include "engine/server.hpp"
 #include "exchange_id_hash.hpp"
 #include "live_objects.hpp"
+#include "loop_driver.hpp"
 #include "settings.hpp"
 
 namespace bridge {
@@ -43,8 +44,16 @@ class AsgiServer {
     AsgiServer(const AsgiServer &) = delete;
     AsgiServer &operator=(const AsgiServer &) = delete;
 
-    /// Opens the sockets and starts the reactors, without the GIL. Throws engine::StartupError.
-    void start();
+    /// Opens the sockets and starts the reactors, without the GIL; single-threaded, sets the reactor up on this
+    /// thread and has the loop drive it (run_ready). `self` is this server's Python object. Throws
+    /// engine::StartupError.
+    void start(pybind11::handle self);
+    /// Single-threaded: the loop's callback (the reactor's fd is readable, work was left, a timer is due): runs
+    /// the engine, then drains what it queued into Python, then sends what the drain answered at once.
+    void run_ready(pybind11::handle self);
+    /// Single-threaded: a future done once a stop has drained the engine (None otherwise).
+    pybind11::object finished() const { return driver_ ? driver_->finished() : pybind11::none(); }
+    bool single_threaded() const noexcept { return options_.single_threaded; }
     /// Graceful: stop accepting; in-flight requests go on until done or the graceful timeout. Non-blocking.
     void stop();
     /// Blocks, without the GIL, until every reactor has exited.
@@ -118,6 +127,8 @@ class AsgiServer {
     AsgiOptions options_;
     std::shared_ptr<DispatchQueue> queue_;
     std::shared_ptr<BridgeHandler> handler_;
+    /// Single-threaded only. Declared before the engine, so it outlives the engine's wake callback into it.
+    std::unique_ptr<LoopDriver> driver_;
     std::unique_ptr<engine::Server> engine_;
     bool started_ = false;
     bool closed_ = false;

@@ -21,8 +21,8 @@ std::atomic<DispatchQueue *> default_waker{nullptr};
 
 } // namespace
 
-DispatchQueue::DispatchQueue(unsigned reactor_count)
-    : inboxes_(std::make_unique<Inbox[]>(reactor_count)), inbox_count_(reactor_count) {
+DispatchQueue::DispatchQueue(unsigned reactor_count, bool single_threaded)
+    : single_threaded_(single_threaded), inboxes_(std::make_unique<Inbox[]>(reactor_count)), inbox_count_(reactor_count) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -42,6 +42,11 @@ void DispatchQueue::bind_current_thread(std::uint32_t reactor) noexcept {
 
 void DispatchQueue::push(std::uint32_t reactor, DispatchEvent &&event) {
     bind_current_thread(reactor);
+    if (single_threaded_) {
+        // The reactor is this loop thread's: the drain after this engine run takes it.
+        inboxes_[0].events.push_back(std::move(event));
+        return;
+    }
     Inbox &inbox = inboxes_[reactor % inbox_count_];
     {
         std::lock_guard lock(inbox.mutex);
@@ -57,6 +62,8 @@ void DispatchQueue::request_drain() noexcept {
 }
 
 void DispatchQueue::wake() noexcept {
+    // The drain after the run is due anyway.
+    if (single_threaded_ && engine_running_.load(std::memory_order_relaxed)) return;
     // The flag keeps it to one write until the loop has drained: a burst of batches costs one syscall.
     if (signalled_.exchange(true, std::memory_order_acq_rel)) return;
     const std::uint64_t one = 1;
@@ -65,6 +72,21 @@ void DispatchQueue::wake() noexcept {
 }
 
 void DispatchQueue::take(std::vector<DispatchEvent> &out) {
+    if (single_threaded_) {
+        // Only wake_loop() or a drain request from outside an engine run wrote the eventfd.
+        if (signalled_.exchange(false, std::memory_order_acq_rel)) {
+            std::uint64_t counter;
+            while (::read(wake_fd_, &counter, sizeof counter) < 0 && errno == EINTR) {
+            }
+        }
+        std::vector<DispatchEvent> &events = inboxes_[0].events;
+        if (out.empty()) out.swap(events);
+        else {
+            for (auto &event : events) out.push_back(std::move(event));
+            events.clear();
+        }
+        return;
+    }
     std::uint64_t counter;
     while (::read(wake_fd_, &counter, sizeof counter) < 0 && errno == EINTR) {
     }

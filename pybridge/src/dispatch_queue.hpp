@@ -37,8 +37,11 @@ struct DispatchEvent {
 
 class DispatchQueue {
   public:
-    /// Creates the eventfd; throws std::system_error if the kernel refuses.
-    explicit DispatchQueue(unsigned reactor_count);
+    /// Creates the eventfd; throws std::system_error if the kernel refuses. `single_threaded`: the reactor runs on
+    /// the loop's own thread and the loop drains right after each engine run (--runtime-mode st), so pushes need
+    /// neither a lock nor a wake, and only wake_loop() or a drain request from outside an engine run writes the
+    /// eventfd.
+    explicit DispatchQueue(unsigned reactor_count, bool single_threaded = false);
     ~DispatchQueue();
     DispatchQueue(const DispatchQueue &) = delete;
     DispatchQueue &operator=(const DispatchQueue &) = delete;
@@ -62,6 +65,12 @@ class DispatchQueue {
     /// Makes this queue the one woken by request_drain() from non-reactor threads (the newest server wins).
     void make_default_waker() noexcept;
 
+    /// Single-threaded: marks the span of an engine run on the loop thread, after which the loop drains anyway
+    /// (drain requests in it need no eventfd write).
+    void set_engine_running(bool running) noexcept { engine_running_.store(running, std::memory_order_relaxed); }
+    /// Single-threaded: events wait for a drain.
+    bool has_events() const noexcept { return !inboxes_[0].events.empty(); }
+
   private:
     struct alignas(64) Inbox {
         std::mutex mutex;
@@ -72,6 +81,8 @@ class DispatchQueue {
     void bind_current_thread(std::uint32_t reactor) noexcept;
 
     int wake_fd_ = -1;
+    const bool single_threaded_;
+    std::atomic<bool> engine_running_{false};  ///< single-threaded only; written by the loop thread
     std::atomic<bool> signalled_{false};
     std::unique_ptr<Inbox[]> inboxes_;
     unsigned inbox_count_ = 0;

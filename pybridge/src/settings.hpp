@@ -37,6 +37,7 @@ struct AsgiOptions {
     std::string root_path;          ///< url_path_prefix: scope["root_path"], stripped from scope["path"]
     std::size_t max_concurrency = 0;  ///< backpressure: requests running at once; 0 = no limit
     bool eager_tasks = false;        ///< start request tasks eagerly (asyncio.Task(..., eager_start=True), 3.12+)
+    bool single_threaded = false;    ///< --runtime-mode st: the reactor runs on the loop's thread (loop_driver.hpp)
 };
 
 } // namespace bridge

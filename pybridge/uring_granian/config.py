@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops
+from .constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops, RuntimeModes
 from .errors import ConfigError
 
 __all__ = ["Config", "ConfigError", "Kind", "Option", "options"]
@@ -145,6 +145,15 @@ class Config:
             maximum=1024,
             group="processes and threads",
             kind=Kind.INT,
+        ),
+    )
+    runtime_mode: RuntimeModes = field(
+        default=RuntimeModes.MT,
+        metadata=_option(
+            "mt: reactor threads hand requests to the asyncio loop's thread; st: the one reactor runs on the loop's"
+            " thread, one thread per worker (ASGI only, needs --runtime-threads 1)",
+            group="processes and threads",
+            enum=RuntimeModes,
         ),
     )
     blocking_threads: int | None = field(
@@ -755,6 +764,16 @@ class Config:
             raise ConfigError(
                 f"{self._supervisor_reason()} needs the application as an import string (module:attr):"
                 " it runs in worker processes"
+            )
+        if self.runtime_mode == RuntimeModes.ST and self.threads != 1:
+            raise ConfigError(
+                f"{flag_of('runtime_mode')} st runs one reactor on the event loop's thread:"
+                f" {flag_of('threads')} must be 1 (got {self.threads})"
+            )
+        if self.runtime_mode == RuntimeModes.ST and self.interface == Interfaces.WSGI:
+            raise ConfigError(
+                f"{flag_of('runtime_mode')} st needs an event loop to run the reactor on: it serves ASGI only"
+                f" ({flag_of('interface')} wsgi runs with {flag_of('runtime_mode')} mt)"
             )
         if self.reload_paths is not None and not self.reload:
             raise ConfigError(f"{flag_of('reload_paths')} needs {flag_of('reload')}")

@@ -25,6 +25,14 @@ class Loops(StrEnum):
     UVLOOP = "uvloop"
 
 
+class RuntimeModes(StrEnum):
+    """Granian's --runtime-mode: `mt` runs each reactor on a thread of its own, handing requests to the asyncio
+    loop's thread; `st` runs the one reactor on the loop's thread (one thread per worker, no hand-off)."""
+
+    MT = "mt"
+    ST = "st"
+
+
 class IoBackends(StrEnum):
     """The engine's I/O backends; `auto` probes io_uring at start-up and falls back to epoll where it is refused."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .asgi import run_asgi
 from .config import Config
-from .constants import EXIT_OK, Interfaces, Loops
+from .constants import EXIT_OK, Interfaces, Loops, RuntimeModes
 from .errors import StartupError
 from .http import EngineSettings
 from .lifespan import LifespanOff, LifespanOn
@@ -103,6 +103,7 @@ class Server:
                 max_concurrency=config.backpressure or 0,
                 eager_tasks=_eager_tasks_default() and _supports_eager_start(loop),
                 static_observer=static_observer(self.app, config),
+                single_threaded=config.runtime_mode == RuntimeModes.ST,
             )
             native.start()
         except BaseException:
@@ -113,7 +114,10 @@ class Server:
             loop.add_reader(native.wake_fd, native.drain)
             self.bound_port = native.bound_port
             where = f"unix:{config.uds}" if config.uds else f"http://{_host(config.host)}:{native.bound_port}"
-            logger.info("Listening at %s (pid %d, %d reactor thread(s))", where, os.getpid(), config.threads)
+            if native.single_threaded:
+                logger.info("Listening at %s (pid %d, the reactor on the event loop's thread)", where, os.getpid())
+            else:
+                logger.info("Listening at %s (pid %d, %d reactor thread(s))", where, os.getpid(), config.threads)
             if on_ready is not None:
                 on_ready()
             stop_event = self._stop_event
@@ -158,7 +162,11 @@ async def _shut_down(loop: asyncio.AbstractEventLoop, native: Any) -> None:
     tasks still running (their clients were cut at the graceful timeout) are cancelled, and every reference dropped."""
     try:
         native.stop()
-        await loop.run_in_executor(None, native.wait)
+        if native.single_threaded:
+            await native.finished  # the loop drives the reactor through its drain
+            native.wait()  # returns at once: closes the listening sockets
+        else:
+            await loop.run_in_executor(None, native.wait)
         # What the reactors queued last (aborts of cut exchanges, released buffers), as a callback: never inside
         # this task, where an eager request task could not start.
         drained = loop.create_future()

@@ -3,6 +3,7 @@
 // io_uring is refused), listening sockets and connection table. Thread-safe methods are marked so.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,10 @@ struct WebSocketOutbound {
 
 namespace core {
 class Reactor;
+struct ListenSocket;
+} // namespace core
+namespace tls {
+class TlsContext;
 }
 
 class Server {
@@ -60,6 +65,25 @@ class Server {
 
     /// Opens the sockets and rings and starts the reactor threads. Throws StartupError.
     void start();
+    /// Single-threaded mode (`--runtime-mode st`) instead of start(): opens the sockets and sets the one
+    /// reactor (config().threads must be 1) up on the calling thread, whose event loop then drives it: it
+    /// watches poll_fd() and calls run_ready() when the fd is readable, when wants_run() says so after a run,
+    /// and tick_ms() after the last run. The posting calls below must then come from this thread; the first
+    /// one after a run calls `wake` (there), so the loop can schedule the next run. Throws StartupError.
+    void start_inline(std::function<void()> wake);
+    /// Inline: runs what is ready without blocking and submits the output it caused; false once stopped
+    /// and drained (wait() then returns at once).
+    bool run_ready();
+    /// Inline: the descriptor that turns readable when run_ready() has completions to handle.
+    int poll_fd() const noexcept;
+    /// Inline: run_ready() has work now (posts since the last run, completions a run left).
+    bool wants_run() const noexcept;
+    /// Inline: milliseconds until timers need a run_ready() with no I/O happening, or -1 when none is armed.
+    /// `booked`: the loop still holds the run this returned last; then only an earlier need is returned (-1
+    /// otherwise), in O(1) rather than a scan of the timer wheel.
+    int tick_ms(bool booked = false) noexcept;
+    bool inline_mode() const noexcept { return inline_; }
+
     /// Thread-safe. Queues a response part; dropped (external buffer released) if the exchange is gone.
     void post(ExchangeId id, ResponsePart &&part);
     /// Thread-safe. Resumes reading a body paused by BodyFlow::pause.
@@ -76,7 +100,7 @@ class Server {
     /// Thread-safe, non-blocking. Stops accepting, lets in-flight exchanges finish (up to
     /// Timeouts::graceful_shutdown), closes idle connections; the threads then exit.
     void stop();
-    /// Blocks until every reactor thread has exited.
+    /// Blocks until every reactor thread has exited (inline: drives the reactor until its drain ends).
     void wait();
 
     unsigned reactor_count() const noexcept;
@@ -90,6 +114,13 @@ class Server {
     const std::string &io_backend_fallback_reason() const noexcept { return io_backend_fallback_reason_; }
 
   private:
+    /// What start() and start_inline() share: the reactor count, TLS, the backend choice and the listening
+    /// sockets (one set per reactor).
+    std::vector<std::vector<core::ListenSocket>> prepare_start(unsigned count,
+                                                               std::shared_ptr<const tls::TlsContext> &tls_context);
+    /// A start failed: stops the reactors that did start, closes every socket, throws StartupError(failure).
+    [[noreturn]] void abandon_start(std::vector<std::vector<core::ListenSocket>> &unused, std::string failure);
+
     ServerConfig config_;
     std::shared_ptr<Handler> handler_;
     std::vector<std::unique_ptr<core::Reactor>> reactors_;
@@ -97,6 +128,7 @@ class Server {
     IoBackendKind io_backend_ = IoBackendKind::io_uring;
     std::string io_backend_fallback_reason_;
     bool started_ = false;
+    bool inline_ = false;
 };
 
 } // namespace engine

@@ -270,3 +270,19 @@ TEST_CASE("timer wheel with many nodes fires each exactly once") {
         REQUIRE(fire_count[i] == (i % 10 == 0 ? 0 : 1));
     }
 }
+
+TEST_CASE("timer wheel reports the earliest deadline scheduled since it was last asked") {
+    TimerWheel wheel(100, 64, 1000);
+    TimerNode a{.owner = 1}, b{.owner = 2};
+    CHECK_FALSE(wheel.take_earliest_scheduled_hint().has_value());
+    wheel.schedule(a, 6000);
+    wheel.schedule(b, 1250);
+    wheel.schedule(a, 7000);  // a re-armed keep-alive: later, and the earlier one still counts
+    CHECK(wheel.take_earliest_scheduled_hint() == 1300u);  // rounded up to its tick, as next_deadline_hint is
+    CHECK_FALSE(wheel.take_earliest_scheduled_hint().has_value());  // asked: forgotten
+    wheel.cancel(b);
+    CHECK_FALSE(wheel.take_earliest_scheduled_hint().has_value());  // a cancel schedules nothing
+    wheel.schedule(b, 5000);
+    CHECK(wheel.take_earliest_scheduled_hint() == 5000u);
+    CHECK(wheel.next_deadline_hint() == 5000u);
+}

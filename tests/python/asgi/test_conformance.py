@@ -335,7 +335,8 @@ def test_no_lifespan_gives_an_empty_state(start_server) -> None:
 
 @pytest.mark.parametrize("option", ["--threads=2"])
 def test_several_reactor_threads(start_server, option: str) -> None:
-    server = start_server("conformance_app:app", option)
+    # Reactor threads are the multi-threaded runtime's (the suite may run under URING_GRANIAN_RUNTIME_MODE=st).
+    server = start_server("conformance_app:app", "--runtime-mode", "mt", option)
     with httpx.Client() as client:
         for _ in range(50):
             assert client.get(server.url + "/scope").status_code == 200

@@ -13,7 +13,7 @@ import pytest
 from uring_granian import Config, ConfigError
 from uring_granian.cli import build_parser, main, parse_config
 from uring_granian.config import help_groups, options
-from uring_granian.constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops
+from uring_granian.constants import IO_BACKEND_ENV, HTTPModes, Interfaces, IoBackends, LogLevels, Loops, RuntimeModes
 from uring_granian.http import EngineSettings
 
 TLS_FILES = ("--ssl-certificate", "c.pem", "--ssl-keyfile", "k.pem")  # what every other --ssl-* option needs
@@ -31,6 +31,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "backlog": (["--backlog", "77"], 77),
     "workers": (["--workers", "3"], 3),
     "threads": (["--runtime-threads", "4"], 4),
+    "runtime_mode": (["--runtime-mode", "st"], RuntimeModes.ST),
     "blocking_threads": (["--blocking-threads", "5"], 5),
     "pin_threads": (["--pin-threads"], True),
     "tune_allocator": (["--no-tune-allocator"], False),
@@ -139,11 +140,20 @@ def test_option_round_trips_from_the_command_line(name: str, log_config_file: st
 def test_all_options_at_once_round_trip_through_to_dict(log_config_file: str) -> None:
     argv: list[str] = []
     for name, (args, _) in NON_DEFAULT_ARGS.items():
-        if name not in ("app", "uds"):
+        # runtime_mode st refuses the --runtime-threads 4 and --interface wsgi given here (test below)
+        if name not in ("app", "uds", "runtime_mode"):
             argv += _substitute(args, log_config_file)
     config = parse_config([*argv, "pkg.mod:attr.sub"])
     assert Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert config.port == 9123 and config.uds == "/tmp/ug.sock" and config.threads == 4
+
+
+def test_runtime_mode_st_round_trips_through_to_dict() -> None:
+    # Left out of the all-at-once case above; this is how a worker process receives it.
+    config = parse_config(["--runtime-mode", "st", "m:app"])
+    restored = Config.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert restored == config
+    assert type(restored.runtime_mode) is RuntimeModes and restored.runtime_mode == RuntimeModes.ST
 
 
 def test_defaults_match_granian_and_the_contract() -> None:
@@ -238,6 +248,9 @@ BAD_ARGS = [
     (["--workers", "0", "m:app"], "--workers must be at least 1 (got 0)"),
     (["--threads", "-1", "m:app"], "--runtime-threads must be at least 1 (got -1)"),
     (["--interface", "rsgi", "m:app"], "argument --interface: invalid choice: 'rsgi'"),
+    (["--runtime-mode", "st", "--runtime-threads", "2", "m:app"], "--runtime-threads must be 1 (got 2)"),
+    (["--runtime-mode", "st", "--interface", "wsgi", "m:app"], "--runtime-mode st needs an event loop"),
+    (["--runtime-mode", "xt", "m:app"], "argument --runtime-mode: invalid choice: 'xt'"),
     (["--loop", "trio", "m:app"], "argument --loop: invalid choice: 'trio'"),
     (["--uds", "/tmp/s", "--uds-permissions", "999", "m:app"], "argument --uds-permissions: invalid octal value"),
     (["--uds-permissions", "600", "m:app"], "--uds-permissions needs --uds"),

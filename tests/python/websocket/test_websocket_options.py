@@ -36,8 +36,9 @@ def test_per_message_deflate_is_on_unless_turned_off() -> None:
 
 def test_no_ws_and_wsgi_turn_websockets_off() -> None:
     assert settings("--no-ws").enabled is False
-    assert settings("--interface", "wsgi").enabled is False
-    assert settings("--interface", "wsgi", "--ws").enabled is False
+    # WSGI runs with the multi-threaded runtime only (the suite may run under URING_GRANIAN_RUNTIME_MODE=st).
+    assert settings("--interface", "wsgi", "--runtime-mode", "mt").enabled is False
+    assert settings("--interface", "wsgi", "--runtime-mode", "mt", "--ws").enabled is False
 
 
 @pytest.mark.parametrize(
