@@ -1,6 +1,6 @@
 """The ASGI app every ASGI server runs in perf/bench, so the app's own cost is identical across servers.
 
-Routes: /  hello; /json  a 10 KiB JSON document; /4mb  a 4 MB body; /stream  16 chunks of 4 KiB without
+Routes: /  hello; /json  a 10 KiB JSON document; /64k  a 64 KiB body; /4mb  a 4 MB body; /stream  16 chunks of 4 KiB without
 Content-Length; /echo  the request body echoed (POST); /static/NAME  a file from $PERF_STATIC_ROOT, sent with
 the http.response.pathsend extension when the server offers it, else read and sent as one body.
 """
@@ -12,6 +12,7 @@ HELLO = b"Hello, World!"
 # 10 KiB of JSON, encoded once: the benchmark measures the server, not json.dumps.
 JSON_BODY = json.dumps({"items": [{"id": index, "name": f"item-{index:05d}"} for index in range(320)]})
 JSON_BODY = JSON_BODY.encode()[: 10 * 1024 - 2].rsplit(b"},", 1)[0] + b"}]}"
+SIXTY_FOUR_KIB = b"z" * (64 * 1024)
 FOUR_MB = b"x" * (4 * 1000 * 1000)
 STREAM_CHUNK = b"y" * 4096
 STREAM_CHUNKS = 16
@@ -64,6 +65,8 @@ async def app(scope, receive, send):
     path = scope["path"]
     if path == "/json":
         await _send_body(send, b"application/json", JSON_BODY)
+    elif path == "/64k":
+        await _send_body(send, b"application/octet-stream", SIXTY_FOUR_KIB)
     elif path == "/4mb":
         await _send_body(send, b"application/octet-stream", FOUR_MB)
     elif path == "/stream":

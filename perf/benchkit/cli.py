@@ -198,7 +198,7 @@ def run_bench(options):
     if options.list:
         _list(options, static_root)
         return 0
-    _check_tools(["taskset", "wrk", "h2load"])
+    _check_tools(["taskset", "wrk", "h2load", "curl"])
     names = list(SCENARIOS) if options.scenario == "all" else _split(options.scenario)
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
@@ -343,8 +343,8 @@ def profile_main(argv=None):
         raise SystemExit(f"perf/profile: cannot run {server.name}: {reason}")
     data = out / f"{scenario.name}-{server.name}.perf.data"
     connections = options.connections or scenario.connections
-    with runner.running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/") \
-            as process:
+    with runner.running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
+                               scenario.http2) as process:
         runner.prime(scenario, ctx.port)
         pids = ",".join(str(pid) for pid in procstat.process_tree(process.pid))
         record = subprocess.Popen(["taskset", "-c", loadgen.CLIENT_CPU, "perf", "record", "-g", "-e", "cpu-clock",

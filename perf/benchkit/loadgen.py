@@ -89,9 +89,15 @@ def parse_h2load(output, log_text=""):
     return result
 
 
-def h2load_command(url, connections, seconds, log_path=None):
-    # One client thread on the client core; -D runs for a duration; --h1 speaks HTTP/1.1 with keep-alive.
-    command = ["taskset", "-c", CLIENT_CPU, "h2load", "--h1", "-t1", f"-c{connections}", f"-D{seconds}"]
+# Streams in flight per HTTP/2 connection (h2load -m), as issue 17's h2 scenarios ask: -c16 -m10.
+H2_STREAMS = 10
+
+
+def h2load_command(url, connections, seconds, log_path=None, http2=False):
+    # One client thread on the client core; -D runs for a duration; --h1 speaks HTTP/1.1 with keep-alive, and
+    # without it h2load speaks HTTP/2 by prior knowledge (h2c) on an http:// URL.
+    protocol = [f"-m{H2_STREAMS}"] if http2 else ["--h1"]
+    command = ["taskset", "-c", CLIENT_CPU, "h2load", *protocol, "-t1", f"-c{connections}", f"-D{seconds}"]
     if log_path:
         command.append(f"--log-file={log_path}")
     return command + [url]
@@ -120,7 +126,7 @@ def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None
     elif tool == "wsload":
         command = wsload_command(url, connections, seconds, ws)
     else:
-        command = h2load_command(url, connections, seconds, log_path)
+        command = h2load_command(url, connections, seconds, log_path, http2=tool == "h2load-h2c")
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()}")

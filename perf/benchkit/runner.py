@@ -59,8 +59,11 @@ def make_static_root(base, sizes):
     return Path(base)
 
 
-def http_request(port, path, method="GET", body=None, timeout=10.0):
-    """(status, body bytes) of one request on a fresh connection."""
+def http_request(port, path, method="GET", body=None, timeout=10.0, http2=False):
+    """(status, body bytes) of one request on a fresh connection; `http2`: h2c by prior knowledge, through curl
+    (a server started with HTTP/2 only refuses http.client's HTTP/1.1)."""
+    if http2:
+        return _curl_h2c(port, path, method, body, timeout)
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         connection.request(method, path, body=body)
@@ -68,6 +71,18 @@ def http_request(port, path, method="GET", body=None, timeout=10.0):
         return response.status, response.read()
     finally:
         connection.close()
+
+
+def _curl_h2c(port, path, method, body, timeout):
+    command = ["curl", "-sS", "--http2-prior-knowledge", "-X", method, "-o", "-", "-w", "\n%{http_code}",
+               "--max-time", str(timeout), f"http://{HOST}:{port}{path}"]
+    if body is not None:
+        command[1:1] = ["--data-binary", "@-"]
+    completed = subprocess.run(command, input=body, capture_output=True, timeout=timeout + 5)
+    if completed.returncode != 0:
+        raise OSError(f"curl --http2-prior-knowledge: {completed.stderr.decode(errors='replace').strip()}")
+    payload, _, status = completed.stdout.rpartition(b"\n")
+    return int(status), payload
 
 
 def _log_tail(log_path, lines=15):
@@ -78,8 +93,9 @@ def _log_tail(log_path, lines=15):
 
 
 @contextlib.contextmanager
-def running_server(server, kind, ctx, ready_path):
-    """Start `server` for `kind` under taskset on the server core; yield the Popen once it answers 200."""
+def running_server(server, kind, ctx, ready_path, http2=False):
+    """Start `server` for `kind` under taskset on the server core; yield the Popen once it answers 200 (over h2c
+    with `http2`)."""
     argv = server.commands[kind](ctx)
     log_path = ctx.workdir / "server.log"
     with open(log_path, "wb") as log_file:
@@ -89,7 +105,7 @@ def running_server(server, kind, ctx, ready_path):
     process.argv = argv
     process.log_path = log_path
     try:
-        _wait_ready(process, ctx.port, ready_path)
+        _wait_ready(process, ctx.port, ready_path, http2)
         # Threads and processes made before exec inherit taskset's mask; pin again in case a server
         # resets its own affinity (the mask only matters for fairness, so failures are ignored).
         procstat.pin_tree(process.pid, {int(SERVER_CPU)})
@@ -98,14 +114,14 @@ def running_server(server, kind, ctx, ready_path):
         _stop(process)
 
 
-def _wait_ready(process, port, path):
+def _wait_ready(process, port, path, http2=False):
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last_error = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RunError(f"server exited with {process.returncode}:\n{_log_tail(process.log_path)}")
         try:
-            status, _ = http_request(port, path, timeout=2.0)
+            status, _ = http_request(port, path, timeout=2.0, http2=http2)
             if status == 200:
                 return
             last_error = f"status {status}"
@@ -142,7 +158,7 @@ def prime(scenario, port):
     body = b"x" * scenario.post_body_length if scenario.post_body_length else None
     method = "POST" if body else "GET"
     for _ in range(PRIMER_REQUESTS):
-        status, payload = http_request(port, scenario.path, method, body)
+        status, payload = http_request(port, scenario.path, method, body, http2=scenario.http2)
         if status != 200:
             raise RunError(f"primer: {method} {scenario.path} answered {status}")
         if scenario.body_length is not None and len(payload) != scenario.body_length:
@@ -198,7 +214,8 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
         result["ws_message"] = {"bytes": scenario.ws.size, "type": "binary" if scenario.ws.binary else "text",
                                 "depth": scenario.ws.depth}
     url = scenario.url(HOST, ctx.port)
-    with running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/") as proc:
+    with running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
+                        scenario.http2) as proc:
         result["command"] = ["taskset", "-c", SERVER_CPU, *proc.argv]
         prime(scenario, ctx.port)
         with procstat.RssSampler(proc.pid) as rss:

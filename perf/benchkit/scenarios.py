@@ -14,6 +14,8 @@ WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync",
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
 WS_SERVERS = ["uring-serve", "uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
 FRAMEWORK_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn"]
+# HTTP/2 over cleartext (h2c by prior knowledge); uvicorn speaks no HTTP/2.
+H2C_SERVERS = ["uring_granian", "granian", "hypercorn"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,9 @@ class WsMessage:
 @dataclass
 class Scenario:
     name: str
-    kind: str  # engine | static | asgi | wsgi | quart | django | django-wsgi | soak | soak-django | ws
+    kind: str  # engine | static | asgi | asgi-h2 | wsgi | quart | django | django-wsgi | soak | soak-django | ws
     path: str
-    tool: str  # wrk | h2load | wsload
+    tool: str  # wrk | h2load (HTTP/1.1) | h2load-h2c (HTTP/2 by prior knowledge, -m10) | wsload
     connections: int
     servers: list
     description: str
@@ -43,6 +45,10 @@ class Scenario:
 
     def url(self, host, port):
         return f"{'ws' if self.kind == 'ws' else 'http'}://{host}:{port}{self.path}"
+
+    @property
+    def http2(self):
+        return self.tool == "h2load-h2c"
 
     @property
     def lua_script(self):
@@ -76,6 +82,10 @@ SCENARIOS = {
         Scenario("django-wsgi-4mb", "django-wsgi", "/4mb", "h2load", 16, ["uring_granian", "granian"],
                  "Django (WSGI) sync view returning a 4 MB HttpResponse", 4 * 1000 * 1000),
         Scenario("wsgi-hello", "wsgi", "/", "wrk", 64, WSGI_SERVERS, "WSGI hello world", HELLO_LENGTH),
+        Scenario("h2c-hello", "asgi-h2", "/", "h2load-h2c", 16, H2C_SERVERS,
+                 "ASGI hello over h2c (h2load -c16 -m10)", HELLO_LENGTH),
+        Scenario("h2c-64k", "asgi-h2", "/64k", "h2load-h2c", 16, H2C_SERVERS,
+                 "ASGI 64 KiB body over h2c (h2load -c16 -m10)", 64 * 1024),
         Scenario("sweep", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello over 1..1024 connections",
                  HELLO_LENGTH, sweep=SWEEP_CONNECTIONS),
         Scenario("ws-echo", "ws", "/", "wsload", 64, WS_SERVERS, "WebSocket echo, 64 B text messages (ASGI)",

@@ -207,6 +207,8 @@ def _uring_serve_commands(backend):
 def _uring_granian_commands(backend):
     return {
         "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        # --http auto (the default) takes h2c by prior knowledge on the same port.
+        "asgi-h2": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
         "static": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
         "wsgi": _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
                             before_last=True),
@@ -268,6 +270,7 @@ SERVERS = {
                lambda ctx: _run_text(["nginx", "-v"])),
         Server("granian", PEER, {
             "asgi": _granian("asgi", "asgi_app:app"),
+            "asgi-h2": _granian("asgi", "asgi_app:app", "--http", "2"),
             "static": _granian_static,
             "wsgi": _granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
             "soak": _granian("asgi", "quart_app:app"),
@@ -293,6 +296,8 @@ SERVERS = {
                lambda ctx: _missing_peer("uvicorn"), lambda ctx: _python_reports(_peer("python"), "uvicorn")),
         Server("hypercorn", PEER, {
             "asgi": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
+            # hypercorn takes h2c by prior knowledge on a plain port without options.
+            "asgi-h2": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
         }, lambda ctx: _missing_peer("hypercorn"), lambda ctx: _python_reports(_peer("python"), "hypercorn")),
         Server("gunicorn-sync", PEER, {"wsgi": _gunicorn("sync")},
                lambda ctx: _missing_peer("gunicorn"), lambda ctx: _python_reports(_peer("python"), "gunicorn")),
