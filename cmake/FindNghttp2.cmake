@@ -5,12 +5,10 @@ if(PkgConfig_FOUND)
   pkg_check_modules(PC_NGHTTP2 QUIET libnghttp2)
 endif()
 find_path(Nghttp2_INCLUDE_DIR nghttp2/nghttp2.h HINTS ${PC_NGHTTP2_INCLUDE_DIRS})
-# The archive first for a self-contained extension (cmake/StaticDeps.cmake); both Debian releases ship it.
-if(URING_GRANIAN_STATIC_DEPS)
-  find_library(Nghttp2_LIBRARY NAMES libnghttp2.a nghttp2 HINTS ${PC_NGHTTP2_LIBRARY_DIRS})
-else()
-  find_library(Nghttp2_LIBRARY NAMES nghttp2 HINTS ${PC_NGHTTP2_LIBRARY_DIRS})
-endif()
+# Always the shared library, also for the wheel (cmake/StaticDeps.cmake): Debian 12's libnghttp2.a is not
+# position-independent (nghttp2_map.o refers to stderr with R_X86_64_PC32), so it cannot go into the extension;
+# auditwheel copies libnghttp2.so.14 into the wheel instead.
+find_library(Nghttp2_LIBRARY NAMES nghttp2 HINTS ${PC_NGHTTP2_LIBRARY_DIRS})
 set(Nghttp2_VERSION "${PC_NGHTTP2_VERSION}")
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(Nghttp2 REQUIRED_VARS Nghttp2_LIBRARY Nghttp2_INCLUDE_DIR VERSION_VAR Nghttp2_VERSION)

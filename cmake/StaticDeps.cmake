@@ -6,7 +6,7 @@
 #  - fmt: libfmt-dev has no .a on either release, so fmt's own header-only target (fmt::fmt-header-only) compiles
 #    it into the engine instead;
 #  - zlib: libz.a (zlib1g-dev), through CMake's FindZLIB switch below;
-#  - nghttp2: libnghttp2.a (libnghttp2-dev ships it; position-independent on Debian 12), see FindNghttp2.cmake;
+#  - nghttp2: stays shared, and auditwheel bundles it (Debian 12's libnghttp2.a is not PIC), see FindNghttp2.cmake;
 #  - libstdc++ and libgcc: linked statically (pybridge/CMakeLists.txt), so the wheel needs nothing newer than the
 #    glibc its manylinux tag names; a GCC runtime older than the build machine's would otherwise refuse to load it;
 #  - OpenSSL: stays shared; auditwheel copies libssl/libcrypto into the wheel (or leaves them to the system with
@@ -15,7 +15,7 @@ if(URING_GRANIAN_STATIC_DEPS)
   set(URING_FMT_TARGET fmt::fmt-header-only)
   # CMake >= 3.24 (pip's cmake and Debian 12's 3.25 both are).
   set(ZLIB_USE_STATIC_LIBS ON)
-  message(STATUS "Static dependencies: liburing, llhttp (where available), fmt (header-only), zlib, nghttp2, libstdc++")
+  message(STATUS "Static dependencies: liburing, llhttp (where available), fmt (header-only), zlib, libstdc++")
 else()
   set(URING_FMT_TARGET fmt::fmt)
 endif()
