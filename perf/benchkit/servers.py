@@ -185,14 +185,19 @@ def _uring_serve_version(ctx):
     return f"{ctx.uring_serve} built {built.isoformat(timespec='seconds')}, tree at {commit}"
 
 
+def _before_app(command, *options):
+    """The command with OPTIONS before its last argument (uring_granian's app)."""
+    def with_options(ctx):
+        argv = command(ctx)
+        return [*argv[:-1], *options, argv[-1]]
+    return with_options
+
+
 def _on_backend(command, backend, *, before_last=False):
     """The command with --io-backend BACKEND at its end, or before its last argument (uring_granian's app)."""
-    def with_backend(ctx):
-        argv = command(ctx)
-        if before_last:
-            return [*argv[:-1], "--io-backend", backend, argv[-1]]
-        return [*argv, "--io-backend", backend]
-    return with_backend
+    if before_last:
+        return _before_app(command, "--io-backend", backend)
+    return lambda ctx: [*command(ctx), "--io-backend", backend]
 
 
 def _uring_serve_commands(backend):
@@ -242,9 +247,7 @@ def _project_servers():
 
 def _with_options(commands, *options):
     """uring_granian's commands with OPTIONS before the app (its last argument)."""
-    def insert(command):
-        return lambda ctx: [*command(ctx)[:-1], *options, command(ctx)[-1]]
-    return {kind: insert(command) for kind, command in commands.items()}
+    return {kind: _before_app(command, *options) for kind, command in commands.items()}
 
 
 SERVERS = {
