@@ -23,8 +23,7 @@
 
 namespace bridge {
 
-class AsgiExchange;
-class AsgiWebSocket;
+class AsgiSession;
 
 /// The Python callables and objects the server calls; given once at construction.
 struct AsgiCallables {
@@ -97,10 +96,9 @@ class AsgiServer {
 
   private:
     struct Registered {
-        pybind11::object object;  ///< the AsgiExchange's (or AsgiWebSocket's) Python object
-        AsgiExchange *exchange = nullptr;    ///< an http scope's,
-        AsgiWebSocket *websocket = nullptr;  ///< or a websocket scope's (the other is null)
-        bool app_started = false;  ///< counts in running_
+        pybind11::object object;          ///< the session's Python object (an AsgiExchange or an AsgiWebSocket)
+        AsgiSession *session = nullptr;   ///< the same object's C++ side
+        bool app_started = false;         ///< counts in running_
     };
     struct Waiting {
         engine::ExchangeId id;
@@ -111,11 +109,12 @@ class AsgiServer {
     /// A static route's answer: its scope goes to callables_.static_observer.
     void report_static(const DispatchEvent &event);
     void start_app(const Waiting &request);
-    /// start_app() for an AsgiExchange or an AsgiWebSocket (the same calls on both).
-    template <typename Connection> void start_app_of(Connection *exchange, Registered &entry, const Waiting &request);
-    AsgiExchange *find(engine::ExchangeId id) const;
-    AsgiWebSocket *find_websocket(engine::ExchangeId id) const;
-    /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).
+    AsgiSession *find(engine::ExchangeId id) const;
+    /// The session of `id` if it is a `Session` (AsgiExchange or AsgiWebSocket), else nullptr.
+    template <typename Session> Session *find_kind(engine::ExchangeId id) const;
+    /// Puts a new session (its scope is built) in the table.
+    template <typename Session> void register_session(std::unique_ptr<Session> session);
+    /// Puts a WebSocket handshake's AsgiWebSocket in the table.
     void register_websocket(pybind11::handle self, DispatchEvent &event);
     bool may_start_more() const noexcept;
     /// A new request on `id`'s connection slot: the exchanges before it there are over for good, and their
