@@ -18,7 +18,7 @@ std::size_t body_size(const Body &body) noexcept {
 
 void release_body(Body &body) noexcept {
     if (auto *external = std::get_if<ExternalBuffer>(&body)) {
-        if (external->release) external->release(external->ctx);
+        give_back(*external);
     } else if (auto *file = std::get_if<FileRegion>(&body)) {
         if (file->fd >= 0) ::close(file->fd);
     }

@@ -289,6 +289,11 @@ std::uint64_t exchange_key(engine::ExchangeId id) { return (std::uint64_t{id.slo
 /// `resume_below`, so a client that only sends cannot make the server buffer without bound. Per-reactor
 /// maps: callbacks of one reactor never race.
 class WebSocketEcho {
+    /// Takes back the heap copies echoed as ExternalBuffers.
+    struct HeapCopies final : engine::BufferLender {
+        void release(void *ctx) noexcept override { delete static_cast<std::string *>(ctx); }
+    };
+
   public:
     explicit WebSocketEcho(unsigned reactors) : sessions_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
@@ -314,8 +319,7 @@ class WebSocketEcho {
         // A heap copy handed over as an ExternalBuffer, as a language binding would hand its own
         // objects over: the engine sends it without copying and releases it when done.
         auto *copy = new std::string(payload);
-        echo.payload = engine::ExternalBuffer{copy->data(), copy->size(),
-                                              [](void *ctx) noexcept { delete static_cast<std::string *>(ctx); }, copy};
+        echo.payload = engine::ExternalBuffer{copy->data(), copy->size(), &heap_copies_, copy};
         echo.notify_sent = true;
         session.unsent.push_back(payload.size());
         session.unsent_bytes += payload.size();
@@ -382,6 +386,7 @@ class WebSocketEcho {
 
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, Session>> sessions_;
+    HeapCopies heap_copies_;
 };
 
 /// Answers each request once all of it has arrived (so a malformed body still gets its 400): with

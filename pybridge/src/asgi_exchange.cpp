@@ -126,7 +126,7 @@ py::object AsgiExchange::send_body(py::handle message) {
     PyObject *body = PyDict_GetItemWithError(message.ptr(), n.body);
     if (body == nullptr && PyErr_Occurred()) throw py::error_already_set();
     std::size_t size = 0;
-    if (body != nullptr) part.body = response_body_from(body, size);
+    if (body != nullptr) part.body = response_body_from(body, size, server_->lent_bytes());
     PyObject *more_body = PyDict_GetItemWithError(message.ptr(), n.more_body);
     if (more_body == nullptr && PyErr_Occurred()) throw py::error_already_set();
     int more = more_body == nullptr ? 0 : PyObject_IsTrue(more_body);

@@ -37,6 +37,7 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
     : live_(live_objects().servers), config_(engine_config_from(engine_settings)), options_(std::move(options)),
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads, options_.single_threaded);
+    lent_bytes_ = std::make_unique<LentBytes>(queue_);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
     std::shared_ptr<StaticAnswerQueue> static_answers;
     if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
@@ -62,16 +63,15 @@ AsgiServer::~AsgiServer() {
         engine_->wait();
     }
     clear();
-    drop_released_bytes();
+    lent_bytes_->drop_released();
 }
 
 void AsgiServer::start(py::handle self) {
     if (!driver_) {
-        start_engine(*engine_, *queue_, started_);
+        start_engine(*engine_, started_);
         return;
     }
     if (started_) throw std::logic_error("the server was already started");
-    queue_->make_default_waker();
     driver_->start(callables_.loop, self.attr("run_ready"));
     started_ = true;
 }
@@ -103,7 +103,7 @@ py::list AsgiServer::stats() const { return engine_stats(*engine_, started_); }
 void AsgiServer::drain(py::handle self) {
     if (closed_ || !callables_.app) return;
     queue_->take(events_);
-    drop_released_bytes();
+    lent_bytes_->drop_released();
     // First every event of the batch, then the apps: a body that arrived with its request is buffered before
     // the app (perhaps started eagerly) first calls receive(), and an abort stops a request from starting.
     std::vector<Waiting> to_start;
@@ -325,7 +325,7 @@ void AsgiServer::close() {
     for (auto &[id, entry] : exchanges_) remaining.emplace_back(entry.object, entry.session);
     for (auto &[object, session] : remaining) session->finish();
     exchanges_.clear();
-    drop_released_bytes();
+    lent_bytes_->drop_released();
     clear();
 }
 

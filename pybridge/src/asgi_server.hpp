@@ -17,6 +17,7 @@
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
 #include "exchange_id_hash.hpp"
+#include "lent_bytes.hpp"
 #include "live_objects.hpp"
 #include "loop_driver.hpp"
 #include "settings.hpp"
@@ -81,6 +82,7 @@ class AsgiServer {
     }
     void resume_websocket(engine::ExchangeId id) { engine_->resume_websocket(id); }
     pybind11::object create_future() const { return create_future_(); }
+    LentBytes &lent_bytes() noexcept { return *lent_bytes_; }
     /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
     void exchange_finished(engine::ExchangeId id);
     /// The exchange's response is complete while a receive() of its app still waits: that receive gets
@@ -125,6 +127,8 @@ class AsgiServer {
     engine::ServerConfig config_;
     AsgiOptions options_;
     std::shared_ptr<DispatchQueue> queue_;
+    /// The Python bytes lent to the engine; declared before it, so it outlives the engine's last release.
+    std::unique_ptr<LentBytes> lent_bytes_;
     std::shared_ptr<BridgeHandler> handler_;
     /// Single-threaded only. Declared before the engine, so it outlives the engine's wake callback into it.
     std::unique_ptr<LoopDriver> driver_;

@@ -9,7 +9,6 @@
 #include "engine/ascii.hpp"
 #include "error_responses.hpp"
 #include "errors.hpp"
-#include "lent_bytes.hpp"
 #include "log_note.hpp"
 #include "names.hpp"
 #include "pending_future.hpp"
@@ -208,7 +207,7 @@ py::object AsgiWebSocket::send_message(py::handle message) {
             throw ProtocolError(std::string("websocket.send: 'bytes' must be bytes, not ") +
                                 Py_TYPE(bytes)->tp_name);
         }
-        engine::Body payload = response_body_from(bytes, size);  // lent, not copied, when large and immutable
+        engine::Body payload = response_body_from(bytes, size, server_->lent_bytes());  // lent, not copied, when large and immutable
         return post_frame(engine::WebSocketOutbound::Kind::binary, std::move(payload), size);
     }
     if (!PyUnicode_Check(text)) {
@@ -218,7 +217,7 @@ py::object AsgiWebSocket::send_message(py::handle message) {
     size = utf8.size();
     engine::Body payload;
     if (size >= lend_threshold_bytes) {
-        payload = lend_memory_of(text, utf8.data(), size);  // the str keeps its UTF-8 for as long as it lives
+        payload = server_->lent_bytes().lend_memory_of(text, utf8.data(), size);  // the str keeps its UTF-8 for as long as it lives
     } else {
         payload = std::string(utf8);
     }
@@ -289,7 +288,7 @@ py::object AsgiWebSocket::send_denial(py::handle message, bool start) {
     if (disconnected_) throw_client_disconnected();
     engine::ResponsePart part;
     std::size_t size = 0;
-    if (PyObject *body = optional_item(message, n.body)) part.body = response_body_from(body, size);
+    if (PyObject *body = optional_item(message, n.body)) part.body = response_body_from(body, size, server_->lent_bytes());
     PyObject *more_body = optional_item(message, n.more_body);
     const int more = more_body == nullptr ? 0 : PyObject_IsTrue(more_body);
     if (more < 0) throw py::error_already_set();

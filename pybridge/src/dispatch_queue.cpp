@@ -8,40 +8,15 @@
 
 namespace bridge {
 
-namespace {
-
-/// Which queue and inbox the current reactor thread feeds; set on its first callback.
-struct ReactorBinding {
-    DispatchQueue *queue = nullptr;
-    std::uint32_t reactor = 0;
-};
-thread_local ReactorBinding current_reactor;
-
-std::atomic<DispatchQueue *> default_waker{nullptr};
-
-} // namespace
-
 DispatchQueue::DispatchQueue(unsigned reactor_count, bool single_threaded)
     : single_threaded_(single_threaded), inboxes_(std::make_unique<Inbox[]>(reactor_count)), inbox_count_(reactor_count) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-DispatchQueue::~DispatchQueue() {
-    DispatchQueue *self = this;
-    default_waker.compare_exchange_strong(self, nullptr);
-    ::close(wake_fd_);
-}
-
-void DispatchQueue::make_default_waker() noexcept { default_waker.store(this); }
-
-void DispatchQueue::bind_current_thread(std::uint32_t reactor) noexcept {
-    current_reactor.queue = this;
-    current_reactor.reactor = reactor;
-}
+DispatchQueue::~DispatchQueue() { ::close(wake_fd_); }
 
 void DispatchQueue::push(std::uint32_t reactor, DispatchEvent &&event) {
-    bind_current_thread(reactor);
     if (single_threaded_) {
         // The reactor is this loop thread's: the drain after this engine run takes it.
         inboxes_[0].events.push_back(std::move(event));
@@ -53,12 +28,6 @@ void DispatchQueue::push(std::uint32_t reactor, DispatchEvent &&event) {
         inbox.events.push_back(std::move(event));
     }
     wake();
-}
-
-void DispatchQueue::request_drain() noexcept {
-    DispatchQueue *queue = current_reactor.queue;
-    if (queue == nullptr) queue = default_waker.load();
-    if (queue != nullptr) queue->wake();
 }
 
 void DispatchQueue::wake() noexcept {
@@ -73,7 +42,7 @@ void DispatchQueue::wake() noexcept {
 
 void DispatchQueue::take(std::vector<DispatchEvent> &out) {
     if (single_threaded_) {
-        // Only wake_loop() or a drain request from outside an engine run wrote the eventfd.
+        // Only a wake_loop() from outside an engine run wrote the eventfd.
         if (signalled_.exchange(false, std::memory_order_acq_rel)) {
             std::uint64_t counter;
             while (::read(wake_fd_, &counter, sizeof counter) < 0 && errno == EINTR) {

@@ -39,8 +39,7 @@ class DispatchQueue {
   public:
     /// Creates the eventfd; throws std::system_error if the kernel refuses. `single_threaded`: the reactor runs on
     /// the loop's own thread and the loop drains right after each engine run (--runtime-mode st), so pushes need
-    /// neither a lock nor a wake, and only wake_loop() or a drain request from outside an engine run writes the
-    /// eventfd.
+    /// neither a lock nor a wake, and only a wake_loop() from outside an engine run writes the eventfd.
     explicit DispatchQueue(unsigned reactor_count, bool single_threaded = false);
     ~DispatchQueue();
     DispatchQueue(const DispatchQueue &) = delete;
@@ -52,18 +51,11 @@ class DispatchQueue {
     /// Reactor thread: queue an event and make sure the loop is (or already was) woken.
     void push(std::uint32_t reactor, DispatchEvent &&event);
 
-    /// Any thread, no GIL needed: make sure the loop drains soon (it wakes the queue this reactor thread feeds,
-    /// or the most recently started one).
-    static void request_drain() noexcept;
-
     /// Loop thread: moves every queued event into `out` (in per-reactor order) and re-arms the wake.
     void take(std::vector<DispatchEvent> &out);
 
     /// Any thread: wake the loop now (at most one write until the next take()).
     void wake_loop() noexcept { wake(); }
-
-    /// Makes this queue the one woken by request_drain() from non-reactor threads (the newest server wins).
-    void make_default_waker() noexcept;
 
     /// Single-threaded: marks the span of an engine run on the loop thread, after which the loop drains anyway
     /// (drain requests in it need no eventfd write).
@@ -78,7 +70,6 @@ class DispatchQueue {
     };
 
     void wake() noexcept;
-    void bind_current_thread(std::uint32_t reactor) noexcept;
 
     int wake_fd_ = -1;
     const bool single_threaded_;

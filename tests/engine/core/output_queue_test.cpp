@@ -12,9 +12,9 @@ using namespace engine::core;
 
 namespace {
 
-struct ReleaseCounter {
+struct ReleaseCounter final : engine::BufferLender {
     int released = 0;
-    static void release(void *context) noexcept { ++static_cast<ReleaseCounter *>(context)->released; }
+    void release(void *) noexcept override { ++released; }
 };
 
 std::string gathered(const OutputQueue &queue) {
@@ -59,7 +59,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         static const char body[] = "large body bytes";
         OutputQueue queue(pool);
         queue.append_copy("head:");
-        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &ReleaseCounter::release, &counter});
+        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &counter, nullptr});
         iovec vectors[16];
         std::size_t total = 0;
         REQUIRE(queue.gather(vectors, 16, total) == 2);
@@ -73,7 +73,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         ReleaseCounter counter;
         static const char body[] = "zero copy";
         OutputQueue queue(pool);
-        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &ReleaseCounter::release, &counter});
+        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &counter, nullptr});
         queue.consume(sizeof body - 1, true, sent);
         CHECK(queue.empty());
         CHECK(counter.released == 0);
