@@ -68,7 +68,6 @@ void register_asgi(py::module_ &m) {
                  AsgiCallables callables{std::move(app),    std::move(loop),   std::move(runner),
                                          std::move(state),  std::move(logger), std::move(static_observer)};
                  AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks, single_threaded};
-                 remember_server_certificate(engine_settings);
                  return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),

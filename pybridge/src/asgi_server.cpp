@@ -45,6 +45,7 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
                                                with_static_route(engine_settings, handler_, std::move(static_answers)));
     if (options_.single_threaded) driver_ = std::make_unique<LoopDriver>(*engine_, *queue_);
     root_path_str_ = py::str(options_.root_path);
+    server_cert_pem_ = server_certificate_pem(engine_settings);
     create_future_ = callables_.loop.attr("create_future");
     if (options_.eager_tasks) {
         create_task_ = py::module_::import("asyncio").attr("Task");
@@ -158,8 +159,12 @@ void AsgiServer::drain(py::handle self) {
     }
 }
 
+ScopeContext AsgiServer::scope_context() const {
+    return ScopeContext{options_.root_path, root_path_str_, callables_.state, server_cert_pem_};
+}
+
 void AsgiServer::report_static(const DispatchEvent &event) {
-    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    const ScopeContext context = scope_context();
     py::object scope = build_http_scope(*event.request, context);
     if (!scope) return;  // a path that is not UTF-8 once decoded: the app would never have seen it either
     report_static_answer(callables_.static_observer, callables_.logger, scope, event);
@@ -168,7 +173,7 @@ void AsgiServer::report_static(const DispatchEvent &event) {
 void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
     const engine::Request &request = *event.request;
     if (!lingering_receives_.empty()) end_lingering_receives(self, event.id);
-    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    const ScopeContext context = scope_context();
     // Answered here without an app: the body (if any) has no reader, so the reactor must drop it unpaused.
     auto answer_without_app = [&](engine::ResponsePart &&response) {
         if (event.body_gate) event.body_gate->discard.store(true, std::memory_order_release);
@@ -357,6 +362,7 @@ void AsgiServer::clear() {
     create_task_ = py::object();
     eager_kwnames_ = py::object();
     root_path_str_ = py::object();
+    server_cert_pem_ = py::object();
 }
 
 } // namespace bridge

@@ -13,6 +13,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "asgi_scope.hpp"
 #include "bridge_handler.hpp"
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
@@ -108,6 +109,7 @@ class AsgiServer {
     };
 
     void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
+    ScopeContext scope_context() const;
     /// A static route's answer: its scope goes to callables_.static_observer.
     void report_static(const DispatchEvent &event);
     void start_app(const Waiting &request);
@@ -138,6 +140,7 @@ class AsgiServer {
 
     AsgiCallables callables_;
     pybind11::object root_path_str_;
+    pybind11::object server_cert_pem_;  ///< str, or None (see server_certificate_pem)
     pybind11::object create_future_;  ///< loop.create_future
     pybind11::object create_task_;    ///< loop.create_task, or asyncio.Task for eager starts
     pybind11::object eager_kwnames_;  ///< ("loop", "eager_start") when starting tasks eagerly
