@@ -48,7 +48,7 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               io_uring, or epoll where io_uring is refused)
   --pin                       pin reactor i to CPU i
   --backlog N                 listen backlog (default 1024)
-  --header-read-timeout S     seconds to receive a request head (default 10)
+  --header-read-timeout S     seconds to receive a request head (default 30)
   --keep-alive-timeout S      idle seconds between keep-alive requests (default 5)
   --graceful-timeout S        seconds in-flight requests get on shutdown (default 30)
   --max-body-size BYTES       request body limit, 413 above it (default 1 GiB)
@@ -70,7 +70,7 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               session at 15 bits; default: a fresh one per message, none kept while idle)
   --ws-deflate-no-context-takeover
                               no context takeover either way (the client is asked too)
-  --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
+  --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 20; 0: never)
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --http VERSION              auto, 1 or 2 (default auto: HTTP/2 by ALPN on TLS and by its client preface on
                               plain TCP, HTTP/1 otherwise)
