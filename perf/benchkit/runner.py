@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from . import loadgen, procstat
+from .placement import ONE_WORKER
 from .servers import APPS, HOST, Context, server_environment
 
-SERVER_CPU = "0"
 # Below this share of one core the server was waiting for the client, not the other way round.
 CLIENT_LIMITED_SHARE = 0.90
 # Other work (builds, tests of other sessions) on the server core above this share makes a run noisy:
@@ -94,12 +94,12 @@ def _log_tail(log_path, lines=15):
 
 @contextlib.contextmanager
 def running_server(server, kind, ctx, ready_path, http2=False):
-    """Start `server` for `kind` under taskset on the server core; yield the Popen once it answers 200 (over h2c
+    """Start `server` for `kind` under taskset on the server cores; yield the Popen once it answers 200 (over h2c
     with `http2`)."""
     argv = server.commands[kind](ctx)
     log_path = ctx.workdir / "server.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv], cwd=APPS, env=server_environment(ctx),
+        process = subprocess.Popen(["taskset", "-c", ctx.placement.server_mask, *argv], cwd=APPS, env=server_environment(ctx),
                                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     process.argv = argv
@@ -108,7 +108,7 @@ def running_server(server, kind, ctx, ready_path, http2=False):
         _wait_ready(process, ctx.port, ready_path, http2)
         # Threads and processes made before exec inherit taskset's mask; pin again in case a server
         # resets its own affinity (the mask only matters for fairness, so failures are ignored).
-        procstat.pin_tree(process.pid, {int(SERVER_CPU)})
+        procstat.pin_tree(process.pid, set(ctx.placement.server_cpus))
         yield process
     finally:
         _stop(process)
@@ -169,9 +169,9 @@ def prime(scenario, port):
 PERF_STAT_EVENTS = ["raw_syscalls:sys_enter", "context-switches", "task-clock"]
 
 
-def start_perf_stat(pids, output_path):
+def start_perf_stat(pids, output_path, placement=ONE_WORKER):
     """`perf stat` attached to the server processes, or None when perf is missing or refuses."""
-    command = ["taskset", "-c", loadgen.CLIENT_CPU, "perf", "stat", "-x,", "-o", str(output_path),
+    command = ["taskset", "-c", placement.client_mask, "perf", "stat", "-x,", "-o", str(output_path),
                "-e", ",".join(PERF_STAT_EVENTS), "-p", ",".join(str(pid) for pid in pids)]
     try:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -209,21 +209,21 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
     """Run primer, warmup and timed window against one server; returns the run's result dict."""
     result = {"scenario": scenario.name, "server": server.name, "role": server.role, "kind": scenario.kind,
               "path": scenario.path, "connections": connections, "duration_s": duration, "warmup_s": warmup,
-              "tool": scenario.tool}
+              "tool": scenario.tool, "workers": ctx.placement.workers}
     if scenario.ws:
         result["ws_message"] = {"bytes": scenario.ws.size, "type": "binary" if scenario.ws.binary else "text",
                                 "depth": scenario.ws.depth}
     url = scenario.url(HOST, ctx.port)
     with running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
                         scenario.http2) as proc:
-        result["command"] = ["taskset", "-c", SERVER_CPU, *proc.argv]
+        result["command"] = ["taskset", "-c", ctx.placement.server_mask, *proc.argv]
         prime(scenario, ctx.port)
         with procstat.RssSampler(proc.pid) as rss:
             pids = procstat.process_tree(proc.pid)
             perf_output = ctx.workdir / "perf-stat.csv"
-            perf_stat = start_perf_stat(pids, perf_output) if use_perf_stat else None
+            perf_stat = start_perf_stat(pids, perf_output, ctx.placement) if use_perf_stat else None
             warm, _ = loadgen.run(scenario.tool, url, connections, warmup, scenario.lua_script,
-                                  ctx.workdir / "h2load-warmup.log", scenario.ws)
+                                  ctx.workdir / "h2load-warmup.log", scenario.ws, ctx.placement)
             counts = stop_perf_stat(perf_stat, perf_output) if use_perf_stat else {"error": "disabled"}
             result["warmup"] = {"requests": warm["requests"], "perf_stat": counts}
             if "error" not in counts and warm["requests"]:
@@ -240,7 +240,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
             load_average = procstat.load_average()
             started = time.monotonic()
             load, load_command = loadgen.run(scenario.tool, url, connections, duration, scenario.lua_script,
-                                             ctx.workdir / "h2load.log", scenario.ws)
+                                             ctx.workdir / "h2load.log", scenario.ws, ctx.placement)
             wall = time.monotonic() - started
             cores_after = procstat.cpu_busy_ticks()
             pids = procstat.process_tree(proc.pid)
@@ -252,10 +252,11 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
 
     requests = load["requests"]
     cpu_us = procstat.ticks_to_us(procstat.ticks_delta(cpu_before, cpu_after))
-    share = cpu_us / 1e6 / wall if wall else 0.0
+    # The share of the server's cores (one per worker) the server tree kept busy.
+    share = cpu_us / 1e6 / wall / ctx.placement.workers if wall else 0.0
     voluntary = switches_after[0] - switches_before[0]
     nonvoluntary = switches_after[1] - switches_before[1]
-    server_core_busy = procstat.cpu_busy_share(cores_before, cores_after, int(SERVER_CPU))
+    server_core_busy = procstat.cpus_busy_share(cores_before, cores_after, ctx.placement.server_cpus)
     foreign = max(0.0, server_core_busy - share)
     busiest = sorted(((name, ticks - threads_before.get(name, 0)) for name, ticks in threads_after.items()),
                      key=lambda item: -item[1])[:6]
@@ -271,7 +272,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
         "client_limited": share < CLIENT_LIMITED_SHARE,
         "server_core_busy_share": round(server_core_busy, 4),
         "client_core_busy_share": round(
-            procstat.cpu_busy_share(cores_before, cores_after, int(loadgen.CLIENT_CPU)), 4),
+            procstat.cpus_busy_share(cores_before, cores_after, ctx.placement.client_cpus), 4),
         "foreign_share_on_server_core": round(foreign, 4),
         "noisy": foreign > NOISY_FOREIGN_SHARE,
         "load_average_before": load_average,
@@ -292,10 +293,10 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
     return result
 
 
-def make_context(port, static_root, options):
+def make_context(port, static_root, options, placement=ONE_WORKER):
     workdir = Path(tempfile.mkdtemp(prefix="uring-bench-"))
     workdir.chmod(0o755)
     # Absolute paths (servers start in perf/apps), but no resolve(): a venv's python must stay the venv's.
     return Context(port=port, workdir=workdir, static_root=Path(static_root),
                    uring_serve=Path(os.path.abspath(options.uring_serve)),
-                   uring_python=Path(os.path.abspath(options.uring_python)))
+                   uring_python=Path(os.path.abspath(options.uring_python)), placement=placement)

@@ -2,7 +2,7 @@
 
 Kinds: engine (fixed hello), static (files under /static/), asgi, wsgi, soak (the Quart 4 MB app), ws (the
 WebSocket echo app perf/apps/ws_app.py).
-Every server is started under `taskset -c 0`, in its own session so the whole tree can be stopped, with the
+Every server is started under `taskset -c 0` (0..W-1 with W workers: benchkit/placement.py), in its own session so the whole tree can be stopped, with the
 same app files (perf/apps) and the same static root, so only the server differs between rows.
 """
 
@@ -13,6 +13,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .placement import ONE_WORKER, Placement
 
 REPO = Path(__file__).resolve().parents[2]
 PERF = REPO / "perf"
@@ -35,6 +37,7 @@ class Context:
     static_root: Path  # holds static/<files>; the URL is /static/<file> on every server
     uring_serve: Path
     uring_python: Path
+    placement: Placement = ONE_WORKER  # how many workers the server runs (the scaling scenario), on which cores
 
 
 @dataclass
@@ -120,15 +123,16 @@ def _nginx_command(ctx):
 def _uring_granian(interface, app, *extra):
     def command(ctx):
         return [str(ctx.uring_python), "-m", "uring_granian", "--interface", interface, *_listen(ctx),
-                "--workers", "1", "--runtime-threads", "1", *extra, app]
+                "--workers", str(ctx.placement.workers), "--runtime-threads", "1", *extra, app]
     return command
 
 
 def _granian(interface, app, *extra, websockets=False):
-    # One worker and one runtime thread: the configuration issue 3 compares against.
+    # One worker (more only in the scaling scenario) and one runtime thread: the configuration issue 3 compares
+    # against.
     def command(ctx):
-        return [_peer("granian"), "--interface", interface, *_listen(ctx), "--workers", "1",
-                "--runtime-threads", "1", "--ws" if websockets else "--no-ws", "--log-level", "warning", *extra, app]
+        return [_peer("granian"), "--interface", interface, *_listen(ctx),
+                "--workers", str(ctx.placement.workers), "--runtime-threads", "1", "--ws" if websockets else "--no-ws", "--log-level", "warning", *extra, app]
     return command
 
 
