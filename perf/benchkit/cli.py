@@ -367,7 +367,7 @@ def profile_main(argv=None):
     data = out / f"{scenario.name}-{server.name}.perf.data"
     connections = options.connections or scenario.connections
     with runner.running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
-                               scenario.http2) as process:
+                               scenario.protocol) as process:
         runner.prime(scenario, ctx.port)
         pids = ",".join(str(pid) for pid in procstat.process_tree(process.pid))
         record = subprocess.Popen(["taskset", "-c", loadgen.CLIENT_CPU, "perf", "record", "-g", "-e", "cpu-clock",

@@ -97,7 +97,7 @@ H2_STREAMS = 10
 
 def h2load_command(url, connections, seconds, log_path=None, http2=False, placement=ONE_WORKER):
     # One client thread per client core; -D runs for a duration; --h1 speaks HTTP/1.1 with keep-alive, and
-    # without it h2load speaks HTTP/2 by prior knowledge (h2c) on an http:// URL.
+    # without it h2load speaks HTTP/2 by prior knowledge (h2c) on an http:// URL and offers h2 by ALPN on https://.
     protocol = [f"-m{H2_STREAMS}"] if http2 else ["--h1"]
     command = ["taskset", "-c", placement.client_mask, "h2load", *protocol, f"-t{placement.client_threads}",
                f"-c{connections}", f"-D{seconds}"]
@@ -129,7 +129,7 @@ def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None
     elif tool == "wsload":
         command = wsload_command(url, connections, seconds, ws)
     else:
-        command = h2load_command(url, connections, seconds, log_path, http2=tool == "h2load-h2c",
+        command = h2load_command(url, connections, seconds, log_path, http2=tool in ("h2load-h2c", "h2load-h2"),
                                  placement=placement)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if completed.returncode != 0:
@@ -142,4 +142,6 @@ def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None
     if log_path:
         with open(log_path) as log_file:
             log_text = log_file.read()
+    if tool == "h2load-h2" and "Application protocol: h2" not in completed.stdout:
+        raise RuntimeError(f"{' '.join(command)}: ALPN did not choose h2:\n{completed.stdout[:400]}")
     return parse_h2load(completed.stdout, log_text), command

@@ -56,14 +56,35 @@ def make_static_root(base, sizes):
             os.replace(partial, path)
     for directory in (Path(base), static_dir):
         directory.chmod(0o755)
+    make_certificate(Path(base))
     return Path(base)
 
 
-def http_request(port, path, method="GET", body=None, timeout=10.0, http2=False):
-    """(status, body bytes) of one request on a fresh connection; `http2`: h2c by prior knowledge, through curl
-    (a server started with HTTP/2 only refuses http.client's HTTP/1.1)."""
-    if http2:
-        return _curl_h2c(port, path, method, body, timeout)
+def make_certificate(base):
+    """base/tls/cert.pem and key.pem: a self-signed P-256 certificate for 127.0.0.1, for the TLS scenarios. The key
+    is PKCS#8 (openssl genpkey's form), the one form Granian reads."""
+    tls_dir = base / "tls"
+    if (tls_dir / "cert.pem").exists() and (tls_dir / "key.pem").exists():
+        return
+    tls_dir.mkdir(exist_ok=True)
+    partial = tls_dir / f".{os.getpid()}"
+    partial.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(partial / "key.pem"), "-out", str(partial / "cert.pem")],
+                   check=True, capture_output=True)
+    for name in ("key.pem", "cert.pem"):
+        (partial / name).chmod(0o644)
+        os.replace(partial / name, tls_dir / name)
+    partial.rmdir()
+
+
+def http_request(port, path, method="GET", body=None, timeout=10.0, protocol="h1"):
+    """(status, body bytes) of one request on a fresh connection. HTTP/2 goes through curl: h2c by prior
+    knowledge (a server started with HTTP/2 only refuses http.client's HTTP/1.1), h2 over TLS by ALPN, with the
+    bench's own certificate (make_certificate) trusted as it is."""
+    if protocol != "h1":
+        return _curl_http2(port, path, method, body, timeout, tls=protocol == "h2")
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         connection.request(method, path, body=body)
@@ -73,15 +94,20 @@ def http_request(port, path, method="GET", body=None, timeout=10.0, http2=False)
         connection.close()
 
 
-def _curl_h2c(port, path, method, body, timeout):
-    command = ["curl", "-sS", "--http2-prior-knowledge", "-X", method, "-o", "-", "-w", "\n%{http_code}",
-               "--max-time", str(timeout), f"http://{HOST}:{port}{path}"]
+def _curl_http2(port, path, method, body, timeout, tls):
+    # --http2 on https insists on nothing; %{http_version} says what ALPN chose, and anything but 2 is an error.
+    version = ["--http2", "--insecure"] if tls else ["--http2-prior-knowledge"]
+    command = ["curl", "-sS", *version, "-X", method, "-o", "-", "-w", "\n%{http_version} %{http_code}",
+               "--max-time", str(timeout), f"{'https' if tls else 'http'}://{HOST}:{port}{path}"]
     if body is not None:
         command[1:1] = ["--data-binary", "@-"]
     completed = subprocess.run(command, input=body, capture_output=True, timeout=timeout + 5)
     if completed.returncode != 0:
-        raise OSError(f"curl --http2-prior-knowledge: {completed.stderr.decode(errors='replace').strip()}")
-    payload, _, status = completed.stdout.rpartition(b"\n")
+        raise OSError(f"curl {version[0]}: {completed.stderr.decode(errors='replace').strip()}")
+    payload, _, trailer = completed.stdout.rpartition(b"\n")
+    http_version, status = trailer.decode().split()
+    if http_version != "2":
+        raise OSError(f"curl {version[0]}: the server answered over HTTP/{http_version}, not HTTP/2")
     return int(status), payload
 
 
@@ -93,9 +119,9 @@ def _log_tail(log_path, lines=15):
 
 
 @contextlib.contextmanager
-def running_server(server, kind, ctx, ready_path, http2=False):
-    """Start `server` for `kind` under taskset on the server cores; yield the Popen once it answers 200 (over h2c
-    with `http2`)."""
+def running_server(server, kind, ctx, ready_path, protocol="h1"):
+    """Start `server` for `kind` under taskset on the server cores; yield the Popen once it answers 200 over
+    `protocol` (h1, h2c, h2)."""
     argv = server.commands[kind](ctx)
     log_path = ctx.workdir / "server.log"
     with open(log_path, "wb") as log_file:
@@ -105,7 +131,7 @@ def running_server(server, kind, ctx, ready_path, http2=False):
     process.argv = argv
     process.log_path = log_path
     try:
-        _wait_ready(process, ctx.port, ready_path, http2)
+        _wait_ready(process, ctx.port, ready_path, protocol)
         # Threads and processes made before exec inherit taskset's mask; pin again in case a server
         # resets its own affinity (the mask only matters for fairness, so failures are ignored).
         procstat.pin_tree(process.pid, set(ctx.placement.server_cpus))
@@ -114,14 +140,14 @@ def running_server(server, kind, ctx, ready_path, http2=False):
         _stop(process)
 
 
-def _wait_ready(process, port, path, http2=False):
+def _wait_ready(process, port, path, protocol="h1"):
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last_error = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RunError(f"server exited with {process.returncode}:\n{_log_tail(process.log_path)}")
         try:
-            status, _ = http_request(port, path, timeout=2.0, http2=http2)
+            status, _ = http_request(port, path, timeout=2.0, protocol=protocol)
             if status == 200:
                 return
             last_error = f"status {status}"
@@ -158,7 +184,7 @@ def prime(scenario, port):
     body = b"x" * scenario.post_body_length if scenario.post_body_length else None
     method = "POST" if body else "GET"
     for _ in range(PRIMER_REQUESTS):
-        status, payload = http_request(port, scenario.path, method, body, http2=scenario.http2)
+        status, payload = http_request(port, scenario.path, method, body, protocol=scenario.protocol)
         if status != 200:
             raise RunError(f"primer: {method} {scenario.path} answered {status}")
         if scenario.body_length is not None and len(payload) != scenario.body_length:
@@ -215,7 +241,7 @@ def measure(server, scenario, ctx, connections, duration, warmup, use_perf_stat=
                                 "depth": scenario.ws.depth}
     url = scenario.url(HOST, ctx.port)
     with running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
-                        scenario.http2) as proc:
+                        scenario.protocol) as proc:
         result["command"] = ["taskset", "-c", ctx.placement.server_mask, *proc.argv]
         prime(scenario, ctx.port)
         with procstat.RssSampler(proc.pid) as rss:

@@ -109,6 +109,21 @@ def _listen(ctx):
     return ["--host", HOST, "--port", str(ctx.port)]
 
 
+def _certificate(ctx):
+    """(certificate, key) of the bench's self-signed certificate (runner.make_certificate)."""
+    return str(ctx.static_root / "tls" / "cert.pem"), str(ctx.static_root / "tls" / "key.pem")
+
+
+def _with_tls(command, certificate_flag, key_flag, *, before_last=False):
+    """The command with the bench certificate's options, at its end or before its last argument (the app)."""
+    def with_tls(ctx):
+        argv = command(ctx)
+        certificate, key = _certificate(ctx)
+        options = [certificate_flag, certificate, key_flag, key]
+        return [*argv[:-1], *options, argv[-1]] if before_last else [*argv, *options]
+    return with_tls
+
+
 def _bind(ctx):
     return f"{HOST}:{ctx.port}"
 
@@ -216,8 +231,10 @@ def _uring_serve_commands(backend):
 def _uring_granian_commands(backend):
     return {
         "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
-        # --http auto (the default) takes h2c by prior knowledge on the same port.
+        # --http auto (the default) takes h2c by prior knowledge on the same port, and h2 by ALPN on TLS.
         "asgi-h2": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "asgi-h2-tls": _with_tls(_on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+                                 "--ssl-certificate", "--ssl-keyfile", before_last=True),
         "static": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
         "wsgi": _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
                             before_last=True),
@@ -278,6 +295,8 @@ SERVERS = {
         Server("granian", PEER, {
             "asgi": _granian("asgi", "asgi_app:app"),
             "asgi-h2": _granian("asgi", "asgi_app:app", "--http", "2"),
+            "asgi-h2-tls": _with_tls(_granian("asgi", "asgi_app:app", "--http", "2"), "--ssl-certificate",
+                                     "--ssl-keyfile", before_last=True),
             "static": _granian_static,
             "wsgi": _granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
             "soak": _granian("asgi", "quart_app:app"),
@@ -305,6 +324,9 @@ SERVERS = {
             "asgi": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
             # hypercorn takes h2c by prior knowledge on a plain port without options.
             "asgi-h2": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
+            # With a certificate hypercorn offers h2 by ALPN.
+            "asgi-h2-tls": _with_tls(lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1",
+                                                  "asgi_app:app"], "--certfile", "--keyfile", before_last=True),
         }, lambda ctx: _missing_peer("hypercorn"), lambda ctx: _python_reports(_peer("python"), "hypercorn")),
         Server("gunicorn-sync", PEER, {"wsgi": _gunicorn("sync")},
                lambda ctx: _missing_peer("gunicorn"), lambda ctx: _python_reports(_peer("python"), "gunicorn")),
