@@ -2,9 +2,9 @@
 
 #include "engine/ascii.hpp"
 
-#include <fmt/format.h>
-
 #include <array>
+#include <charconv>
+#include <limits>
 
 namespace engine::http2 {
 
@@ -18,28 +18,33 @@ bool connection_specific(std::string_view name) noexcept {
     return false;
 }
 
-struct Offsets {
-    std::size_t name, name_size, value, value_size;
-};
-
 } // namespace
 
 void build_response_fields(const ResponseHead &head, std::string_view date, std::string_view server,
                            std::string &storage, std::vector<FieldLine> &fields) {
-    // Offsets first, views at the end: `storage` may move while it grows.
+    // Views into `storage` are taken as it fills, so it must not reallocate: it is reserved first for the most
+    // this head can take (every field's bytes come from header_lines, the numbers, date and server).
+    constexpr std::size_t longest_number = std::numeric_limits<std::uint64_t>::digits10 + 1;
     storage.clear();
+    storage.reserve(head.header_lines.size() + 2 * longest_number + date.size() + server.size() + 64);
     fields.clear();
-    std::vector<Offsets> offsets;
-    offsets.reserve(8);
     const auto add = [&](std::string_view name, std::string_view value, bool lowercase) {
-        Offsets at{storage.size(), name.size(), 0, value.size()};
-        for (char c : name) storage.push_back(lowercase ? to_lower_ascii(c) : c);
-        at.value = storage.size();
+        const std::size_t name_at = storage.size();
+        storage.append(name);
+        if (lowercase)
+            for (std::size_t i = name_at; i < storage.size(); ++i) storage[i] = to_lower_ascii(storage[i]);
+        const std::size_t value_at = storage.size();
         storage.append(value);
-        offsets.push_back(at);
+        const std::string_view stored = storage;
+        fields.push_back(FieldLine{stored.substr(name_at, name.size()), stored.substr(value_at, value.size())});
     };
+    const auto number = [](std::uint64_t value, std::array<char, longest_number> &digits) {
+        const auto converted = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+        return std::string_view(digits.data(), static_cast<std::size_t>(converted.ptr - digits.data()));
+    };
+    std::array<char, longest_number> digits{};
     const unsigned status = head.status >= 100 && head.status <= 999 ? head.status : 500;
-    add(":status", fmt::format("{}", status), false);
+    add(":status", number(status, digits), false);
 
     std::string_view lines = head.header_lines;
     while (!lines.empty()) {
@@ -53,14 +58,9 @@ void build_response_fields(const ResponseHead &head, std::string_view date, std:
         add(name, trim_whitespace(line.substr(colon + 1)), true);
     }
     if (head.content_length && status_allows_body(static_cast<std::uint16_t>(status)))
-        add("content-length", fmt::format("{}", *head.content_length), false);
+        add("content-length", number(*head.content_length, digits), false);
     if (!date.empty()) add("date", date, false);
     if (!server.empty()) add("server", server, false);
-
-    fields.reserve(offsets.size());
-    const std::string_view stored = storage;
-    for (const Offsets &at : offsets)
-        fields.push_back(FieldLine{stored.substr(at.name, at.name_size), stored.substr(at.value, at.value_size)});
 }
 
 } // namespace engine::http2

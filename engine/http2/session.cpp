@@ -10,15 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <variant>
 
 namespace engine::http2 {
-
-namespace {
 
 /// One piece of a response body waiting for its DATA frames, or (empty, `notify`) the point where the
 /// handler's notify_sent is due.
@@ -26,7 +24,46 @@ struct BodyPiece {
     Body body;
     std::size_t offset = 0;  ///< bytes of `body` already framed
     bool notify = false;
+    bool lent = false;       ///< some bytes went into the output queue uncopied: it must keep `body` alive
 };
+
+/// A stream's body pieces, oldest first. A std::deque allocates twice when it is made, for every stream, even one
+/// whose body is a single piece (or none); this vector allocates only when the first piece arrives, and starts
+/// over from its beginning whenever it empties.
+class BodyQueue {
+  public:
+    bool empty() const noexcept { return front_ == pieces_.size(); }
+    BodyPiece &front() noexcept { return pieces_[front_]; }
+    void push_back(BodyPiece &&piece) { pieces_.push_back(std::move(piece)); }
+    void pop_front() noexcept {
+        if (++front_ == pieces_.size()) {
+            pieces_.clear();
+            front_ = 0;
+        }
+    }
+    auto begin() noexcept { return pieces_.begin() + static_cast<std::ptrdiff_t>(front_); }
+    auto end() noexcept { return pieces_.end(); }
+
+  private:
+    std::vector<BodyPiece> pieces_;
+    std::size_t front_ = 0;
+};
+
+namespace {
+
+// A body piece this large leaves in DATA frames that point into the piece itself (NGHTTP2_DATA_FLAG_NO_COPY and
+// the send_data callback) instead of being copied twice, into nghttp2's frame buffer and then into the output
+// queue. Smaller pieces are copied: for a few bytes two more output segments cost more than the copy. Being at
+// least this long also keeps an owned string out of its small-string form, whose bytes would move with it.
+constexpr std::size_t min_lent_bytes = 2048;
+
+/// The piece's bytes when they can be lent to the output queue (memory, and large enough), else empty.
+std::string_view lendable_bytes(const BodyPiece &piece) noexcept {
+    std::string_view bytes;
+    if (const auto *owned = std::get_if<std::string>(&piece.body)) bytes = *owned;
+    else if (const auto *external = std::get_if<ExternalBuffer>(&piece.body)) bytes = {external->data, external->size};
+    return bytes.size() >= min_lent_bytes ? bytes : std::string_view{};
+}
 
 constexpr std::string_view local_error_type = "content-type: text/plain; charset=utf-8\r\n";
 
@@ -88,7 +125,7 @@ struct Session::Stream final : Exchange {
     bool wire_complete = false;   ///< END_STREAM went out: the client has the whole response
     bool reported = false;        ///< on_abort was reported (or is not owed)
     std::optional<std::uint64_t> body_remaining;  ///< declared content-length left to send
-    std::deque<BodyPiece> body;
+    BodyQueue body;
 
     /// Body bytes still go to the handler: it has the request, expects a body, and neither ended the exchange
     /// (on_abort) nor completed its response (after which, as on HTTP/1, the rest of the body is discarded).
@@ -145,6 +182,13 @@ struct Callbacks {
                         std::uint32_t *flags, nghttp2_data_source *source, void *user_data) {
         return of(user_data).read_body(*static_cast<Session::Stream *>(source->ptr), buffer, length, flags);
     }
+    // A DATA frame read_body() lent (NGHTTP2_DATA_FLAG_NO_COPY). No padding is ever chosen (there is no
+    // select_padding callback), so the frame is its 9-byte header and `length` bytes of the body.
+    static int send_data(nghttp2_session *, nghttp2_frame *, const std::uint8_t *frame_header, std::size_t length,
+                         nghttp2_data_source *source, void *user_data) {
+        return of(user_data).send_lent_data(*static_cast<Session::Stream *>(source->ptr),
+                                            {reinterpret_cast<const char *>(frame_header), 9}, length);
+    }
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -166,6 +210,7 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Callbacks::data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Callbacks::stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Callbacks::frame_send);
+    nghttp2_session_callbacks_set_send_data_callback(callbacks, Callbacks::send_data);
     // Window updates follow what the handler consumed, not what arrived (see consume()).
     nghttp2_option_set_no_auto_window_update(option, 1);
     const Http2Config &config = host_.config().http2;
@@ -192,7 +237,7 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
 Session::~Session() {
     // Bodies still queued hold external buffers and files: give them back.
     for (auto &[generation, stream] : streams_)
-        for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+        for (BodyPiece &piece : stream->body) retire(piece);
     if (session_) nghttp2_session_del(session_);
 }
 
@@ -427,7 +472,7 @@ int Session::on_stream_close(std::int32_t stream_id) {
     if (!stream->wire_complete) report_abort(*stream);
     nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
     // Parts never framed (a reset stream): their buffers go back; no on_sent follows on_abort.
-    for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+    for (BodyPiece &piece : stream->body) retire(piece);
     streams_.erase(stream->generation);
     return 0;
 }
@@ -459,18 +504,25 @@ bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_bo
     const std::string_view server =
         head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
     build_response_fields(head, date, server, field_storage_, fields_);
-    std::vector<nghttp2_nv> fields;
-    fields.reserve(fields_.size());
-    for (const FieldLine &field : fields_)
-        fields.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.name.data())),
-                                    reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.value.data())),
-                                    field.name.size(), field.value.size(), NGHTTP2_NV_FLAG_NONE});
+    // Most heads fit on the stack: no allocation per response for the list nghttp2 reads (and copies).
+    constexpr std::size_t fields_on_stack = 32;
+    std::array<nghttp2_nv, fields_on_stack> stack_fields;
+    std::vector<nghttp2_nv> heap_fields;
+    nghttp2_nv *fields = stack_fields.data();
+    if (fields_.size() > fields_on_stack) {
+        heap_fields.resize(fields_.size());
+        fields = heap_fields.data();
+    }
+    for (std::size_t i = 0; i < fields_.size(); ++i)
+        fields[i] = nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields_[i].name.data())),
+                               reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields_[i].value.data())),
+                               fields_[i].name.size(), fields_[i].value.size(), NGHTTP2_NV_FLAG_NONE};
     nghttp2_data_provider provider{};
     provider.source.ptr = &stream;
     provider.read_callback = Callbacks::read;
     // nghttp2 copies the fields: the storage is reused for the next response.
     const int submitted =
-        nghttp2_submit_response(session_, stream.stream_id, fields.data(), fields.size(),
+        nghttp2_submit_response(session_, stream.stream_id, fields, fields_.size(),
                                 with_body ? &provider : nullptr);
     if (submitted != 0) {
         log(LogLevel::debug, "connection {}: HTTP/2 response not submitted: {}", slot_, nghttp2_strerror(submitted));
@@ -557,6 +609,10 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
     while (!stream.body.empty()) {
         BodyPiece &piece = stream.body.front();
         const std::size_t size = core::body_size(piece.body);
+        if (piece.offset < size && !lendable_bytes(piece).empty()) {
+            if (filled > 0) break;  // this frame ends here: the next one is lent
+            return lend_frame(stream, length, flags);
+        }
         if (piece.offset < size && filled < length) {
             const std::size_t take = std::min(size - piece.offset, length - filled);
             if (const auto *owned = std::get_if<std::string>(&piece.body)) {
@@ -585,7 +641,7 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
         }
         if (piece.offset < size) break;  // the frame is full
         if (piece.notify) sent_notifications_.push_back(stream.id());
-        core::release_body(piece.body);
+        retire(piece);
         stream.body.pop_front();
     }
     if (stream.body.empty() && stream.handler_ended) {
@@ -599,9 +655,47 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
     return static_cast<long>(filled);
 }
 
+long Session::lend_frame(Stream &stream, std::size_t length, std::uint32_t *flags) {
+    BodyPiece &piece = stream.body.front();
+    const std::size_t take = std::min(lendable_bytes(piece).size() - piece.offset, length);
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    // The last frame: this piece ends with it, and only notification markers follow.
+    const bool finishes_piece = piece.offset + take == lendable_bytes(piece).size();
+    const bool only_markers_follow = std::all_of(stream.body.begin() + 1, stream.body.end(),
+                                                 [](const BodyPiece &next) { return next.notify; });
+    if (stream.handler_ended && finishes_piece && only_markers_follow) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<long>(take);
+}
+
+int Session::send_lent_data(Stream &stream, std::string_view frame_header, std::size_t length) {
+    BodyPiece &piece = stream.body.front();
+    const std::string_view bytes = lendable_bytes(piece);
+    output_.append_copy(frame_header);
+    output_.append_lent(bytes.substr(piece.offset, length));
+    piece.offset += length;
+    piece.lent = true;
+    body_progress_ = true;
+    if (piece.offset == bytes.size()) {
+        retire(piece);
+        stream.body.pop_front();
+        while (!stream.body.empty() && stream.body.front().notify) {
+            sent_notifications_.push_back(stream.id());
+            stream.body.pop_front();
+        }
+    }
+    // A full queue ends this nghttp2_session_mem_send() call (lent frames do not return from it one by one).
+    return output_full() ? NGHTTP2_ERR_PAUSE : 0;
+}
+
+void Session::retire(BodyPiece &piece) {
+    if (piece.lent) output_.append_retained(std::move(piece.body));  // lent slices may still be queued
+    else core::release_body(piece.body);
+}
+
 bool Session::produce_output() {
     if (!session_) return false;
-    bool produced = false;
+    // Lent DATA frames go into the queue from the send_data callback, not through what mem_send returns.
+    const std::size_t queued_before = output_.queued_bytes();
     while (!output_full()) {
         const std::uint8_t *data = nullptr;
         const ssize_t size = nghttp2_session_mem_send(session_, &data);
@@ -613,13 +707,12 @@ bool Session::produce_output() {
         }
         if (size == 0) break;
         output_.append_copy({reinterpret_cast<const char *>(data), static_cast<std::size_t>(size)});
-        produced = true;
     }
     // Notifications come due once their bytes are in the output queue: then they leave with them.
     for (const ExchangeId &id : sent_notifications_)
         if (!output_.notify_when_sent(id)) host_.defer_sent_notification(id);
     sent_notifications_.clear();
-    return produced;
+    return output_.queued_bytes() > queued_before;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ struct Command;
 namespace engine::http2 {
 
 struct FieldLine;
+struct BodyPiece;
 
 /// What every request of the connection shares.
 struct ConnectionFacts {
@@ -109,6 +110,12 @@ class Session {
     /// A defence tripped: GOAWAY with ENHANCE_YOUR_CALM, and the return value that stops nghttp2 reading on.
     int calm_down(std::string_view why);
     long read_body(Stream &stream, std::uint8_t *buffer, std::size_t length, std::uint32_t *flags);
+    /// The next DATA frame of `stream` points into its front body piece (NGHTTP2_DATA_FLAG_NO_COPY).
+    long lend_frame(Stream &stream, std::size_t length, std::uint32_t *flags);
+    /// nghttp2 sends the frame lend_frame() announced: its header and the lent slice go into the output queue.
+    int send_lent_data(Stream &stream, std::string_view frame_header, std::size_t length);
+    /// A body piece leaves the stream: released, or handed to the output queue when some of it was lent.
+    void retire(BodyPiece &piece);
 
     Stream *find(std::int32_t stream_id) const noexcept;
     void dispatch(Stream &stream);

@@ -24,7 +24,7 @@ from h2_wire import (
     raw_frames,
     request_headers,
 )
-from hyperframe.frame import DataFrame, HeadersFrame, PingFrame, SettingsFrame, WindowUpdateFrame
+from hyperframe.frame import DataFrame, HeadersFrame, PingFrame, RstStreamFrame, SettingsFrame, WindowUpdateFrame
 
 HELLO_BODY = b"Hello, World!"
 BIG_BODY = os.urandom(3 * 1024 * 1024 + 17)  # far past the 1 MiB stream window: flow control must work
@@ -338,6 +338,30 @@ def test_6_9_flow_control_server_waits_for_our_window(start_server, connect_h2):
     client.send_frame(WindowUpdateFrame(0, window_increment=200_000))
     client.send_frame(WindowUpdateFrame(stream_id, window_increment=200_000))
     assert data_bytes(read_for(client.sock, 1.0), stream_id) == 200_000 - 65535
+
+
+def test_6_9_reset_while_a_lent_body_waits_for_its_window(start_server, connect_h2):
+    """A large body leaves in DATA frames that point into it; a reset while its rest waits for our window frees it
+    without harm to the frames already queued, and the connection serves on (checked under ASan too)."""
+    server = start_server("--body-size", str(200_000))
+    client = connect_h2(server)
+    stream_id = client.conn.get_next_available_stream_id()
+    client.send_frame(
+        HeadersFrame(stream_id, data=client.header_block(request_headers()), flags=["END_HEADERS", "END_STREAM"])
+    )
+    received = read_for(client.sock, 1.0)
+    assert data_bytes(received, stream_id) == 65535
+    assert b"x" * 16384 in received  # the lent bytes are the body's own
+    client.send_frame(RstStreamFrame(stream_id, error_code=NO_ERROR))
+    client.send_frame(WindowUpdateFrame(0, window_increment=1_000_000))
+    next_id = stream_id + 2
+    client.send_frame(
+        HeadersFrame(next_id, data=client.header_block(request_headers()), flags=["END_HEADERS", "END_STREAM"])
+    )
+    client.send_frame(WindowUpdateFrame(next_id, window_increment=200_000))
+    received = read_for(client.sock, 1.0)
+    assert data_bytes(received, stream_id) == 0
+    assert data_bytes(received, next_id) == 200_000
 
 
 def test_8_missing_path_resets_the_stream(hello_server, connect_h2):
