@@ -1,6 +1,7 @@
 #include "http2/response_fields.hpp"
 
 #include "engine/ascii.hpp"
+#include "http/trailer_fields.hpp"
 
 #include <array>
 #include <charconv>
@@ -18,6 +19,19 @@ bool connection_specific(std::string_view name) noexcept {
     return false;
 }
 
+/// Appends one field to `storage` (reserved by the caller: it must not reallocate) and its views to `fields`.
+void add_field(std::string &storage, std::vector<FieldLine> &fields, std::string_view name, std::string_view value,
+               bool lowercase) {
+    const std::size_t name_at = storage.size();
+    storage.append(name);
+    if (lowercase)
+        for (std::size_t i = name_at; i < storage.size(); ++i) storage[i] = to_lower_ascii(storage[i]);
+    const std::size_t value_at = storage.size();
+    storage.append(value);
+    const std::string_view stored = storage;
+    fields.push_back(FieldLine{stored.substr(name_at, name.size()), stored.substr(value_at, value.size())});
+}
+
 } // namespace
 
 void build_response_fields(const ResponseHead &head, std::string_view date, std::string_view server,
@@ -29,14 +43,7 @@ void build_response_fields(const ResponseHead &head, std::string_view date, std:
     storage.reserve(head.header_lines.size() + 2 * longest_number + date.size() + server.size() + 64);
     fields.clear();
     const auto add = [&](std::string_view name, std::string_view value, bool lowercase) {
-        const std::size_t name_at = storage.size();
-        storage.append(name);
-        if (lowercase)
-            for (std::size_t i = name_at; i < storage.size(); ++i) storage[i] = to_lower_ascii(storage[i]);
-        const std::size_t value_at = storage.size();
-        storage.append(value);
-        const std::string_view stored = storage;
-        fields.push_back(FieldLine{stored.substr(name_at, name.size()), stored.substr(value_at, value.size())});
+        add_field(storage, fields, name, value, lowercase);
     };
     const auto number = [](std::uint64_t value, std::array<char, longest_number> &digits) {
         const auto converted = std::to_chars(digits.data(), digits.data() + digits.size(), value);
@@ -47,20 +54,23 @@ void build_response_fields(const ResponseHead &head, std::string_view date, std:
     add(":status", number(status, digits), false);
 
     std::string_view lines = head.header_lines;
-    while (!lines.empty()) {
-        const std::size_t end = lines.find("\r\n");
-        std::string_view line = lines.substr(0, end);
-        lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
-        const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos || colon == 0) continue;  // validated by the producer; never here
-        const std::string_view name = line.substr(0, colon);
-        if (connection_specific(name)) continue;
-        add(name, trim_whitespace(line.substr(colon + 1)), true);
-    }
+    http::FieldLineView field;
+    while (http::next_field_line(lines, field))
+        if (!connection_specific(field.name)) add(field.name, field.value, true);
     if (head.content_length && status_allows_body(static_cast<std::uint16_t>(status)))
         add("content-length", number(*head.content_length, digits), false);
     if (!date.empty()) add("date", date, false);
     if (!server.empty()) add("server", server, false);
+}
+
+void build_trailer_fields(std::string_view lines, std::string &storage, std::vector<FieldLine> &fields) {
+    storage.clear();
+    storage.reserve(lines.size());  // each field is shorter than its line: the views stay valid
+    fields.clear();
+    http::FieldLineView field;
+    while (http::next_field_line(lines, field))
+        if (http::may_send_as_trailer(field.name) && !connection_specific(field.name))
+            add_field(storage, fields, field.name, field.value, true);
 }
 
 } // namespace engine::http2

@@ -57,6 +57,24 @@ namespace {
 // least this long also keeps an owned string out of its small-string form, whose bytes would move with it.
 constexpr std::size_t min_lent_bytes = 2048;
 
+/// Calls `submit(list, count)` with `fields` as nghttp2's field list, and returns what it returns. Most lists fit
+/// on the stack: no allocation per response for a list nghttp2 only reads (and copies).
+template <typename Submit> int with_field_list(const std::vector<FieldLine> &fields, Submit submit) {
+    constexpr std::size_t fields_on_stack = 32;
+    std::array<nghttp2_nv, fields_on_stack> stack_list;
+    std::vector<nghttp2_nv> heap_list;
+    nghttp2_nv *list = stack_list.data();
+    if (fields.size() > fields_on_stack) {
+        heap_list.resize(fields.size());
+        list = heap_list.data();
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        list[i] = nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields[i].name.data())),
+                             reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields[i].value.data())),
+                             fields[i].name.size(), fields[i].value.size(), NGHTTP2_NV_FLAG_NONE};
+    return submit(list, fields.size());
+}
+
 /// The piece's bytes when they can be lent to the output queue (memory, and large enough), else empty.
 std::string_view lendable_bytes(const BodyPiece &piece) noexcept {
     std::string_view bytes;
@@ -125,6 +143,7 @@ struct Session::Stream final : Exchange {
     bool wire_complete = false;   ///< END_STREAM went out: the client has the whole response
     bool reported = false;        ///< on_abort was reported (or is not owed)
     std::optional<std::uint64_t> body_remaining;  ///< declared content-length left to send
+    std::string trailer_lines;    ///< from the handler's last part: a HEADERS frame ends the stream after the body
     BodyQueue body;
 
     /// Body bytes still go to the handler: it has the request, expects a body, and neither ended the exchange
@@ -504,26 +523,13 @@ bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_bo
     const std::string_view server =
         head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
     build_response_fields(head, date, server, field_storage_, fields_);
-    // Most heads fit on the stack: no allocation per response for the list nghttp2 reads (and copies).
-    constexpr std::size_t fields_on_stack = 32;
-    std::array<nghttp2_nv, fields_on_stack> stack_fields;
-    std::vector<nghttp2_nv> heap_fields;
-    nghttp2_nv *fields = stack_fields.data();
-    if (fields_.size() > fields_on_stack) {
-        heap_fields.resize(fields_.size());
-        fields = heap_fields.data();
-    }
-    for (std::size_t i = 0; i < fields_.size(); ++i)
-        fields[i] = nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields_[i].name.data())),
-                               reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields_[i].value.data())),
-                               fields_[i].name.size(), fields_[i].value.size(), NGHTTP2_NV_FLAG_NONE};
     nghttp2_data_provider provider{};
     provider.source.ptr = &stream;
     provider.read_callback = Callbacks::read;
     // nghttp2 copies the fields: the storage is reused for the next response.
-    const int submitted =
-        nghttp2_submit_response(session_, stream.stream_id, fields, fields_.size(),
-                                with_body ? &provider : nullptr);
+    const int submitted = with_field_list(fields_, [&](const nghttp2_nv *list, std::size_t count) {
+        return nghttp2_submit_response(session_, stream.stream_id, list, count, with_body ? &provider : nullptr);
+    });
     if (submitted != 0) {
         log(LogLevel::debug, "connection {}: HTTP/2 response not submitted: {}", slot_, nghttp2_strerror(submitted));
         reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
@@ -555,7 +561,9 @@ void Session::send(Stream &stream, ResponsePart &&part) {
         }
         stream.body_allowed = !stream.is_head && status_allows_body(part.head->status);
         stream.body_remaining = part.head->content_length;
-        const bool without_data = !stream.body_allowed || (part.end && core::body_size(part.body) == 0);
+        // Trailers need the stream open after the head: a data provider with no bytes ends in them.
+        const bool without_data =
+            !stream.body_allowed || (part.end && core::body_size(part.body) == 0 && part.trailer_lines.empty());
         if (without_data) {
             stream.body_allowed = false;
             stream.handler_ended = part.end;
@@ -590,6 +598,7 @@ void Session::send(Stream &stream, ResponsePart &&part) {
     }
     if (part.end) {
         stream.handler_ended = true;
+        if (stream.body_allowed) stream.trailer_lines = std::move(part.trailer_lines);  // else nothing follows the head
         if (stream.body_allowed && stream.body_remaining && *stream.body_remaining > 0) {
             // Fewer bytes than the declared content-length: the client must see the response is cut.
             log(LogLevel::error, "connection {}: response ended {} bytes short of its content-length", slot_,
@@ -645,7 +654,7 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
         stream.body.pop_front();
     }
     if (stream.body.empty() && stream.handler_ended) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        end_data(stream, flags);
         return static_cast<long>(filled);
     }
     if (filled == 0) {
@@ -663,8 +672,22 @@ long Session::lend_frame(Stream &stream, std::size_t length, std::uint32_t *flag
     const bool finishes_piece = piece.offset + take == lendable_bytes(piece).size();
     const bool only_markers_follow = std::all_of(stream.body.begin() + 1, stream.body.end(),
                                                  [](const BodyPiece &next) { return next.notify; });
-    if (stream.handler_ended && finishes_piece && only_markers_follow) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (stream.handler_ended && finishes_piece && only_markers_follow) end_data(stream, flags);
     return static_cast<long>(take);
+}
+
+void Session::end_data(Stream &stream, std::uint32_t *flags) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (stream.trailer_lines.empty()) return;
+    build_trailer_fields(stream.trailer_lines, field_storage_, fields_);
+    std::string().swap(stream.trailer_lines);
+    if (fields_.empty()) return;  // every one was a field no trailer may be: END_STREAM on this DATA frame
+    // The last DATA frame leaves the stream open; the trailers' HEADERS frame ends it (RFC 9113 8.1).
+    const int submitted = with_field_list(fields_, [&](const nghttp2_nv *list, std::size_t count) {
+        return nghttp2_submit_trailer(session_, stream.stream_id, list, count);
+    });
+    if (submitted == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    else log(LogLevel::debug, "connection {}: HTTP/2 trailers not submitted: {}", slot_, nghttp2_strerror(submitted));
 }
 
 int Session::send_lent_data(Stream &stream, std::string_view frame_header, std::size_t length) {

@@ -110,6 +110,8 @@ class Session {
     /// A defence tripped: GOAWAY with ENHANCE_YOUR_CALM, and the return value that stops nghttp2 reading on.
     int calm_down(std::string_view why);
     long read_body(Stream &stream, std::uint8_t *buffer, std::size_t length, std::uint32_t *flags);
+    /// The body's last DATA frame: EOF, and the trailers (a HEADERS frame with END_STREAM) when there are any.
+    void end_data(Stream &stream, std::uint32_t *flags);
     /// The next DATA frame of `stream` points into its front body piece (NGHTTP2_DATA_FLAG_NO_COPY).
     long lend_frame(Stream &stream, std::size_t length, std::uint32_t *flags);
     /// nghttp2 sends the frame lend_frame() announced: its header and the lent slice go into the output queue.
