@@ -180,7 +180,7 @@ struct Callbacks {
                                                frame->headers.cat != NGHTTP2_HCAT_REQUEST);
         case NGHTTP2_DATA: return end_stream ? session.on_request_end(frame->hd.stream_id) : 0;
         case NGHTTP2_PING:
-            if (frame->hd.flags & NGHTTP2_FLAG_ACK) session.on_ping_ack();
+            if (frame->hd.flags & NGHTTP2_FLAG_ACK) session.on_ping_ack(frame->ping.opaque_data);
             return 0;
         default: return 0;
         }
@@ -247,6 +247,8 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, config.max_frame_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, config.max_headers_size},
     };
+    stream_window_ = config.initial_stream_window_size;
+    connection_window_ = config.initial_connection_window_size;
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
         nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                               static_cast<std::int32_t>(config.initial_connection_window_size)) != 0)
@@ -404,6 +406,7 @@ void Session::dispatch(Stream &stream) {
 int Session::on_data_chunk(std::int32_t stream_id, std::string_view data) {
     // The connection window is given back at once: a paused stream holds its own window, never the others'.
     nghttp2_session_consume_connection(session_, data.size());
+    sample_bandwidth(data.size());
     Stream *stream = find(stream_id);
     if (!stream) return 0;
     if (!stream->wants_body()) {
@@ -796,17 +799,67 @@ bool Session::stalled() const noexcept {
     return false;
 }
 
+// The payloads are ours to choose (RFC 9113 6.7) and the ACK echoes them: one tells a keep-alive PING's ACK from
+// a bandwidth PING's. Of each, only one is out at a time.
+constexpr std::uint8_t keep_alive_payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'k', 'a'};
+constexpr std::uint8_t bandwidth_payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'b', 'w'};
+
 void Session::send_ping() {
     if (!session_ || broken_) return;
-    // The payload is ours to choose (RFC 9113 6.7); the ACK echoes it, and only one PING is out at a time.
-    static constexpr std::uint8_t payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'k', 'a'};
-    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, payload) == 0) ping_pending_ = true;
+    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, keep_alive_payload) == 0) ping_pending_ = true;
 }
 
-void Session::on_ping_ack() noexcept {
+void Session::on_ping_ack(const std::uint8_t *payload) {
+    if (std::memcmp(payload, bandwidth_payload, sizeof bandwidth_payload) == 0) {
+        on_bandwidth_sample();
+        return;
+    }
     if (!ping_pending_) return;
     ping_pending_ = false;
     ping_answered_ = true;
+}
+
+// Adaptive windows: a PING goes out with the first DATA after the previous sample, and the DATA bytes that
+// arrive before its ACK are what the client could send in one round trip. When they fill most of the stream
+// window, the window and not the path was the limit: both windows grow to twice that, up to
+// Http2Config::max_adaptive_window. Only a round trip with more bandwidth than any before grows them, so a
+// client that fills a window merely by being slow to read its PINGs grows nothing past its real bandwidth.
+void Session::sample_bandwidth(std::size_t bytes) {
+    if (!host_.config().http2.adaptive_window || broken_) return;
+    if (bandwidth_ping_pending_) {
+        bytes_this_round_trip_ += bytes;
+        return;
+    }
+    if (stream_window_ >= Http2Config::max_adaptive_window) return;  // nothing left to grow
+    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, bandwidth_payload) != 0) return;
+    bandwidth_ping_pending_ = true;
+    bandwidth_ping_sent_ = std::chrono::steady_clock::now();
+    bytes_this_round_trip_ = 0;
+}
+
+void Session::on_bandwidth_sample() {
+    if (!bandwidth_ping_pending_) return;  // an ACK we did not ask for
+    bandwidth_ping_pending_ = false;
+    const std::chrono::duration<double> round_trip =
+        std::max<std::chrono::steady_clock::duration>(std::chrono::steady_clock::now() - bandwidth_ping_sent_,
+                                                      std::chrono::microseconds(1));
+    const double bandwidth = static_cast<double>(bytes_this_round_trip_) / round_trip.count();
+    const bool window_was_the_limit = bytes_this_round_trip_ * 3 >= std::uint64_t{stream_window_} * 2;
+    if (bandwidth <= best_bandwidth_) return;
+    best_bandwidth_ = bandwidth;
+    if (!window_was_the_limit) return;
+    const auto wanted = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(bytes_this_round_trip_ * 2, Http2Config::max_adaptive_window));
+    if (wanted > stream_window_) {
+        // Every stream's window grows by the difference once the client acknowledges (RFC 9113 6.9.2).
+        const nghttp2_settings_entry window{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, wanted};
+        if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &window, 1) == 0) stream_window_ = wanted;
+    }
+    if (wanted > connection_window_ &&
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(wanted)) == 0)
+        connection_window_ = wanted;
+    log(LogLevel::debug, "connection {}: HTTP/2 windows now {} bytes (stream) and {} (connection)", slot_,
+        stream_window_, connection_window_);
 }
 
 void Session::abort_streams() {

@@ -77,6 +77,8 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --http VERSION              auto, 1 or 2 (default auto: HTTP/2 by ALPN on TLS and by its client preface on
                               plain TCP, HTTP/1 otherwise)
+  --http2-adaptive-window     grow the receive windows from a bandwidth-delay estimate (PING round trips), up to
+                              16 MiB (default: off, the windows stay as set)
   --http2-initial-connection-window-size BYTES
                               request body bytes a client may send on a connection ahead of us (default 1 MiB)
   --http2-initial-stream-window-size BYTES
@@ -210,6 +212,7 @@ Options parse_options(int argc, char **argv) {
             if (!version) fail_usage(fmt::format("--http expects auto, 1 or 2, got \"{}\"", name));
             config.http = *version;
         }
+        else if (option == "--http2-adaptive-window") config.http2.adaptive_window = true;
         else if (option == "--http2-initial-connection-window-size")
             config.http2.initial_connection_window_size = parse_number<std::uint32_t>(option, value(), 65535, INT32_MAX);
         else if (option == "--http2-initial-stream-window-size")
