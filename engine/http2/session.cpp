@@ -822,8 +822,8 @@ void Session::on_ping_ack(const std::uint8_t *payload) {
 // Adaptive windows: a PING goes out with the first DATA after the previous sample, and the DATA bytes that
 // arrive before its ACK are what the client could send in one round trip. When they fill most of the stream
 // window, the window and not the path was the limit: both windows grow to twice that, up to
-// Http2Config::max_adaptive_window. Only a round trip with more bandwidth than any before grows them, so a
-// client that fills a window merely by being slow to read its PINGs grows nothing past its real bandwidth.
+// Http2Config::max_adaptive_window. Only a round trip with more bandwidth than any before grows them: a window
+// filled because the client was slow to answer the PING shows no more bandwidth than the round trips before.
 void Session::sample_bandwidth(std::size_t bytes) {
     if (!host_.config().http2.adaptive_window || broken_) return;
     if (bandwidth_ping_pending_) {
