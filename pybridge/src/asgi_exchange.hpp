@@ -62,7 +62,9 @@ class AsgiExchange {
     void clear();
 
   private:
-    enum class Response : std::uint8_t { awaiting_start, start_held, streaming, complete };
+    /// awaiting_trailers: the body is complete and http.response.start set "trailers": the response ends with the
+    /// last http.response.trailers (more_trailers False).
+    enum class Response : std::uint8_t { awaiting_start, start_held, streaming, awaiting_trailers, complete };
 
     pybind11::object request_message();
     void answer_unfinished_response();
@@ -73,6 +75,7 @@ class AsgiExchange {
     pybind11::object new_future();
     void post(engine::ResponsePart &&part);
     pybind11::object send_path(pybind11::handle message);
+    pybind11::object send_trailers(pybind11::handle message);
 
     LiveCount live_;
     pybind11::object owner_;    ///< the AsgiServer's Python object, keeping server_ valid
@@ -86,6 +89,8 @@ class AsgiExchange {
 
     Response response_ = Response::awaiting_start;
     std::optional<engine::ResponseHead> held_head_;  ///< http.response.start, sent with the first body
+    bool trailers_announced_ = false;  ///< http.response.start set "trailers": True
+    std::string trailer_lines_;        ///< of the http.response.trailers messages so far, sent with the last one
     /// Send backpressure (send_window.hpp). A waiting send() resumes at half the high-water mark, before the
     /// queue runs dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing: waking a future is cheap.
     SendWindow send_window_{SendWindow::high_water_bytes / 2};
