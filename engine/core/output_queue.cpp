@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <variant>
 
 namespace engine::core {
 
@@ -83,6 +84,37 @@ void OutputQueue::append_external(const ExternalBuffer &buffer) {
     segment.external = buffer;
     segment.data = buffer.data;
     segment.size = buffer.size;
+}
+
+void OutputQueue::append_lent(std::string_view bytes) {
+    if (bytes.empty()) return;
+    // An external segment without a release: the retained segment that follows releases the storage.
+    append_external(ExternalBuffer{bytes.data(), bytes.size(), nullptr, nullptr});
+}
+
+void OutputQueue::append_retained(Body &&storage) {
+    OutputSegment retained;
+    if (auto *owned = std::get_if<std::string>(&storage)) {
+        retained.kind = OutputSegment::Kind::owned;
+        retained.owned = std::move(*owned);  // lent bytes are never SSO-sized, so the move keeps them in place
+    } else if (const auto *external = std::get_if<ExternalBuffer>(&storage)) {
+        retained.kind = OutputSegment::Kind::external;
+        retained.external = *external;
+    } else if (const auto *file = std::get_if<FileRegion>(&storage)) {
+        if (file->fd >= 0) ::close(file->fd);  // nothing of a file is lent
+        return;
+    } else {
+        return;
+    }
+    storage = std::monostate{};
+    if (segments_.empty()) {
+        // Every lent byte was sent already; a zero-copy send may still read them until its notification.
+        if (!held_.empty()) held_.push_back(std::move(retained));
+        else release(retained);
+        return;
+    }
+    // Zero bytes: consume() retires it with the segment before it, gather() skips it.
+    segments_.emplace_back() = std::move(retained);
 }
 
 void OutputQueue::append_file(const FileRegion &region) {

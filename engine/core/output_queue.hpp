@@ -93,6 +93,12 @@ class OutputQueue {
     /// Takes a string's bytes without copying them.
     void append_owned(std::string &&bytes);
     void append_external(const ExternalBuffer &buffer);
+    /// Queues bytes without copying or owning them: whoever lends them keeps them alive with
+    /// append_retained() (after the last lent slice), so they outlive every send that reads them.
+    void append_lent(std::string_view bytes);
+    /// Keeps `storage` (a string or an external buffer some of whose bytes were lent) until every byte
+    /// queued before it has been sent (and, for zero-copy sends, notified); then releases it. Adds no bytes.
+    void append_retained(Body &&storage);
     void append_file(const FileRegion &region);
     /// Calls Handler::on_sent for `id` once everything queued so far has been sent. Returns false if
     /// the queue is empty (the caller notifies at once).

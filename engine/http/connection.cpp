@@ -593,7 +593,19 @@ void Connection::send(ResponsePart &&part) {
     }
     if (part.notify_sent && !output.notify_when_sent(id())) host_.defer_sent_notification(id());
     if (part.end) {
-        if (framing_.chunked && framing_.body_allowed) output.append_copy(last_chunk);
+        if (framing_.chunked && framing_.body_allowed) {
+            if (part.trailer_lines.empty()) {
+                output.append_copy(last_chunk);
+            } else {
+                head_scratch_.clear();
+                write_last_chunk(head_scratch_, part.trailer_lines);
+                output.append_copy(head_scratch_);
+            }
+        } else if (!part.trailer_lines.empty()) {
+            // Only a chunked body has a trailer section: a Content-Length, an HTTP/1.0 client or no body at all
+            // leave nowhere to put them.
+            log(LogLevel::debug, "connection {}: response trailers dropped: the response is not chunked", slot());
+        }
         // Fewer bytes than the declared Content-Length: the client would wait for the rest.
         // Closing after the output makes the truncation visible instead of hanging.
         if (body_remaining_ && *body_remaining_ > 0 && framing_.body_allowed) {

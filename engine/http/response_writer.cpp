@@ -1,5 +1,7 @@
 #include "http/response_writer.hpp"
 
+#include "http/trailer_fields.hpp"
+
 #include <charconv>
 #include <cstring>
 
@@ -172,6 +174,17 @@ ResponseFraming write_response_head(std::string &out, const engine::ResponseHead
                                     bool server_keep_alive, std::string_view date, std::string_view server) {
     const ResponseHeadView view{head.status, head.header_lines, head.content_length, head.close};
     return write_response_head(out, view, req, server_keep_alive, date, server);
+}
+
+void write_last_chunk(std::string &out, std::string_view trailer_lines) {
+    out.append("0\r\n");
+    FieldLineView field;
+    while (next_field_line(trailer_lines, field)) {
+        if (!may_send_as_trailer(field.name)) continue;
+        out.append(field.line);
+        out.append("\r\n");
+    }
+    out.append("\r\n");
 }
 
 void write_chunk_prefix(std::string &out, std::size_t size) {

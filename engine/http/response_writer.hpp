@@ -57,6 +57,9 @@ void write_chunk_prefix(std::string &out, std::size_t size);
 inline constexpr std::string_view chunk_suffix = "\r\n";
 /// Terminates a chunked body (no trailers).
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+/// Terminates a chunked body with a trailer section: the lines of `trailer_lines` ("Name: value\r\n") whose
+/// fields may be trailers (may_send_as_trailer), then the blank line.
+void write_last_chunk(std::string &out, std::string_view trailer_lines);
 
 /// The standard reason phrase ("OK", "Not Found", ...). Unregistered codes get a generic phrase
 /// for their class ("Client Error" for 4xx); codes outside 100..599 get "Unknown".

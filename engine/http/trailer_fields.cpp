@@ -62,6 +62,25 @@ bool is_forbidden_trailer(std::string_view lowercase_name) noexcept {
     return std::binary_search(forbidden_names.begin(), forbidden_names.end(), lowercase_name);
 }
 
+bool may_send_as_trailer(std::string_view name) noexcept {
+    TrailerFieldName lowercase;
+    lowercase.append(name);
+    return lowercase.fault() == nullptr;
+}
+
+bool next_field_line(std::string_view &lines, FieldLineView &field) noexcept {
+    while (!lines.empty()) {
+        const std::size_t end = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, end);
+        lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) continue;
+        field = FieldLineView{line, line.substr(0, colon), trim_whitespace(line.substr(colon + 1))};
+        return true;
+    }
+    return false;
+}
+
 void TrailerFieldName::append(std::string_view piece) noexcept {
     if (piece.empty()) return;
     for (std::size_t i = 0; i < piece.size() && length_ + i < kept; ++i) start_[length_ + i] = to_lower_ascii(piece[i]);

@@ -13,6 +13,18 @@ namespace engine::http {
 
 /// True when RFC 9110 6.5.1 forbids `lowercase_name` as a trailer field (the list is in the .cpp).
 bool is_forbidden_trailer(std::string_view lowercase_name) noexcept;
+/// Whether a response may send the field `name` (in any case) as a trailer: not one is_forbidden_trailer names.
+bool may_send_as_trailer(std::string_view name) noexcept;
+
+/// One field line of "Name: value\r\n" lines (ResponseHead::header_lines, ResponsePart::trailer_lines).
+struct FieldLineView {
+    std::string_view line;   ///< without its CRLF
+    std::string_view name;
+    std::string_view value;  ///< without the whitespace around it
+};
+/// Splits the next field line off the front of `lines`; false once none is left. Lines without a name are
+/// skipped (producers validate their lines: never here).
+bool next_field_line(std::string_view &lines, FieldLineView &field) noexcept;
 
 /// Follows the name of one trailer field as llhttp reports it, in pieces wherever a feed() ends, without
 /// allocating: only the start of a name is kept, which is enough since every forbidden name is short.

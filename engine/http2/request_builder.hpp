@@ -25,7 +25,12 @@ class RequestBuilder {
         connect,          ///< CONNECT (a tunnel) is not served: 405
     };
 
-    explicit RequestBuilder(const Limits &limits) : limits_(limits) {}
+    /// Reserves room for a typical request's fields at once: grown from empty, the storage and the field list
+    /// reallocated several times per request.
+    explicit RequestBuilder(const Limits &limits) : limits_(limits) {
+        storage_.reserve(typical_storage_bytes);
+        fields_.reserve(typical_field_count);
+    }
 
     /// One field; names arrive lowercased (nghttp2 rejects uppercase ones).
     void add(std::string_view name, std::string_view value);
@@ -35,6 +40,9 @@ class RequestBuilder {
     std::unique_ptr<Request> take_request() noexcept { return std::move(request_); }
 
   private:
+    static constexpr std::size_t typical_storage_bytes = 512;
+    static constexpr std::size_t typical_field_count = 16;
+
     struct Field {
         std::size_t name_offset, name_size, value_offset, value_size;
     };

@@ -28,4 +28,9 @@ constexpr bool status_allows_body(std::uint16_t status) noexcept {
 void build_response_fields(const ResponseHead &head, std::string_view date, std::string_view server,
                            std::string &storage, std::vector<FieldLine> &fields);
 
+/// The trailer fields of "Name: value\r\n" `lines` (ResponsePart::trailer_lines), names lowercased, into `fields`
+/// (cleared first) as views into `storage` (cleared and reused), without the fields RFC 9110 6.5.1 forbids as
+/// trailers nor the connection-specific ones.
+void build_trailer_fields(std::string_view lines, std::string &storage, std::vector<FieldLine> &fields);
+
 } // namespace engine::http2

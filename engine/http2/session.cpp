@@ -10,15 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <variant>
 
 namespace engine::http2 {
-
-namespace {
 
 /// One piece of a response body waiting for its DATA frames, or (empty, `notify`) the point where the
 /// handler's notify_sent is due.
@@ -26,7 +24,64 @@ struct BodyPiece {
     Body body;
     std::size_t offset = 0;  ///< bytes of `body` already framed
     bool notify = false;
+    bool lent = false;       ///< some bytes went into the output queue uncopied: it must keep `body` alive
 };
+
+/// A stream's body pieces, oldest first. A std::deque allocates twice when it is made, for every stream, even one
+/// whose body is a single piece (or none); this vector allocates only when the first piece arrives, and starts
+/// over from its beginning whenever it empties.
+class BodyQueue {
+  public:
+    bool empty() const noexcept { return front_ == pieces_.size(); }
+    BodyPiece &front() noexcept { return pieces_[front_]; }
+    void push_back(BodyPiece &&piece) { pieces_.push_back(std::move(piece)); }
+    void pop_front() noexcept {
+        if (++front_ == pieces_.size()) {
+            pieces_.clear();
+            front_ = 0;
+        }
+    }
+    auto begin() noexcept { return pieces_.begin() + static_cast<std::ptrdiff_t>(front_); }
+    auto end() noexcept { return pieces_.end(); }
+
+  private:
+    std::vector<BodyPiece> pieces_;
+    std::size_t front_ = 0;
+};
+
+namespace {
+
+// A body piece this large leaves in DATA frames that point into the piece itself (NGHTTP2_DATA_FLAG_NO_COPY and
+// the send_data callback) instead of being copied twice, into nghttp2's frame buffer and then into the output
+// queue. Smaller pieces are copied: for a few bytes two more output segments cost more than the copy. Being at
+// least this long also keeps an owned string out of its small-string form, whose bytes would move with it.
+constexpr std::size_t min_lent_bytes = 2048;
+
+/// Calls `submit(list, count)` with `fields` as nghttp2's field list, and returns what it returns. Most lists fit
+/// on the stack: no allocation per response for a list nghttp2 only reads (and copies).
+template <typename Submit> int with_field_list(const std::vector<FieldLine> &fields, Submit submit) {
+    constexpr std::size_t fields_on_stack = 32;
+    std::array<nghttp2_nv, fields_on_stack> stack_list;
+    std::vector<nghttp2_nv> heap_list;
+    nghttp2_nv *list = stack_list.data();
+    if (fields.size() > fields_on_stack) {
+        heap_list.resize(fields.size());
+        list = heap_list.data();
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        list[i] = nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields[i].name.data())),
+                             reinterpret_cast<std::uint8_t *>(const_cast<char *>(fields[i].value.data())),
+                             fields[i].name.size(), fields[i].value.size(), NGHTTP2_NV_FLAG_NONE};
+    return submit(list, fields.size());
+}
+
+/// The piece's bytes when they can be lent to the output queue (memory, and large enough), else empty.
+std::string_view lendable_bytes(const BodyPiece &piece) noexcept {
+    std::string_view bytes;
+    if (const auto *owned = std::get_if<std::string>(&piece.body)) bytes = *owned;
+    else if (const auto *external = std::get_if<ExternalBuffer>(&piece.body)) bytes = {external->data, external->size};
+    return bytes.size() >= min_lent_bytes ? bytes : std::string_view{};
+}
 
 constexpr std::string_view local_error_type = "content-type: text/plain; charset=utf-8\r\n";
 
@@ -88,7 +143,8 @@ struct Session::Stream final : Exchange {
     bool wire_complete = false;   ///< END_STREAM went out: the client has the whole response
     bool reported = false;        ///< on_abort was reported (or is not owed)
     std::optional<std::uint64_t> body_remaining;  ///< declared content-length left to send
-    std::deque<BodyPiece> body;
+    std::string trailer_lines;    ///< from the handler's last part: a HEADERS frame ends the stream after the body
+    BodyQueue body;
 
     /// Body bytes still go to the handler: it has the request, expects a body, and neither ended the exchange
     /// (on_abort) nor completed its response (after which, as on HTTP/1, the rest of the body is discarded).
@@ -124,7 +180,7 @@ struct Callbacks {
                                                frame->headers.cat != NGHTTP2_HCAT_REQUEST);
         case NGHTTP2_DATA: return end_stream ? session.on_request_end(frame->hd.stream_id) : 0;
         case NGHTTP2_PING:
-            if (frame->hd.flags & NGHTTP2_FLAG_ACK) session.on_ping_ack();
+            if (frame->hd.flags & NGHTTP2_FLAG_ACK) session.on_ping_ack(frame->ping.opaque_data);
             return 0;
         default: return 0;
         }
@@ -144,6 +200,13 @@ struct Callbacks {
     static ssize_t read(nghttp2_session *, std::int32_t, std::uint8_t *buffer, std::size_t length,
                         std::uint32_t *flags, nghttp2_data_source *source, void *user_data) {
         return of(user_data).read_body(*static_cast<Session::Stream *>(source->ptr), buffer, length, flags);
+    }
+    // A DATA frame read_body() lent (NGHTTP2_DATA_FLAG_NO_COPY). No padding is ever chosen (there is no
+    // select_padding callback), so the frame is its 9-byte header and `length` bytes of the body.
+    static int send_data(nghttp2_session *, nghttp2_frame *, const std::uint8_t *frame_header, std::size_t length,
+                         nghttp2_data_source *source, void *user_data) {
+        return of(user_data).send_lent_data(*static_cast<Session::Stream *>(source->ptr),
+                                            {reinterpret_cast<const char *>(frame_header), 9}, length);
     }
 };
 
@@ -166,6 +229,7 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Callbacks::data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Callbacks::stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Callbacks::frame_send);
+    nghttp2_session_callbacks_set_send_data_callback(callbacks, Callbacks::send_data);
     // Window updates follow what the handler consumed, not what arrived (see consume()).
     nghttp2_option_set_no_auto_window_update(option, 1);
     const Http2Config &config = host_.config().http2;
@@ -183,6 +247,8 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, config.max_frame_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, config.max_headers_size},
     };
+    stream_window_ = config.initial_stream_window_size;
+    connection_window_ = config.initial_connection_window_size;
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
         nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                               static_cast<std::int32_t>(config.initial_connection_window_size)) != 0)
@@ -192,7 +258,7 @@ Session::Session(core::StreamHost &host, core::OutputQueue &output, std::uint32_
 Session::~Session() {
     // Bodies still queued hold external buffers and files: give them back.
     for (auto &[generation, stream] : streams_)
-        for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+        for (BodyPiece &piece : stream->body) retire(piece);
     if (session_) nghttp2_session_del(session_);
 }
 
@@ -340,6 +406,7 @@ void Session::dispatch(Stream &stream) {
 int Session::on_data_chunk(std::int32_t stream_id, std::string_view data) {
     // The connection window is given back at once: a paused stream holds its own window, never the others'.
     nghttp2_session_consume_connection(session_, data.size());
+    sample_bandwidth(data.size());
     Stream *stream = find(stream_id);
     if (!stream) return 0;
     if (!stream->wants_body()) {
@@ -427,7 +494,7 @@ int Session::on_stream_close(std::int32_t stream_id) {
     if (!stream->wire_complete) report_abort(*stream);
     nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
     // Parts never framed (a reset stream): their buffers go back; no on_sent follows on_abort.
-    for (BodyPiece &piece : stream->body) core::release_body(piece.body);
+    for (BodyPiece &piece : stream->body) retire(piece);
     streams_.erase(stream->generation);
     return 0;
 }
@@ -459,19 +526,13 @@ bool Session::submit_head(Stream &stream, const ResponseHead &head, bool with_bo
     const std::string_view server =
         head.has_server ? std::string_view{} : std::string_view(host_.config().server_header);
     build_response_fields(head, date, server, field_storage_, fields_);
-    std::vector<nghttp2_nv> fields;
-    fields.reserve(fields_.size());
-    for (const FieldLine &field : fields_)
-        fields.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.name.data())),
-                                    reinterpret_cast<std::uint8_t *>(const_cast<char *>(field.value.data())),
-                                    field.name.size(), field.value.size(), NGHTTP2_NV_FLAG_NONE});
     nghttp2_data_provider provider{};
     provider.source.ptr = &stream;
     provider.read_callback = Callbacks::read;
     // nghttp2 copies the fields: the storage is reused for the next response.
-    const int submitted =
-        nghttp2_submit_response(session_, stream.stream_id, fields.data(), fields.size(),
-                                with_body ? &provider : nullptr);
+    const int submitted = with_field_list(fields_, [&](const nghttp2_nv *list, std::size_t count) {
+        return nghttp2_submit_response(session_, stream.stream_id, list, count, with_body ? &provider : nullptr);
+    });
     if (submitted != 0) {
         log(LogLevel::debug, "connection {}: HTTP/2 response not submitted: {}", slot_, nghttp2_strerror(submitted));
         reset_stream(stream, NGHTTP2_INTERNAL_ERROR);
@@ -503,7 +564,9 @@ void Session::send(Stream &stream, ResponsePart &&part) {
         }
         stream.body_allowed = !stream.is_head && status_allows_body(part.head->status);
         stream.body_remaining = part.head->content_length;
-        const bool without_data = !stream.body_allowed || (part.end && core::body_size(part.body) == 0);
+        // Trailers need the stream open after the head: a data provider with no bytes ends in them.
+        const bool without_data =
+            !stream.body_allowed || (part.end && core::body_size(part.body) == 0 && part.trailer_lines.empty());
         if (without_data) {
             stream.body_allowed = false;
             stream.handler_ended = part.end;
@@ -538,6 +601,7 @@ void Session::send(Stream &stream, ResponsePart &&part) {
     }
     if (part.end) {
         stream.handler_ended = true;
+        if (stream.body_allowed) stream.trailer_lines = std::move(part.trailer_lines);  // else nothing follows the head
         if (stream.body_allowed && stream.body_remaining && *stream.body_remaining > 0) {
             // Fewer bytes than the declared content-length: the client must see the response is cut.
             log(LogLevel::error, "connection {}: response ended {} bytes short of its content-length", slot_,
@@ -557,6 +621,10 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
     while (!stream.body.empty()) {
         BodyPiece &piece = stream.body.front();
         const std::size_t size = core::body_size(piece.body);
+        if (piece.offset < size && !lendable_bytes(piece).empty()) {
+            if (filled > 0) break;  // this frame ends here: the next one is lent
+            return lend_frame(stream, length, flags);
+        }
         if (piece.offset < size && filled < length) {
             const std::size_t take = std::min(size - piece.offset, length - filled);
             if (const auto *owned = std::get_if<std::string>(&piece.body)) {
@@ -585,11 +653,11 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
         }
         if (piece.offset < size) break;  // the frame is full
         if (piece.notify) sent_notifications_.push_back(stream.id());
-        core::release_body(piece.body);
+        retire(piece);
         stream.body.pop_front();
     }
     if (stream.body.empty() && stream.handler_ended) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        end_data(stream, flags);
         return static_cast<long>(filled);
     }
     if (filled == 0) {
@@ -599,9 +667,61 @@ long Session::read_body(Stream &stream, std::uint8_t *buffer, std::size_t length
     return static_cast<long>(filled);
 }
 
+long Session::lend_frame(Stream &stream, std::size_t length, std::uint32_t *flags) {
+    BodyPiece &piece = stream.body.front();
+    const std::size_t take = std::min(lendable_bytes(piece).size() - piece.offset, length);
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    // The last frame: this piece ends with it, and only notification markers follow.
+    const bool finishes_piece = piece.offset + take == lendable_bytes(piece).size();
+    const bool only_markers_follow = std::all_of(stream.body.begin() + 1, stream.body.end(),
+                                                 [](const BodyPiece &next) { return next.notify; });
+    if (stream.handler_ended && finishes_piece && only_markers_follow) end_data(stream, flags);
+    return static_cast<long>(take);
+}
+
+void Session::end_data(Stream &stream, std::uint32_t *flags) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (stream.trailer_lines.empty()) return;
+    build_trailer_fields(stream.trailer_lines, field_storage_, fields_);
+    std::string().swap(stream.trailer_lines);
+    if (fields_.empty()) return;  // every one was a field no trailer may be: END_STREAM on this DATA frame
+    // The last DATA frame leaves the stream open; the trailers' HEADERS frame ends it (RFC 9113 8.1).
+    const int submitted = with_field_list(fields_, [&](const nghttp2_nv *list, std::size_t count) {
+        return nghttp2_submit_trailer(session_, stream.stream_id, list, count);
+    });
+    if (submitted == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    else log(LogLevel::debug, "connection {}: HTTP/2 trailers not submitted: {}", slot_, nghttp2_strerror(submitted));
+}
+
+int Session::send_lent_data(Stream &stream, std::string_view frame_header, std::size_t length) {
+    BodyPiece &piece = stream.body.front();
+    const std::string_view bytes = lendable_bytes(piece);
+    output_.append_copy(frame_header);
+    output_.append_lent(bytes.substr(piece.offset, length));
+    piece.offset += length;
+    piece.lent = true;
+    body_progress_ = true;
+    if (piece.offset == bytes.size()) {
+        retire(piece);
+        stream.body.pop_front();
+        while (!stream.body.empty() && stream.body.front().notify) {
+            sent_notifications_.push_back(stream.id());
+            stream.body.pop_front();
+        }
+    }
+    // A full queue ends this nghttp2_session_mem_send() call (lent frames do not return from it one by one).
+    return output_full() ? NGHTTP2_ERR_PAUSE : 0;
+}
+
+void Session::retire(BodyPiece &piece) {
+    if (piece.lent) output_.append_retained(std::move(piece.body));  // lent slices may still be queued
+    else core::release_body(piece.body);
+}
+
 bool Session::produce_output() {
     if (!session_) return false;
-    bool produced = false;
+    // Lent DATA frames go into the queue from the send_data callback, not through what mem_send returns.
+    const std::size_t queued_before = output_.queued_bytes();
     while (!output_full()) {
         const std::uint8_t *data = nullptr;
         const ssize_t size = nghttp2_session_mem_send(session_, &data);
@@ -613,13 +733,12 @@ bool Session::produce_output() {
         }
         if (size == 0) break;
         output_.append_copy({reinterpret_cast<const char *>(data), static_cast<std::size_t>(size)});
-        produced = true;
     }
     // Notifications come due once their bytes are in the output queue: then they leave with them.
     for (const ExchangeId &id : sent_notifications_)
         if (!output_.notify_when_sent(id)) host_.defer_sent_notification(id);
     sent_notifications_.clear();
-    return produced;
+    return output_.queued_bytes() > queued_before;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -680,17 +799,67 @@ bool Session::stalled() const noexcept {
     return false;
 }
 
+// The payloads are ours to choose (RFC 9113 6.7) and the ACK echoes them: one tells a keep-alive PING's ACK from
+// a bandwidth PING's. Of each, only one is out at a time.
+constexpr std::uint8_t keep_alive_payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'k', 'a'};
+constexpr std::uint8_t bandwidth_payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'b', 'w'};
+
 void Session::send_ping() {
     if (!session_ || broken_) return;
-    // The payload is ours to choose (RFC 9113 6.7); the ACK echoes it, and only one PING is out at a time.
-    static constexpr std::uint8_t payload[8] = {'u', 'r', 'i', 'n', 'g', '-', 'k', 'a'};
-    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, payload) == 0) ping_pending_ = true;
+    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, keep_alive_payload) == 0) ping_pending_ = true;
 }
 
-void Session::on_ping_ack() noexcept {
+void Session::on_ping_ack(const std::uint8_t *payload) {
+    if (std::memcmp(payload, bandwidth_payload, sizeof bandwidth_payload) == 0) {
+        on_bandwidth_sample();
+        return;
+    }
     if (!ping_pending_) return;
     ping_pending_ = false;
     ping_answered_ = true;
+}
+
+// Adaptive windows: a PING goes out with the first DATA after the previous sample, and the DATA bytes that
+// arrive before its ACK are what the client could send in one round trip. When they fill most of the stream
+// window, the window and not the path was the limit: both windows grow to twice that, up to
+// Http2Config::max_adaptive_window. Only a round trip with more bandwidth than any before grows them: a window
+// filled because the client was slow to answer the PING shows no more bandwidth than the round trips before.
+void Session::sample_bandwidth(std::size_t bytes) {
+    if (!host_.config().http2.adaptive_window || broken_) return;
+    if (bandwidth_ping_pending_) {
+        bytes_this_round_trip_ += bytes;
+        return;
+    }
+    if (stream_window_ >= Http2Config::max_adaptive_window) return;  // nothing left to grow
+    if (nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, bandwidth_payload) != 0) return;
+    bandwidth_ping_pending_ = true;
+    bandwidth_ping_sent_ = std::chrono::steady_clock::now();
+    bytes_this_round_trip_ = 0;
+}
+
+void Session::on_bandwidth_sample() {
+    if (!bandwidth_ping_pending_) return;  // an ACK we did not ask for
+    bandwidth_ping_pending_ = false;
+    const std::chrono::duration<double> round_trip =
+        std::max<std::chrono::steady_clock::duration>(std::chrono::steady_clock::now() - bandwidth_ping_sent_,
+                                                      std::chrono::microseconds(1));
+    const double bandwidth = static_cast<double>(bytes_this_round_trip_) / round_trip.count();
+    const bool window_was_the_limit = bytes_this_round_trip_ * 3 >= std::uint64_t{stream_window_} * 2;
+    if (bandwidth <= best_bandwidth_) return;
+    best_bandwidth_ = bandwidth;
+    if (!window_was_the_limit) return;
+    const auto wanted = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(bytes_this_round_trip_ * 2, Http2Config::max_adaptive_window));
+    if (wanted > stream_window_) {
+        // Every stream's window grows by the difference once the client acknowledges (RFC 9113 6.9.2).
+        const nghttp2_settings_entry window{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, wanted};
+        if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &window, 1) == 0) stream_window_ = wanted;
+    }
+    if (wanted > connection_window_ &&
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(wanted)) == 0)
+        connection_window_ = wanted;
+    log(LogLevel::debug, "connection {}: HTTP/2 windows now {} bytes (stream) and {} (connection)", slot_,
+        stream_window_, connection_window_);
 }
 
 void Session::abort_streams() {

@@ -16,6 +16,7 @@
 #include "http2/flood_guard.hpp"
 #include "engine/request.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,7 @@ struct Command;
 namespace engine::http2 {
 
 struct FieldLine;
+struct BodyPiece;
 
 /// What every request of the connection shares.
 struct ConnectionFacts {
@@ -103,12 +105,24 @@ class Session {
     int on_headers_complete(std::int32_t stream_id, bool end_stream, bool trailers);
     int on_data_chunk(std::int32_t stream_id, std::string_view data);
     int on_request_end(std::int32_t stream_id);
-    void on_ping_ack() noexcept;
+    void on_ping_ack(const std::uint8_t *payload);
+    /// --http2-adaptive-window: `bytes` of DATA arrived; a PING out measures the round trip they fill.
+    void sample_bandwidth(std::size_t bytes);
+    /// The ACK of the bandwidth PING arrived: grows the windows when the last round trip filled most of them.
+    void on_bandwidth_sample();
     int on_stream_close(std::int32_t stream_id);
     int on_frame_sent(std::uint8_t type, std::int32_t stream_id, bool end_stream, std::uint32_t error_code);
     /// A defence tripped: GOAWAY with ENHANCE_YOUR_CALM, and the return value that stops nghttp2 reading on.
     int calm_down(std::string_view why);
     long read_body(Stream &stream, std::uint8_t *buffer, std::size_t length, std::uint32_t *flags);
+    /// The body's last DATA frame: EOF, and the trailers (a HEADERS frame with END_STREAM) when there are any.
+    void end_data(Stream &stream, std::uint32_t *flags);
+    /// The next DATA frame of `stream` points into its front body piece (NGHTTP2_DATA_FLAG_NO_COPY).
+    long lend_frame(Stream &stream, std::size_t length, std::uint32_t *flags);
+    /// nghttp2 sends the frame lend_frame() announced: its header and the lent slice go into the output queue.
+    int send_lent_data(Stream &stream, std::string_view frame_header, std::size_t length);
+    /// A body piece leaves the stream: released, or handed to the output queue when some of it was lent.
+    void retire(BodyPiece &piece);
 
     Stream *find(std::int32_t stream_id) const noexcept;
     void dispatch(Stream &stream);
@@ -146,6 +160,14 @@ class Session {
     bool ping_pending_ = false;
     bool body_progress_ = false;
     bool ping_answered_ = false;
+
+    // Adaptive windows (sample_bandwidth).
+    bool bandwidth_ping_pending_ = false;
+    std::chrono::steady_clock::time_point bandwidth_ping_sent_;
+    std::uint64_t bytes_this_round_trip_ = 0;
+    double best_bandwidth_ = 0;             ///< bytes per second, the most one round trip showed
+    std::uint32_t stream_window_ = 0;       ///< the SETTINGS_INITIAL_WINDOW_SIZE advertised
+    std::uint32_t connection_window_ = 0;
 };
 
 } // namespace engine::http2

@@ -19,6 +19,40 @@ namespace {
 // memory per connection, and each piece goes straight on to the HTTP parser.
 constexpr std::size_t plaintext_chunk = 16 * 1024;
 
+// What one record adds to its plaintext in TLS 1.3: 5 bytes of header, the inner content type and a 16-byte
+// AEAD tag (TLS 1.2's GCM records add 5 + 8 + 16): the room reserved ahead of encrypting.
+constexpr std::size_t record_overhead = 32;
+
+// The write side is a sink BIO that appends each record OpenSSL seals to the session's output string. A memory
+// BIO would cost two more passes over every record: its buffer grows zero-filled (BUF_MEM_grow_clean) and
+// the records are copied into it and out again; here the one copy is OpenSSL's record buffer -> the string.
+int append_records(BIO *bio, const char *data, std::size_t length, std::size_t *written) {
+    static_cast<std::string *>(BIO_get_data(bio))->append(data, length);
+    *written = length;
+    return 1;
+}
+
+long record_sink_control(BIO *, int command, long, void *) {
+    // Writes never wait, so a flush is done at once; nothing else (pending counts, kTLS queries) applies.
+    return command == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int record_sink_create(BIO *bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+const BIO_METHOD *record_sink_method() {
+    static BIO_METHOD *const method = [] {
+        BIO_METHOD *made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "engine TLS record sink");
+        if (!made || BIO_meth_set_write_ex(made, append_records) != 1 ||
+            BIO_meth_set_ctrl(made, record_sink_control) != 1 || BIO_meth_set_create(made, record_sink_create) != 1)
+            return static_cast<BIO_METHOD *>(nullptr);
+        return made;
+    }();
+    return method;
+}
+
 std::string memory_bio_text(BIO *bio) {
     char *data = nullptr;
     const long length = BIO_get_mem_data(bio, &data);
@@ -49,7 +83,8 @@ TlsSession::TlsSession(const TlsContext &context) : TlsSession(context.native_ha
 TlsSession::TlsSession(ssl_ctx_st *context, Role role) {
     ssl_ = SSL_new(context);
     BIO *input = BIO_new(BIO_s_mem());
-    BIO *output = BIO_new(BIO_s_mem());
+    const BIO_METHOD *sink = record_sink_method();
+    BIO *output = sink ? BIO_new(sink) : nullptr;
     if (!ssl_ || !input || !output) {
         BIO_free(input);
         BIO_free(output);
@@ -60,7 +95,7 @@ TlsSession::TlsSession(ssl_ctx_st *context, Role role) {
     // An empty input BIO means "no more bytes yet" (retry), not end of stream: the socket's EOF
     // reaches the connection through the recv completion, never through OpenSSL.
     BIO_set_mem_eof_return(input, -1);
-    BIO_set_mem_eof_return(output, -1);
+    BIO_set_data(output, &records_);
     SSL_set_bio(ssl_, input, output);  // the SSL owns both BIOs from here
     if (role == Role::server) SSL_set_accept_state(ssl_);
     else SSL_set_connect_state(ssl_);
@@ -69,13 +104,11 @@ TlsSession::TlsSession(ssl_ctx_st *context, Role role) {
 TlsSession::~TlsSession() { SSL_free(ssl_); }
 
 void TlsSession::drain_output(std::string &ciphertext_out) {
-    BIO *output = SSL_get_wbio(ssl_);
-    const std::size_t pending = BIO_ctrl_pending(output);
-    if (pending == 0) return;
-    const std::size_t start = ciphertext_out.size();
-    ciphertext_out.resize(start + pending);
-    const int taken = BIO_read(output, ciphertext_out.data() + start, static_cast<int>(pending));
-    ciphertext_out.resize(start + static_cast<std::size_t>(taken > 0 ? taken : 0));
+    if (records_.empty()) return;
+    // The usual caller passes an empty string (its last one went to the wire): then the records move, uncopied.
+    if (ciphertext_out.empty()) ciphertext_out.swap(records_);
+    else ciphertext_out.append(records_);
+    records_.clear();
 }
 
 std::error_code TlsSession::fail_with_alert(std::string &ciphertext_out) {
@@ -128,6 +161,9 @@ std::error_code TlsSession::write_plaintext(std::string_view plaintext, std::str
     if (closed_) return make_error_code(TlsErrc::closed);
     if (!SSL_is_init_finished(ssl_)) return make_error_code(TlsErrc::handshake_incomplete);
     ERR_clear_error();
+    // Room for every record up front: growing the string as records arrive would copy them again.
+    records_.reserve(records_.size() + plaintext.size() +
+                     (plaintext.size() / plaintext_chunk + 1) * record_overhead);
     while (!plaintext.empty()) {
         std::size_t written = 0;
         // Memory BIOs never push back, so a write takes everything unless the session broke.

@@ -1,7 +1,8 @@
 #pragma once
 // One TLS connection driven entirely through memory: the reactor hands it received ciphertext and
 // sends whatever ciphertext it produces. No socket BIOs and no blocking SSL_read/SSL_write on
-// sockets: OpenSSL reads from and writes to two memory BIOs, and the ring moves the bytes.
+// sockets: OpenSSL reads from a memory BIO and writes its records into a string (a sink BIO), and
+// the ring moves the bytes.
 
 #include "engine/tls.hpp"
 
@@ -61,6 +62,7 @@ class TlsSession {
     void drain_output(std::string &ciphertext_out);
 
     ssl_st *ssl_ = nullptr;
+    std::string records_;  ///< what OpenSSL wrote during the current call, handed out by drain_output
     bool peer_closed_ = false;
     bool closed_ = false;
 };

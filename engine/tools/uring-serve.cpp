@@ -43,6 +43,9 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               serve NAME of a requested directory under a --static-path-route (default: 404)
   --echo                      answer each request with its own body
   --body-size BYTES           answer with a body of BYTES bytes instead of "Hello, World!" (benchmarks)
+  --trailer "NAME: VALUE"     end each answer with this trailer field (repeatable); such answers have no
+                              Content-Length: chunked with a trailer section on HTTP/1.1, a trailing HEADERS
+                              frame on HTTP/2
   --send-zc-threshold BYTES   bodies at least this large use zero-copy sends (default 65536)
   --io-backend NAME           auto, io_uring or epoll (default: $URING_GRANIAN_IO_BACKEND, else auto:
                               io_uring, or epoll where io_uring is refused)
@@ -74,6 +77,8 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --http VERSION              auto, 1 or 2 (default auto: HTTP/2 by ALPN on TLS and by its client preface on
                               plain TCP, HTTP/1 otherwise)
+  --http2-adaptive-window     grow the receive windows from a bandwidth-delay estimate (PING round trips), up to
+                              16 MiB (default: off, the windows stay as set)
   --http2-initial-connection-window-size BYTES
                               request body bytes a client may send on a connection ahead of us (default 1 MiB)
   --http2-initial-stream-window-size BYTES
@@ -132,6 +137,7 @@ struct Options {
     bool echo = false;
     bool ws_echo = false;
     std::size_t body_size = 0;
+    std::string trailer_lines;  ///< --trailer, each "Name: value\r\n"
     bool ssl_client_verify = false;
 };
 
@@ -167,6 +173,15 @@ Options parse_options(int argc, char **argv) {
         else if (option == "--static-path-mount") options.static_mounts.emplace_back(value());
         else if (option == "--static-path-dir-to-file") options.static_dir_to_file = value();
         else if (option == "--echo") options.echo = true;
+        else if (option == "--trailer") {
+            const std::string line(value());
+            const std::size_t colon = line.find(':');
+            const bool named = colon != std::string::npos && colon > 0 &&
+                               engine::is_token(std::string_view(line).substr(0, colon));
+            if (!named || line.find_first_of("\r\n") != std::string::npos)
+                fail_usage("--trailer takes \"NAME: VALUE\", NAME a token, without line breaks");
+            options.trailer_lines += line + "\r\n";
+        }
         else if (option == "--ws-echo") options.ws_echo = true;
         else if (option == "--no-ws") config.websocket.enabled = false;
         else if (option == "--ws-max-size")
@@ -197,6 +212,7 @@ Options parse_options(int argc, char **argv) {
             if (!version) fail_usage(fmt::format("--http expects auto, 1 or 2, got \"{}\"", name));
             config.http = *version;
         }
+        else if (option == "--http2-adaptive-window") config.http2.adaptive_window = true;
         else if (option == "--http2-initial-connection-window-size")
             config.http2.initial_connection_window_size = parse_number<std::uint32_t>(option, value(), 65535, INT32_MAX);
         else if (option == "--http2-initial-stream-window-size")
@@ -396,8 +412,8 @@ class WebSocketEcho {
 class WholeRequestHandler final : public engine::Handler {
   public:
     /// `fixed_body` empty: echo mode.
-    WholeRequestHandler(unsigned reactors, std::string fixed_body, bool ws_echo)
-        : fixed_body_(std::move(fixed_body)), bodies_(reactors) {
+    WholeRequestHandler(unsigned reactors, std::string fixed_body, bool ws_echo, std::string trailer_lines)
+        : fixed_body_(std::move(fixed_body)), trailer_lines_(std::move(trailer_lines)), bodies_(reactors) {
         if (ws_echo) ws_echo_.emplace(reactors);
     }
     void attach(engine::Server &server) {
@@ -445,16 +461,24 @@ class WholeRequestHandler final : public engine::Handler {
   private:
     bool echo() const noexcept { return fixed_body_.empty(); }
     engine::ResponsePart response(std::string echoed) const {
-        if (echo()) return engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(echoed));
-        // The fixed body lives as long as the handler: sent without a copy and never released.
         engine::ResponsePart part;
-        part.head = engine::ResponseHead{200, "Content-Type: text/plain\r\n", fixed_body_.size(), false};
-        part.body = engine::ExternalBuffer{fixed_body_.data(), fixed_body_.size(), nullptr, nullptr};
-        part.end = true;
+        if (echo()) {
+            part = engine::make_response(200, "Content-Type: application/octet-stream\r\n", std::move(echoed));
+        } else {
+            // The fixed body lives as long as the handler: sent without a copy and never released.
+            part.head = engine::ResponseHead{200, "Content-Type: text/plain\r\n", fixed_body_.size(), false};
+            part.body = engine::ExternalBuffer{fixed_body_.data(), fixed_body_.size(), nullptr, nullptr};
+            part.end = true;
+        }
+        if (!trailer_lines_.empty()) {
+            part.head->content_length.reset();  // HTTP/1.1 has a trailer section in chunked bodies only
+            part.trailer_lines = trailer_lines_;
+        }
         return part;
     }
 
     const std::string fixed_body_;
+    const std::string trailer_lines_;
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, std::string>> bodies_;
     std::optional<WebSocketEcho> ws_echo_;
@@ -507,7 +531,8 @@ int main(int argc, char **argv) {
             const unsigned reactors = options.server.threads ? options.server.threads : 1024;
             std::string fixed_body;
             if (!options.echo) fixed_body = options.body_size ? std::string(options.body_size, 'x') : "Hello, World!";
-            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body), options.ws_echo);
+            auto created = std::make_shared<WholeRequestHandler>(reactors, std::move(fixed_body), options.ws_echo,
+                                                                 options.trailer_lines);
             whole_request = created.get();
             handler = std::move(created);
         }

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from . import loadgen, procstat, report, runner
+from .placement import Placement
 from .scenarios import FILE_SIZES, SCENARIOS, SOAK, SOAKS
 from .servers import PERF, SERVERS, default_uring_python, default_uring_serve
 
@@ -93,10 +94,11 @@ def _raise_file_limit():
     # 1,024 connections need more descriptors than the usual soft limit; children inherit the raise.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    # The driver itself (RSS sampler, /proc reads) stays off the server core; servers get their own mask
-    # from taskset. Set before any thread starts, so the sampler thread inherits it.
+    # The driver itself (RSS sampler, /proc reads) stays off the server cores, on the last CPU (the client core
+    # with two CPUs); servers get their own mask from taskset. Set before any thread starts, so the sampler thread
+    # inherits it.
     try:
-        os.sched_setaffinity(0, {int(loadgen.CLIENT_CPU)})
+        os.sched_setaffinity(0, {(os.cpu_count() or 2) - 1})
     except OSError:
         pass
 
@@ -159,9 +161,11 @@ def _ready_servers(scenario, options, static_root, skipped, versions):
     return ready
 
 
-def _measure_one(scenario, server, connections, repeat, options, static_root):
-    ctx = runner.make_context(runner.free_port(), static_root, options)
-    label = f"{scenario.name} / {server.name} / c={connections}" + (f" / #{repeat + 1}" if options.repeat > 1 else "")
+def _measure_one(scenario, server, connections, repeat, options, static_root, placement):
+    ctx = runner.make_context(runner.free_port(), static_root, options, placement)
+    label = (f"{scenario.name} / {server.name} / c={connections}"
+             + (f" / {placement.workers} workers" if len(scenario.workers) > 1 else "")
+             + (f" / #{repeat + 1}" if options.repeat > 1 else ""))
     print(f"run  {label} ...", end=" ", flush=True)
     try:
         result = runner.measure(server, scenario, ctx, connections, options.duration, options.warmup,
@@ -192,6 +196,22 @@ def _with_ws_overrides(scenario, options):
     return dataclasses.replace(scenario, ws=dataclasses.replace(scenario.ws, **changes))
 
 
+def _placements(scenario, servers, skipped):
+    """One placement per worker count of the scenario that this machine has the CPUs for; the others are
+    reported as skipped for each server, with the reason."""
+    placements = []
+    for workers in scenario.workers:
+        placement = Placement(workers)
+        reason = placement.missing()
+        if reason is None:
+            placements.append(placement)
+            continue
+        print(f"skip {scenario.name} / {workers} workers: {reason}", flush=True)
+        skipped += [{"scenario": f"{scenario.name} ({workers} workers)", "server": server.name, "reason": reason}
+                    for server in servers]
+    return placements
+
+
 def run_bench(options):
     _raise_file_limit()
     static_root = runner.make_static_root(Path(tempfile.gettempdir()) / "uring-bench-static", FILE_SIZES)
@@ -212,18 +232,21 @@ def run_bench(options):
         connection_counts = ([int(count) for count in _split(options.sweep)] or scenario.sweep
                              or [options.connections or scenario.connections])
         servers = _ready_servers(scenario, options, static_root, skipped, versions)
-        # Servers take turns within each repeat (A B A B, not A A B B), so noise that comes and goes on a
-        # shared machine falls on all of them alike.
-        for connections in connection_counts:
-            for repeat in range(options.repeat):
-                for server in servers:
-                    result = _measure_one(scenario, server, connections, repeat, options, static_root)
-                    result["repeat"] = repeat + 1
-                    result["version"] = versions[server.name]
-                    result["meta"] = metadata
-                    runs.append(result)
-                    suffix = f"-r{repeat + 1}" if options.repeat > 1 else ""
-                    report.write_json(out / f"{name}-{server.name}-c{connections}{suffix}.json", result)
+        for placement in _placements(scenario, servers, skipped):
+            # Servers take turns within each repeat (A B A B, not A A B B), so noise that comes and goes on a
+            # shared machine falls on all of them alike.
+            for connections in connection_counts:
+                connections *= placement.workers
+                for repeat in range(options.repeat):
+                    for server in servers:
+                        result = _measure_one(scenario, server, connections, repeat, options, static_root, placement)
+                        result["repeat"] = repeat + 1
+                        result["version"] = versions[server.name]
+                        result["meta"] = metadata
+                        runs.append(result)
+                        suffix = f"-r{repeat + 1}" if options.repeat > 1 else ""
+                        workers = f"-w{placement.workers}" if len(scenario.workers) > 1 else ""
+                        report.write_json(out / f"{name}-{server.name}{workers}-c{connections}{suffix}.json", result)
     return _finish(out, runs, skipped, metadata, versions, options)
 
 
@@ -344,7 +367,7 @@ def profile_main(argv=None):
     data = out / f"{scenario.name}-{server.name}.perf.data"
     connections = options.connections or scenario.connections
     with runner.running_server(server, scenario.kind, ctx, scenario.path if not scenario.post_body_length else "/",
-                               scenario.http2) as process:
+                               scenario.protocol) as process:
         runner.prime(scenario, ctx.port)
         pids = ",".join(str(pid) for pid in procstat.process_tree(process.pid))
         record = subprocess.Popen(["taskset", "-c", loadgen.CLIENT_CPU, "perf", "record", "-g", "-e", "cpu-clock",

@@ -13,9 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .placement import ONE_WORKER
 from .servers import PEERS_VENV
 
-CLIENT_CPU = "1"
+# The client core of a one-worker run (the driver itself stays there too).
+CLIENT_CPU = ONE_WORKER.client_mask
 
 _WRK_UNIT_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 
@@ -54,9 +56,9 @@ def parse_wrk(output):
     return result
 
 
-def wrk_command(url, connections, seconds, lua_script=None):
-    command = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "10s"]
+def wrk_command(url, connections, seconds, lua_script=None, placement=ONE_WORKER):
+    command = ["taskset", "-c", placement.client_mask, "wrk", f"-t{placement.client_threads}", f"-c{connections}",
+               f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if lua_script:
         command += ["-s", str(lua_script)]
     return command + [url]
@@ -93,11 +95,12 @@ def parse_h2load(output, log_text=""):
 H2_STREAMS = 10
 
 
-def h2load_command(url, connections, seconds, log_path=None, http2=False):
-    # One client thread on the client core; -D runs for a duration; --h1 speaks HTTP/1.1 with keep-alive, and
-    # without it h2load speaks HTTP/2 by prior knowledge (h2c) on an http:// URL.
+def h2load_command(url, connections, seconds, log_path=None, http2=False, placement=ONE_WORKER):
+    # One client thread per client core; -D runs for a duration; --h1 speaks HTTP/1.1 with keep-alive, and
+    # without it h2load speaks HTTP/2 by prior knowledge (h2c) on an http:// URL and offers h2 by ALPN on https://.
     protocol = [f"-m{H2_STREAMS}"] if http2 else ["--h1"]
-    command = ["taskset", "-c", CLIENT_CPU, "h2load", *protocol, "-t1", f"-c{connections}", f"-D{seconds}"]
+    command = ["taskset", "-c", placement.client_mask, "h2load", *protocol, f"-t{placement.client_threads}",
+               f"-c{connections}", f"-D{seconds}"]
     if log_path:
         command.append(f"--log-file={log_path}")
     return command + [url]
@@ -119,14 +122,15 @@ def wsload_command(url, connections, seconds, ws, messages=0):
     return command + (["--binary"] if ws.binary else []) + ([f"--messages={messages}"] if messages else [])
 
 
-def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None):
-    """Run one load window; returns (parsed result, the command line)."""
+def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None, placement=ONE_WORKER):
+    """Run one load window on the placement's client cores; returns (parsed result, the command line)."""
     if tool == "wrk":
-        command = wrk_command(url, connections, seconds, lua_script)
+        command = wrk_command(url, connections, seconds, lua_script, placement)
     elif tool == "wsload":
         command = wsload_command(url, connections, seconds, ws)
     else:
-        command = h2load_command(url, connections, seconds, log_path, http2=tool == "h2load-h2c")
+        command = h2load_command(url, connections, seconds, log_path, http2=tool in ("h2load-h2c", "h2load-h2"),
+                                 placement=placement)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()}")
@@ -138,4 +142,6 @@ def run(tool, url, connections, seconds, lua_script=None, log_path=None, ws=None
     if log_path:
         with open(log_path) as log_file:
             log_text = log_file.read()
+    if tool == "h2load-h2" and "Application protocol: h2" not in completed.stdout:
+        raise RuntimeError(f"{' '.join(command)}: ALPN did not choose h2:\n{completed.stdout[:400]}")
     return parse_h2load(completed.stdout, log_text), command

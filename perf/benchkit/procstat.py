@@ -141,6 +141,11 @@ def cpu_busy_share(before, after, cpu):
     return busy / total if total else 0.0
 
 
+def cpus_busy_share(before, after, cpus):
+    """The mean busy share of `cpus` between two cpu_busy_ticks() snapshots."""
+    return sum(cpu_busy_share(before, after, cpu) for cpu in cpus) / len(cpus)
+
+
 def load_average():
     with open("/proc/loadavg") as loadavg:
         return [float(value) for value in loadavg.read().split()[:3]]

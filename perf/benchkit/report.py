@@ -6,6 +6,8 @@ import os
 import platform
 import subprocess
 
+from .placement import ONE_WORKER
+from .scenarios import SCENARIOS
 from .servers import REPO, PEER
 
 
@@ -41,7 +43,7 @@ def machine_metadata():
         "tools": {"wrk": _first_line(["wrk", "-v"]), "h2load": _first_line(["h2load", "--version"]),
                   "perf": _first_line(["perf", "--version"])},
         "load_average": [float(value) for value in open("/proc/loadavg").read().split()[:3]],
-        "pinning": "server tree on CPU 0 (taskset -c 0), load generator on CPU 1 (taskset -c 1)",
+        "pinning": ONE_WORKER.describe() + "; with W workers (scaling) CPUs 0..W-1 and W..2W-1",
     }
 
 
@@ -128,6 +130,31 @@ def _ws_notes(rows):
     return lines + [""]
 
 
+def _scaling_lines(chosen, runs):
+    """Per-core efficiency of every scenario run on more than one worker count: req/s on W workers divided by W
+    times req/s on one (1.00 is linear scaling), from the median runs."""
+    scaled = sorted({run["scenario"] for run in runs
+                     if run["scenario"] in SCENARIOS and len(SCENARIOS[run["scenario"]].workers) > 1})
+    lines = []
+    for scenario in scaled:
+        rows = sorted((run for run in chosen if run["scenario"] == scenario),
+                      key=lambda run: (run["server"], run["workers"]))
+        one_worker = {run["server"]: run["rps"] for run in rows if run["workers"] == 1}
+        lines += [f"### {scenario}: per-core efficiency", "",
+                  "Efficiency = req/s on W workers / (W x req/s on 1 worker) of the same server; 1.00 is linear. "
+                  "Worker counts without 2 CPUs per worker here are under Not measured.", "",
+                  "| server | workers | req/s | req/s per worker | efficiency | CPU µs/req |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for run in rows:
+            base = one_worker.get(run["server"])
+            efficiency = f"{run['rps'] / (run['workers'] * base):.2f}" if base else "–"
+            lines.append(f"| {run['server']} | {run['workers']} | {_fmt(run['rps'], 0)} | "
+                         f"{_fmt(run['rps'] / run['workers'], 0)} | {efficiency} | "
+                         f"{_fmt(run['cpu_us_per_request'], 2)} |")
+        lines.append("")
+    return lines
+
+
 def markdown_table(runs, skipped, metadata, versions):
     lines = [f"Run of {metadata['date']} on {metadata['cpu_model']} ({metadata['cpus']} CPUs), kernel "
              f"{metadata['kernel']}, Debian {metadata['os']}, commit {str(metadata['git_commit'])[:12]}"
@@ -152,7 +179,9 @@ def markdown_table(runs, skipped, metadata, versions):
         header = ("| server | req/s | p50 ms | p99 ms | max ms | errors | CPU µs/req | CPU/req vs best peer | "
                   "req/s vs best peer | server core busy | ctx sw/req (vol+invol) | syscalls/req | "
                   "RSS peak/final MiB |")
-        lines += [f"### {key[0]}, {key[1]} connections ({rows[0]['tool']}, {rows[0]['duration_s']} s)", ""]
+        workers = rows[0].get("workers", 1)
+        lines += [f"### {key[0]}, {f'{workers} workers, ' if workers > 1 else ''}{key[1]} connections "
+                  f"({rows[0]['tool']}, {rows[0]['duration_s']} s)", ""]
         if rows[0].get("ws_message"):
             header = header.replace("req", "rt")
             lines += _ws_notes(rows)
@@ -172,6 +201,7 @@ def markdown_table(runs, skipped, metadata, versions):
                 f"{_fmt(run.get('syscalls_per_request'), 2)} | "
                 f"{run['rss_kib']['peak'] / 1024:.1f}/{run['rss_kib']['final'] / 1024:.1f} |")
         lines.append("")
+    lines += _scaling_lines(chosen, runs)
     failed = [run for run in runs if "error" in run]
     if failed or skipped:
         lines += ["### Not measured", ""]

@@ -12,10 +12,13 @@ STATIC_SERVERS = ["uring-serve", "uring-serve-epoll", "nginx", "uring_granian", 
 ASGI_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn", "uvicorn-h11", "hypercorn"]
 WSGI_SERVERS = ["uring_granian", "granian", "gunicorn-gthread", "gunicorn-sync", "uwsgi"]
 SWEEP_CONNECTIONS = [1, 16, 64, 256, 1024]
+# The scaling scenario's worker counts; each runs where the machine has 2 CPUs per worker (benchkit/placement.py).
+SCALING_WORKERS = [1, 2, 4, 8]
 WS_SERVERS = ["uring-serve", "uring_granian", "granian", "uvicorn", "uvicorn-wsproto"]
 FRAMEWORK_SERVERS = ["uring_granian", "uring_granian-epoll", "granian", "uvicorn"]
-# HTTP/2 over cleartext (h2c by prior knowledge); uvicorn speaks no HTTP/2.
+# HTTP/2 over cleartext (h2c by prior knowledge) and over TLS (ALPN); uvicorn speaks no HTTP/2.
 H2C_SERVERS = ["uring_granian", "granian", "hypercorn"]
+H2_SERVERS = H2C_SERVERS
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Scenario:
     name: str
     kind: str  # engine | static | asgi | asgi-h2 | wsgi | quart | django | django-wsgi | soak | soak-django | ws
     path: str
-    tool: str  # wrk | h2load (HTTP/1.1) | h2load-h2c (HTTP/2 by prior knowledge, -m10) | wsload
+    tool: str  # wrk | h2load (HTTP/1.1) | h2load-h2c (HTTP/2 by prior knowledge, -m10) | h2load-h2 (TLS) | wsload
     connections: int
     servers: list
     description: str
@@ -42,13 +45,17 @@ class Scenario:
     post_body_length: int = 0  # > 0: POST this many bytes (wrk through perf/conf/post_64k.lua)
     sweep: list = field(default_factory=list)
     ws: WsMessage = None  # kind ws: the echoed messages
+    # > [1]: run once per worker count, with `connections` and load-generator threads per worker (scaling)
+    workers: list = field(default_factory=lambda: [1])
 
     def url(self, host, port):
-        return f"{'ws' if self.kind == 'ws' else 'http'}://{host}:{port}{self.path}"
+        scheme = "ws" if self.kind == "ws" else "https" if self.protocol == "h2" else "http"
+        return f"{scheme}://{host}:{port}{self.path}"
 
     @property
-    def http2(self):
-        return self.tool == "h2load-h2c"
+    def protocol(self):
+        """h1, h2c (HTTP/2 by prior knowledge on plain TCP) or h2 (HTTP/2 over TLS, chosen by ALPN)."""
+        return {"h2load-h2c": "h2c", "h2load-h2": "h2"}.get(self.tool, "h1")
 
     @property
     def lua_script(self):
@@ -86,8 +93,15 @@ SCENARIOS = {
                  "ASGI hello over h2c (h2load -c16 -m10)", HELLO_LENGTH),
         Scenario("h2c-64k", "asgi-h2", "/64k", "h2load-h2c", 16, H2C_SERVERS,
                  "ASGI 64 KiB body over h2c (h2load -c16 -m10)", 64 * 1024),
+        Scenario("h2-hello", "asgi-h2-tls", "/", "h2load-h2", 16, H2_SERVERS,
+                 "ASGI hello over HTTP/2 on TLS (ALPN h2, h2load -c16 -m10)", HELLO_LENGTH),
+        Scenario("h2-64k", "asgi-h2-tls", "/64k", "h2load-h2", 16, H2_SERVERS,
+                 "ASGI 64 KiB body over HTTP/2 on TLS (ALPN h2, h2load -c16 -m10)", 64 * 1024),
         Scenario("sweep", "asgi", "/", "wrk", 64, ASGI_SERVERS, "ASGI hello over 1..1024 connections",
                  HELLO_LENGTH, sweep=SWEEP_CONNECTIONS),
+        Scenario("scaling", "asgi", "/", "wrk", 64, ["uring_granian", "granian"],
+                 "ASGI hello on 1, 2, 4 and 8 workers, 64 connections and one wrk thread per worker, each worker count "
+                 "where the machine has 2 CPUs per worker", HELLO_LENGTH, workers=SCALING_WORKERS),
         Scenario("ws-echo", "ws", "/", "wsload", 64, WS_SERVERS, "WebSocket echo, 64 B text messages (ASGI)",
                  ws=WsMessage()),
         Scenario("ws-echo-16k", "ws", "/", "wsload", 64, WS_SERVERS, "WebSocket echo, 16 KiB binary messages (ASGI)",

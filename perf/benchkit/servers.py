@@ -2,7 +2,7 @@
 
 Kinds: engine (fixed hello), static (files under /static/), asgi, wsgi, soak (the Quart 4 MB app), ws (the
 WebSocket echo app perf/apps/ws_app.py).
-Every server is started under `taskset -c 0`, in its own session so the whole tree can be stopped, with the
+Every server is started under `taskset -c 0` (0..W-1 with W workers: benchkit/placement.py), in its own session so the whole tree can be stopped, with the
 same app files (perf/apps) and the same static root, so only the server differs between rows.
 """
 
@@ -13,6 +13,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .placement import ONE_WORKER, Placement
 
 REPO = Path(__file__).resolve().parents[2]
 PERF = REPO / "perf"
@@ -35,6 +37,7 @@ class Context:
     static_root: Path  # holds static/<files>; the URL is /static/<file> on every server
     uring_serve: Path
     uring_python: Path
+    placement: Placement = ONE_WORKER  # how many workers the server runs (the scaling scenario), on which cores
 
 
 @dataclass
@@ -106,6 +109,21 @@ def _listen(ctx):
     return ["--host", HOST, "--port", str(ctx.port)]
 
 
+def _certificate(ctx):
+    """(certificate, key) of the bench's self-signed certificate (runner.make_certificate)."""
+    return str(ctx.static_root / "tls" / "cert.pem"), str(ctx.static_root / "tls" / "key.pem")
+
+
+def _with_tls(command, certificate_flag, key_flag, *, before_last=False):
+    """The command with the bench certificate's options, at its end or before its last argument (the app)."""
+    def with_tls(ctx):
+        argv = command(ctx)
+        certificate, key = _certificate(ctx)
+        options = [certificate_flag, certificate, key_flag, key]
+        return [*argv[:-1], *options, argv[-1]] if before_last else [*argv, *options]
+    return with_tls
+
+
 def _bind(ctx):
     return f"{HOST}:{ctx.port}"
 
@@ -120,15 +138,16 @@ def _nginx_command(ctx):
 def _uring_granian(interface, app, *extra):
     def command(ctx):
         return [str(ctx.uring_python), "-m", "uring_granian", "--interface", interface, *_listen(ctx),
-                "--workers", "1", "--runtime-threads", "1", *extra, app]
+                "--workers", str(ctx.placement.workers), "--runtime-threads", "1", *extra, app]
     return command
 
 
 def _granian(interface, app, *extra, websockets=False):
-    # One worker and one runtime thread: the configuration issue 3 compares against.
+    # One worker (more only in the scaling scenario) and one runtime thread: the configuration issue 3 compares
+    # against.
     def command(ctx):
-        return [_peer("granian"), "--interface", interface, *_listen(ctx), "--workers", "1",
-                "--runtime-threads", "1", "--ws" if websockets else "--no-ws", "--log-level", "warning", *extra, app]
+        return [_peer("granian"), "--interface", interface, *_listen(ctx),
+                "--workers", str(ctx.placement.workers), "--runtime-threads", "1", "--ws" if websockets else "--no-ws", "--log-level", "warning", *extra, app]
     return command
 
 
@@ -212,8 +231,10 @@ def _uring_serve_commands(backend):
 def _uring_granian_commands(backend):
     return {
         "asgi": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
-        # --http auto (the default) takes h2c by prior knowledge on the same port.
+        # --http auto (the default) takes h2c by prior knowledge on the same port, and h2 by ALPN on TLS.
         "asgi-h2": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+        "asgi-h2-tls": _with_tls(_on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
+                                 "--ssl-certificate", "--ssl-keyfile", before_last=True),
         "static": _on_backend(_uring_granian("asgi", "asgi_app:app"), backend, before_last=True),
         "wsgi": _on_backend(_uring_granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"), backend,
                             before_last=True),
@@ -274,6 +295,8 @@ SERVERS = {
         Server("granian", PEER, {
             "asgi": _granian("asgi", "asgi_app:app"),
             "asgi-h2": _granian("asgi", "asgi_app:app", "--http", "2"),
+            "asgi-h2-tls": _with_tls(_granian("asgi", "asgi_app:app", "--http", "2"), "--ssl-certificate",
+                                     "--ssl-keyfile", before_last=True),
             "static": _granian_static,
             "wsgi": _granian("wsgi", "wsgi_app:app", "--blocking-threads", "1"),
             "soak": _granian("asgi", "quart_app:app"),
@@ -301,6 +324,9 @@ SERVERS = {
             "asgi": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
             # hypercorn takes h2c by prior knowledge on a plain port without options.
             "asgi-h2": lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1", "asgi_app:app"],
+            # With a certificate hypercorn offers h2 by ALPN.
+            "asgi-h2-tls": _with_tls(lambda ctx: [_peer("hypercorn"), "--bind", _bind(ctx), "--workers", "1",
+                                                  "asgi_app:app"], "--certfile", "--keyfile", before_last=True),
         }, lambda ctx: _missing_peer("hypercorn"), lambda ctx: _python_reports(_peer("python"), "hypercorn")),
         Server("gunicorn-sync", PEER, {"wsgi": _gunicorn("sync")},
                lambda ctx: _missing_peer("gunicorn"), lambda ctx: _python_reports(_peer("python"), "gunicorn")),

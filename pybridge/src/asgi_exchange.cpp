@@ -24,6 +24,15 @@ namespace {
 
 py::object ready(py::handle value) { return steal_or_throw(make_ready_awaitable(value.ptr())); }
 
+/// A message's boolean `key` (absent: false). Throws if reading or testing it raised.
+bool flag_of(PyObject *message, const char *key) {
+    PyObject *value = PyDict_GetItemString(message, key);  // borrowed; a str key cannot raise on lookup
+    if (value == nullptr) return false;
+    const int set = PyObject_IsTrue(value);
+    if (set < 0) throw py::error_already_set();
+    return set == 1;
+}
+
 } // namespace
 
 AsgiExchange::AsgiExchange(py::object owner, AsgiServer *server, engine::ExchangeId id,
@@ -104,12 +113,13 @@ py::object AsgiExchange::send(py::handle message) {
     if (is(n.http_response_start)) {
         if (response_ != Response::awaiting_start) throw ProtocolError("http.response.start sent twice");
         held_head_ = response_head_from(message.ptr());
+        trailers_announced_ = flag_of(message.ptr(), "trailers");
         response_ = Response::start_held;
         return py::reinterpret_borrow<py::object>(ready_none());
     }
     if (is(n.http_response_body)) return send_body(message);
     if (is(n.http_response_pathsend)) return send_path(message);
-    if (is(n.http_response_trailers)) throw ProtocolError("http.response.trailers is not supported");
+    if (is(n.http_response_trailers)) return send_trailers(message);
     py::str shown = py::repr(type);
     throw ProtocolError("send(): unexpected ASGI message type " + shown.cast<std::string>());
 }
@@ -119,7 +129,7 @@ py::object AsgiExchange::send_body(py::handle message) {
     if (response_ == Response::awaiting_start) {
         throw ProtocolError("http.response.body sent before http.response.start");
     }
-    if (response_ == Response::complete) {
+    if (response_ == Response::complete || response_ == Response::awaiting_trailers) {
         throw ProtocolError("http.response.body sent after the response was complete (more_body was False)");
     }
     engine::ResponsePart part;
@@ -135,15 +145,17 @@ py::object AsgiExchange::send_body(py::handle message) {
         part.head = std::move(held_head_);
         held_head_.reset();
     }
-    part.end = more == 0;
+    // With trailers announced, the last trailers message ends the response, not the last body.
+    const bool ends = more == 0 && !trailers_announced_;
+    part.end = ends;
     const SendWindow::Decision window = send_window_.on_post(size, part.end);
     part.notify_sent = window.notify_sent;
     post(std::move(part));
-    if (!more) {
+    if (ends) {
         response_completed();
         return py::reinterpret_borrow<py::object>(ready_none());
     }
-    response_ = Response::streaming;
+    response_ = more ? Response::streaming : Response::awaiting_trailers;
     if (!window.must_wait) return py::reinterpret_borrow<py::object>(ready_none());
     forget_senders();  // one waiting send() at a time: an earlier one is not resolved
     return wait_in_send();
@@ -181,6 +193,34 @@ py::object AsgiExchange::send_path(py::handle message) {
     held_head_.reset();
     part.head->content_length = static_cast<std::uint64_t>(info.st_size);
     part.body = engine::FileRegion{fd, 0, static_cast<std::uint64_t>(info.st_size)};  // the engine closes fd
+    part.end = true;
+    post(std::move(part));
+    response_completed();
+    return py::reinterpret_borrow<py::object>(ready_none());
+}
+
+py::object AsgiExchange::send_trailers(py::handle message) {
+    if (!trailers_announced_) {
+        throw ProtocolError(response_ == Response::awaiting_start
+                                ? "http.response.trailers sent before http.response.start"
+                                : "http.response.trailers sent, but http.response.start did not set 'trailers'");
+    }
+    if (response_ != Response::awaiting_trailers) {
+        throw ProtocolError(response_ == Response::complete
+                                ? "http.response.trailers sent after the last one (more_trailers was False)"
+                                : "http.response.trailers sent before the body was complete (more_body was True)");
+    }
+    // Validated as response headers are: a token name, a value without CR/LF/NUL. The engine drops the fields
+    // no trailer may be (Content-Length among them) and those that have no trailer section (HTTP/1.1 bodies
+    // with a Content-Length, HTTP/1.0).
+    PyObject *headers = PyDict_GetItemWithError(message.ptr(), names().headers);
+    if (headers == nullptr && PyErr_Occurred()) throw py::error_already_set();
+    engine::ResponseHead fields;
+    add_response_headers(fields, headers, "http.response.trailers");
+    trailer_lines_ += fields.header_lines;
+    if (flag_of(message.ptr(), "more_trailers")) return py::reinterpret_borrow<py::object>(ready_none());
+    engine::ResponsePart part;
+    part.trailer_lines = std::move(trailer_lines_);
     part.end = true;
     post(std::move(part));
     response_completed();
@@ -228,6 +268,7 @@ void AsgiExchange::answer_unfinished_response() {
         response_ = Response::complete;
         break;
     case Response::streaming:
+    case Response::awaiting_trailers:
         // Part of the response went out: cut the connection rather than fake a success.
         server_->abort(id_);
         break;
@@ -244,6 +285,10 @@ py::object AsgiExchange::answer_return() {
         } else if (response_ == Response::streaming) {
             message = log_note(LogLevel::error,
                                "ASGI application returned without completing the response (connection closed)");
+        } else if (response_ == Response::awaiting_trailers) {
+            message = log_note(LogLevel::error,
+                               "ASGI application returned without sending the trailers it announced (connection "
+                               "closed)");
         }
     }
     answer_unfinished_response();

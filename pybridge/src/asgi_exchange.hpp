@@ -41,7 +41,9 @@ class AsgiExchange final : public AsgiSession {
     void end_lingering_receive();
 
   private:
-    enum class Response : std::uint8_t { awaiting_start, start_held, streaming, complete };
+    /// awaiting_trailers: the body is complete and http.response.start set "trailers": the response ends with the
+    /// last http.response.trailers (more_trailers False).
+    enum class Response : std::uint8_t { awaiting_start, start_held, streaming, awaiting_trailers, complete };
 
     /// Answers 500 if the app sent no response, cuts the connection if it left one unfinished.
     pybind11::object answer_return() override;
@@ -55,12 +57,15 @@ class AsgiExchange final : public AsgiSession {
     void post(engine::ResponsePart &&part);
     pybind11::object send_body(pybind11::handle message);
     pybind11::object send_path(pybind11::handle message);
+    pybind11::object send_trailers(pybind11::handle message);
 
     std::vector<std::string> body_chunks_;
     bool final_request_delivered_ = false;  ///< the http.request with more_body=False went to the app
 
     Response response_ = Response::awaiting_start;
     std::optional<engine::ResponseHead> held_head_;  ///< http.response.start, sent with the first body
+    bool trailers_announced_ = false;  ///< http.response.start set "trailers": True
+    std::string trailer_lines_;        ///< of the http.response.trailers messages so far, sent with the last one
     /// Send backpressure (send_window.hpp). A waiting send() resumes at half the high-water mark, before the
     /// queue runs dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing: waking a future is cheap.
     SendWindow send_window_{SendWindow::high_water_bytes / 2};

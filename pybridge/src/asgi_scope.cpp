@@ -113,10 +113,16 @@ PyObject *tls_extension(const engine::TlsInfo &info, py::handle server_cert) {
     return extension.release().ptr();
 }
 
-/// http scopes offer pathsend, websocket scopes the denial response; both get tls on TLS connections.
-PyObject *extensions_object(const engine::Request &request, PyObject *offered, py::handle server_cert) {
-    if (!request.tls || !request.tls_info) return Py_BuildValue("{O{}}", offered);
-    return Py_BuildValue("{O{}ON}", offered, tls_names().tls, tls_extension(*request.tls_info, server_cert));
+/// http scopes offer pathsend and response trailers, websocket scopes the denial response; both get tls on TLS
+/// connections.
+PyObject *extensions_object(const engine::Request &request, bool websocket, py::handle server_cert) {
+    const Names &n = names();
+    py::object extensions = steal_or_throw(websocket ? Py_BuildValue("{O{}}", websocket_names().denial_extension)
+                                                     : Py_BuildValue("{O{}O{}}", n.pathsend_extension,
+                                                                     n.http_response_trailers));
+    if (request.tls && request.tls_info)
+        set_item(extensions.ptr(), tls_names().tls, tls_extension(*request.tls_info, server_cert));
+    return extensions.release().ptr();
 }
 
 /// scope["subprotocols"]: every Sec-WebSocket-Protocol item, in order (the engine's own parsing of them).
@@ -195,8 +201,7 @@ py::object build_scope(const engine::Request &request, const ScopeContext &conte
     set_item(dict, n.server, endpoint_object(request.local, true));
     if (websocket) set_item(dict, ws.subprotocols, subprotocols_list(request));
     if (PyDict_Check(context.state.ptr())) set_item(dict, n.state, PyDict_Copy(context.state.ptr()));
-    set_item(dict, n.extensions,
-             extensions_object(request, websocket ? ws.denial_extension : n.pathsend_extension, context.server_cert));
+    set_item(dict, n.extensions, extensions_object(request, websocket, context.server_cert));
     return scope;
 }
 

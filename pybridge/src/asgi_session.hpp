@@ -33,15 +33,16 @@ class SendWaiters {
     /// Holds `future` (from AsgiSession::new_future) and returns it.
     pybind11::object add(pybind11::object future);
     /// Empties the list, then calls `resolve(future)` for each future still waiting (not cancelled by its app).
+    /// All are taken (and uncounted) first, so a resolve that raises leaves none counted as held.
     template <typename Resolve> void resolve_each(Resolve &&resolve) {
-        pybind11::object first = std::move(first_);
-        first_ = pybind11::object();
+        pybind11::object first = take_waiting_future(first_);
         std::vector<pybind11::object> more;
-        more.swap(more_);
-        if (pybind11::object future = take_waiting_future(first)) resolve(future);
-        for (pybind11::object &slot : more) {
-            if (pybind11::object future = take_waiting_future(slot)) resolve(future);
+        for (pybind11::object &slot : more_) {
+            if (pybind11::object future = take_waiting_future(slot)) more.push_back(std::move(future));
         }
+        more_.clear();
+        if (first) resolve(first);
+        for (pybind11::object &future : more) resolve(future);
     }
     /// Empties the list without resolving anything.
     void drop();

@@ -86,6 +86,7 @@ engine::ServerConfig engine_config_from(py::handle settings) {
     const auto version = engine::parse_http_version(http);
     if (!version) throw py::value_error("engine setting 'http2.http' must be auto, 1 or 2, not \"" + http + "\"");
     config.http = *version;
+    config.http2.adaptive_window = field<bool>(http2, "adaptive_window");
     config.http2.initial_connection_window_size = field<std::uint32_t>(http2, "initial_connection_window_size");
     config.http2.initial_stream_window_size = field<std::uint32_t>(http2, "initial_stream_window_size");
     config.http2.keep_alive_interval = std::chrono::milliseconds(field<std::int64_t>(http2, "keep_alive_interval_ms"));

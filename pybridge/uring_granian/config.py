@@ -352,6 +352,14 @@ class Config:
         ),
     )
     # --- HTTP/2 (Granian's names and defaults) -----------------------------------------------------------------
+    http2_adaptive_window: bool = field(
+        default=False,
+        metadata=_option(
+            "grow the HTTP/2 receive windows from a bandwidth-delay estimate (PING round trips), up to 16 MiB",
+            group="HTTP/2",
+            kind=Kind.BOOL,
+        ),
+    )
     http2_initial_connection_window_size: int = field(
         default=1024 * 1024,
         metadata=_option(

@@ -55,6 +55,7 @@ class HTTP2Settings:
     """engine::Http2Config plus ServerConfig::http (by name: auto, 1, 2), in milliseconds and bytes."""
 
     http: str
+    adaptive_window: bool
     initial_connection_window_size: int
     initial_stream_window_size: int
     keep_alive_interval_ms: int  # 0: never
@@ -68,6 +69,7 @@ class HTTP2Settings:
     def from_config(cls, config: Config) -> HTTP2Settings:
         return cls(
             http=config.http.value,
+            adaptive_window=config.http2_adaptive_window,
             initial_connection_window_size=config.http2_initial_connection_window_size,
             initial_stream_window_size=config.http2_initial_stream_window_size,
             keep_alive_interval_ms=config.http2_keep_alive_interval or 0,

@@ -80,6 +80,10 @@ constexpr std::optional<HttpVersion> parse_http_version(std::string_view name) n
 
 /// HTTP/2 settings, Granian's names and defaults (its HTTP2Settings), as --http2-* options.
 struct Http2Config {
+    /// Grow the receive windows past the initial ones (never shrink them) from a bandwidth-delay estimate: the
+    /// DATA bytes that arrive in one PING round trip, up to max_adaptive_window. Off: the windows stay as set.
+    bool adaptive_window = false;
+    static constexpr std::uint32_t max_adaptive_window = 16 * 1024 * 1024;
     std::uint32_t initial_connection_window_size = 1024 * 1024;  ///< bytes the client may send on the connection
     std::uint32_t initial_stream_window_size = 1024 * 1024;      ///< ... and on one stream before we consume them
     std::chrono::milliseconds keep_alive_interval{0};  ///< PING a connection with open streams this often; 0: never

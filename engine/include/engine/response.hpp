@@ -65,6 +65,12 @@ struct ResponsePart {
     Body body;                         ///< may be empty
     bool end = false;                  ///< this part completes the response
     bool notify_sent = false;          ///< call Handler::on_sent once this part is fully sent
+    /// On the last part (`end`): trailer fields, "Name: value\r\n" lines validated by the producer as
+    /// header_lines are. HTTP/2 sends them as a HEADERS frame that ends the stream; HTTP/1.1 in the trailer
+    /// section of a chunked body, and drops them from a response that is not chunked (one with a
+    /// Content-Length, to an HTTP/1.0 client, or without a body). Fields RFC 9110 6.5.1 forbids as trailers
+    /// (framing, routing, authentication, content metadata) are always dropped.
+    std::string trailer_lines;
 };
 
 /// Convenience: a complete response with an owned body.

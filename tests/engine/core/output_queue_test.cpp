@@ -69,6 +69,43 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         queue.consume(total - 7, false, sent);
         CHECK(counter.released == 1);
     }
+    SUBCASE("lent slices are sent uncopied and their storage retained until the last of them has gone") {
+        ReleaseCounter counter;
+        static const char body[] = "0123456789";
+        OutputQueue queue(pool);
+        queue.append_copy("h1");
+        queue.append_lent(std::string_view(body, 4));
+        queue.append_copy("h2");
+        queue.append_lent(std::string_view(body + 4, 6));
+        queue.append_retained(engine::ExternalBuffer{body, 10, &counter, nullptr});
+        CHECK(queue.queued_bytes() == 14);  // the retained storage adds no bytes
+        iovec vectors[16];
+        std::size_t total = 0;
+        REQUIRE(queue.gather(vectors, 16, total) == 4);
+        CHECK(vectors[1].iov_base == body);
+        CHECK(vectors[3].iov_base == body + 4);
+        CHECK(gathered(queue) == "h10123h2456789");
+        queue.consume(13, false, sent);
+        CHECK(counter.released == 0);  // one lent byte is still unsent
+        queue.consume(1, false, sent);
+        CHECK(counter.released == 1);
+        CHECK(queue.empty());
+    }
+    SUBCASE("retained strings outlive a zero-copy send, and storage retained after everything left goes at once") {
+        OutputQueue queue(pool);
+        std::string storage(4096, 'z');
+        const char *bytes = storage.data();
+        queue.append_lent(std::string_view(storage).substr(0, 100));
+        queue.append_retained(std::move(storage));
+        queue.consume(100, true, sent);
+        CHECK(queue.empty());
+        queue.release_held();
+
+        ReleaseCounter counter;
+        queue.append_retained(engine::ExternalBuffer{bytes, 1, &counter, nullptr});
+        CHECK(counter.released == 1);
+        CHECK(queue.empty());
+    }
     SUBCASE("zero-copy sends hold memory until the notification") {
         ReleaseCounter counter;
         static const char body[] = "zero copy";

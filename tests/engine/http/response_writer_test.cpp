@@ -252,6 +252,14 @@ TEST_CASE("chunk framing") {
         body += last_chunk;
         CHECK(body == "7\r\nHello, \r\n6\r\nWorld!\r\n0\r\n\r\n");
     }
+    SUBCASE("a trailer section keeps the fields a trailer may be, in order") {
+        std::string end = "x";
+        engine::http::write_last_chunk(end, "Grpc-Status: 0\r\nTransfer-Encoding: chunked\r\nX-Sum: 1\r\n");
+        CHECK(end == "x0\r\nGrpc-Status: 0\r\nX-Sum: 1\r\n\r\n");
+        end.clear();
+        engine::http::write_last_chunk(end, "Host: h\r\n");
+        CHECK(end == last_chunk);  // nothing left to send: the bare end
+    }
 }
 
 TEST_CASE("reason phrases") {

@@ -73,3 +73,27 @@ TEST_CASE("trailer_fields: reset between names") {
     check.reset();
     CHECK(check.fault() == nullptr); // an empty name is llhttp's to refuse
 }
+
+TEST_CASE("trailer_fields: what a response may send as a trailer, in any case") {
+    CHECK(engine::http::may_send_as_trailer("Grpc-Status"));
+    CHECK(engine::http::may_send_as_trailer("Server-Timing"));
+    CHECK_FALSE(engine::http::may_send_as_trailer("Content-Length"));
+    CHECK_FALSE(engine::http::may_send_as_trailer("SET-COOKIE"));
+    CHECK_FALSE(engine::http::may_send_as_trailer("If-A-Conditional-Name-Longer-Than-Any-Kept"));
+    CHECK(engine::http::may_send_as_trailer("X-A-Name-Much-Longer-Than-The-Kept-Prefix-Is"));
+}
+
+TEST_CASE("trailer_fields: field lines split one by one, values trimmed, nameless lines skipped") {
+    std::string_view lines = "A: 1\r\n: skipped\r\nno colon\r\nB:two  \r\nC: last";
+    engine::http::FieldLineView field;
+    REQUIRE(engine::http::next_field_line(lines, field));
+    CHECK(field.name == "A");
+    CHECK(field.value == "1");
+    CHECK(field.line == "A: 1");
+    REQUIRE(engine::http::next_field_line(lines, field));
+    CHECK(field.name == "B");
+    CHECK(field.value == "two");
+    REQUIRE(engine::http::next_field_line(lines, field));
+    CHECK(field.line == "C: last");
+    CHECK_FALSE(engine::http::next_field_line(lines, field));
+}

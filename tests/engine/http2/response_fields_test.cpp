@@ -40,3 +40,16 @@ TEST_CASE("response fields: no content-length where no body is allowed; odd stat
     engine::ResponseHead odd{42, "", std::nullopt, false};
     CHECK(fields_of(odd, "", "").front().second == "500");
 }
+
+TEST_CASE("trailer fields: names lowercased; forbidden, connection-specific and nameless lines dropped") {
+    std::string storage = "reused";
+    std::vector<FieldLine> fields = {{"stale", "entry"}};
+    engine::http2::build_trailer_fields("Grpc-Status: 0\r\nContent-Length: 5\r\nConnection: close\r\n: x\r\n"
+                                        "X-Checksum:  abc \r\nIf-Match: *\r\n",
+                                        storage, fields);
+    Fields out;
+    for (const FieldLine &field : fields) out.emplace_back(field.name, field.value);
+    CHECK(out == Fields{{"grpc-status", "0"}, {"x-checksum", "abc"}});
+    engine::http2::build_trailer_fields("", storage, fields);
+    CHECK(fields.empty());
+}

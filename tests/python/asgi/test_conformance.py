@@ -42,7 +42,7 @@ def test_http_scope_is_complete(conformance_server: ServerProcess) -> None:
     assert scope["root_path"] == ""
     assert scope["client"][0] == "127.0.0.1" and isinstance(scope["client"][1], int)
     assert scope["server"] == ["127.0.0.1", conformance_server.port]
-    assert scope["extensions"] == {"http.response.pathsend": {}}
+    assert scope["extensions"] == {"http.response.pathsend": {}, "http.response.trailers": {}}
     assert scope["state_keys"] == ["counter", "started_by"]
     assert response.json()["events"] == [{"type": "http.request", "size": 0, "more": False}]
 

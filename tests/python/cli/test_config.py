@@ -61,6 +61,7 @@ NON_DEFAULT_ARGS: dict[str, tuple[list[str], object]] = {
     "http2_max_frame_size": (["--http2-max-frame-size", "32768"], 32768),
     "http2_max_headers_size": (["--http2-max-headers-size", "65536"], 65536),
     "http2_max_send_buffer_size": (["--http2-max-send-buffer-size", "131072"], 131072),
+    "http2_adaptive_window": (["--http2-adaptive-window"], True),
     "ws": (["--no-ws"], False),
     "ws_max_size": (["--ws-max-size", "65536"], 65536),
     "ws_per_message_deflate": (["--no-ws-per-message-deflate"], False),

@@ -39,6 +39,7 @@ class StreamResult:
     """What one stream received."""
 
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    trailers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     body: bytearray = dataclasses.field(default_factory=bytearray)
     ended: bool = False
     reset: int | None = None  # RST_STREAM error code
@@ -142,9 +143,12 @@ class H2Client:
     def _record(self, event: h2.events.Event) -> None:
         stream_id = getattr(event, "stream_id", None)
         result = self.streams.setdefault(stream_id, StreamResult()) if stream_id else None
-        if isinstance(event, h2.events.ResponseReceived | h2.events.TrailersReceived):
+        if isinstance(event, h2.events.ResponseReceived):
             assert result is not None
             result.headers += [(k, v) for k, v in event.headers]
+        elif isinstance(event, h2.events.TrailersReceived):
+            assert result is not None
+            result.trailers += [(k, v) for k, v in event.headers]
         elif isinstance(event, h2.events.DataReceived):
             assert result is not None
             result.body += event.data

@@ -22,13 +22,14 @@ GET = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n"
 
 def wait_until_refused(port: int, timeout: float = 10.0) -> None:
     """Connect until the server refuses: the drain has begun and closed the listener (a server in its drain
-    refuses; one that has not seen the signal yet accepts, and that connection is simply closed again)."""
+    refuses; one that has not seen the signal yet accepts, and that connection is simply closed again). A reset
+    during the handshake says the same: the listener closed while this connect was still in its SYN queue."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((HOST, port), timeout=1.0):
                 pass
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
             return
         time.sleep(0.005)
     raise AssertionError(f"port {port} still accepts connections {timeout} s after SIGTERM")

@@ -11,6 +11,7 @@ import shutil
 import signal
 import ssl
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from h2_wire import (
     raw_frames,
     request_headers,
 )
-from hyperframe.frame import DataFrame, HeadersFrame, PingFrame, SettingsFrame, WindowUpdateFrame
+from hyperframe.frame import DataFrame, HeadersFrame, PingFrame, RstStreamFrame, SettingsFrame, WindowUpdateFrame
 
 HELLO_BODY = b"Hello, World!"
 BIG_BODY = os.urandom(3 * 1024 * 1024 + 17)  # far past the 1 MiB stream window: flow control must work
@@ -338,6 +339,75 @@ def test_6_9_flow_control_server_waits_for_our_window(start_server, connect_h2):
     client.send_frame(WindowUpdateFrame(0, window_increment=200_000))
     client.send_frame(WindowUpdateFrame(stream_id, window_increment=200_000))
     assert data_bytes(read_for(client.sock, 1.0), stream_id) == 200_000 - 65535
+
+
+def test_6_9_reset_while_a_lent_body_waits_for_its_window(start_server, connect_h2):
+    """A large body leaves in DATA frames that point into it; a reset while its rest waits for our window frees it
+    without harm to the frames already queued, and the connection serves on (checked under ASan too)."""
+    server = start_server("--body-size", str(200_000))
+    client = connect_h2(server)
+    stream_id = client.conn.get_next_available_stream_id()
+    client.send_frame(
+        HeadersFrame(stream_id, data=client.header_block(request_headers()), flags=["END_HEADERS", "END_STREAM"])
+    )
+    received = read_for(client.sock, 1.0)
+    assert data_bytes(received, stream_id) == 65535
+    assert b"x" * 16384 in received  # the lent bytes are the body's own
+    client.send_frame(RstStreamFrame(stream_id, error_code=NO_ERROR))
+    client.send_frame(WindowUpdateFrame(0, window_increment=1_000_000))
+    next_id = stream_id + 2
+    client.send_frame(
+        HeadersFrame(next_id, data=client.header_block(request_headers()), flags=["END_HEADERS", "END_STREAM"])
+    )
+    client.send_frame(WindowUpdateFrame(next_id, window_increment=200_000))
+    received = read_for(client.sock, 1.0)
+    assert data_bytes(received, stream_id) == 0
+    assert data_bytes(received, next_id) == 200_000
+
+
+SMALL_WINDOWS = ("--http2-initial-stream-window-size", "65535", "--http2-initial-connection-window-size", "65535")
+INITIAL_WINDOW_SIZE = 0x4
+
+
+def upload_one_window(server, connect_h2) -> tuple[H2Client, int, bytes]:
+    """Starts an echoed upload: one small DATA frame (a server sampling bandwidth answers it with a PING), then,
+    before reading anything, the rest of the 65535-byte window, so the PING's ACK follows a whole window."""
+    client = connect_h2(server)
+    client.wait_for(lambda: INITIAL_WINDOW_SIZE in client.remote_settings or bool(client.events))
+    stream_id = client.request("POST", "/", open_body=True)
+    first, rest = b"a" * 1000, b"b" * 64000
+    client.conn.send_data(stream_id, first)
+    client.flush()
+    time.sleep(0.2)  # the server's PING is on its way; it is read (and acknowledged) only after the rest
+    for offset in range(0, len(rest), 16000):  # within the 16 KiB frame size
+        client.conn.send_data(stream_id, rest[offset : offset + 16000])
+    client.flush()
+    return client, stream_id, first + rest
+
+
+def test_6_9_adaptive_window_grows_after_a_round_trip_that_fills_it(start_server, connect_h2):
+    server = start_server("--echo", "--http2-adaptive-window", *SMALL_WINDOWS)
+    client, stream_id, sent = upload_one_window(server, connect_h2)
+    client.wait_for(lambda: client.remote_settings.get(INITIAL_WINDOW_SIZE, 65535) > 65535)
+    assert any(type(event).__name__ == "PingReceived" for event in client.events)
+    # One round trip carried 64000 bytes: the windows become twice that.
+    assert client.remote_settings[INITIAL_WINDOW_SIZE] == 128000
+    client.wait_for(lambda: client.conn.outbound_flow_control_window > 65535)
+    more = b"c" * 100_000
+    client.send_body(stream_id, more)
+    client.wait_ended(stream_id)
+    assert bytes(client.streams[stream_id].body) == sent + more
+
+
+def test_6_9_windows_are_fixed_by_default(start_server, connect_h2):
+    server = start_server("--echo", *SMALL_WINDOWS)
+    client, stream_id, sent = upload_one_window(server, connect_h2)
+    client.conn.end_stream(stream_id)
+    client.flush()
+    client.wait_ended(stream_id)
+    assert bytes(client.streams[stream_id].body) == sent
+    assert not any(type(event).__name__ == "PingReceived" for event in client.events)
+    assert client.remote_settings.get(INITIAL_WINDOW_SIZE, 65535) == 65535
 
 
 def test_8_missing_path_resets_the_stream(hello_server, connect_h2):
