@@ -1,16 +1,15 @@
 #pragma once
 // Thread-safe work queue into one reactor. Any thread posts; the reactor drains everything in one
 // swap. The eventfd is written only when the queue goes from "drained" to "has work", so a burst of
-// posts costs one wake.
+// posts costs one wake (engine/handoff.hpp, which the Python bridge's dispatch queue uses too).
 
 #include "engine/handler.hpp"
+#include "engine/handoff.hpp"
 #include "engine/response.hpp"
 #include "engine/server.hpp"
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <vector>
 
 namespace engine::core {
@@ -42,28 +41,31 @@ void release_command(Command &command) noexcept;
 
 class Inbox {
   public:
-    Inbox();
-    ~Inbox();
-    Inbox(const Inbox &) = delete;
-    Inbox &operator=(const Inbox &) = delete;
+    /// Blocking eventfd: the reactor's backend reads it (io_uring answers -EAGAIN on O_NONBLOCK files).
+    Inbox() : doorbell_(false) {}
 
-    int eventfd() const noexcept { return eventfd_; }
+    int eventfd() const noexcept { return doorbell_.fd(); }
     /// Single-threaded mode (the reactor runs on its poster's event loop): the first post after a drain calls
     /// `wake` on the posting thread instead of writing the eventfd, which nobody waits on then. Before any post.
-    void wake_locally(std::function<void()> wake) { local_wake_ = std::move(wake); }
-    /// Thread-safe.
-    void post(Command &&command);
+    void wake_locally(std::function<void()> wake) { doorbell_.ring_locally(std::move(wake)); }
+    /// Thread-safe. Only the first post after a drain wakes the reactor.
+    void post(Command &&command) {
+        queue_.post(std::move(command));
+        doorbell_.ring();
+    }
     /// Something was posted since the last drain.
-    bool has_work() const noexcept { return wake_pending_.load(std::memory_order_acquire); }
-    /// Reactor thread: takes every queued command (into `out`, which is cleared first).
-    void drain(std::vector<Command> &out);
+    bool has_work() const noexcept { return doorbell_.rung(); }
+    /// Reactor thread (its backend has read the eventfd): takes every queued command (into `out`, which is
+    /// cleared first).
+    void drain(std::vector<Command> &out) {
+        out.clear();
+        doorbell_.answer();
+        queue_.take(out);
+    }
 
   private:
-    int eventfd_ = -1;
-    std::mutex mutex_;
-    std::vector<Command> queue_;
-    std::atomic<bool> wake_pending_{false};
-    std::function<void()> local_wake_;
+    engine::Doorbell doorbell_;
+    engine::HandoffQueue<Command> queue_;
 };
 
 } // namespace engine::core

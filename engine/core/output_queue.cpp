@@ -75,7 +75,7 @@ void OutputQueue::append_owned(std::string &&bytes) {
 
 void OutputQueue::append_external(const ExternalBuffer &buffer) {
     if (buffer.size == 0) {
-        if (buffer.release) buffer.release(buffer.ctx);
+        give_back(buffer);
         return;
     }
     queued_bytes_ += buffer.size;
@@ -227,7 +227,7 @@ void OutputQueue::release(OutputSegment &segment) noexcept {
         std::string().swap(segment.owned);
         break;
     case OutputSegment::Kind::external:
-        if (segment.external.release) segment.external.release(segment.external.ctx);
+        give_back(segment.external);
         segment.external = {};
         break;
     case OutputSegment::Kind::file:

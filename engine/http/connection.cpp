@@ -518,7 +518,7 @@ void Connection::queue_body(Body &body, std::size_t size) {
         piece.size = size;
         if (size <= copy_body_below) {
             output.append_copy(std::string_view(piece.data, size));
-            if (piece.release) piece.release(piece.ctx);
+            give_back(piece);
         } else {
             output.append_external(piece);
         }

@@ -51,7 +51,7 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               io_uring, or epoll where io_uring is refused)
   --pin                       pin reactor i to CPU i
   --backlog N                 listen backlog (default 1024)
-  --header-read-timeout S     seconds to receive a request head (default 10)
+  --header-read-timeout S     seconds to receive a request head (default 30)
   --keep-alive-timeout S      idle seconds between keep-alive requests (default 5)
   --graceful-timeout S        seconds in-flight requests get on shutdown (default 30)
   --max-body-size BYTES       request body limit, 413 above it (default 1 GiB)
@@ -73,7 +73,7 @@ constexpr std::string_view usage = R"(usage: uring-serve [options]
                               session at 15 bits; default: a fresh one per message, none kept while idle)
   --ws-deflate-no-context-takeover
                               no context takeover either way (the client is asked too)
-  --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 0: never)
+  --ws-ping-interval S        ping a WebSocket peer quiet this long, e.g. 0.5 (default 20; 0: never)
   --ws-ping-timeout S         close with 1011 when a ping goes unanswered this long (default 20)
   --http VERSION              auto, 1 or 2 (default auto: HTTP/2 by ALPN on TLS and by its client preface on
                               plain TCP, HTTP/1 otherwise)
@@ -305,6 +305,11 @@ std::uint64_t exchange_key(engine::ExchangeId id) { return (std::uint64_t{id.slo
 /// `resume_below`, so a client that only sends cannot make the server buffer without bound. Per-reactor
 /// maps: callbacks of one reactor never race.
 class WebSocketEcho {
+    /// Takes back the heap copies echoed as ExternalBuffers.
+    struct HeapCopies final : engine::BufferLender {
+        void release(void *ctx) noexcept override { delete static_cast<std::string *>(ctx); }
+    };
+
   public:
     explicit WebSocketEcho(unsigned reactors) : sessions_(reactors) {}
     void attach(engine::Server &server) { server_ = &server; }
@@ -330,8 +335,7 @@ class WebSocketEcho {
         // A heap copy handed over as an ExternalBuffer, as a language binding would hand its own
         // objects over: the engine sends it without copying and releases it when done.
         auto *copy = new std::string(payload);
-        echo.payload = engine::ExternalBuffer{copy->data(), copy->size(),
-                                              [](void *ctx) noexcept { delete static_cast<std::string *>(ctx); }, copy};
+        echo.payload = engine::ExternalBuffer{copy->data(), copy->size(), &heap_copies_, copy};
         echo.notify_sent = true;
         session.unsent.push_back(payload.size());
         session.unsent_bytes += payload.size();
@@ -398,6 +402,7 @@ class WebSocketEcho {
 
     engine::Server *server_ = nullptr;
     std::vector<std::unordered_map<std::uint64_t, Session>> sessions_;
+    HeapCopies heap_copies_;
 };
 
 /// Answers each request once all of it has arrived (so a malformed body still gets its 400): with

@@ -1,14 +1,15 @@
-// The ASGI interface of the native module: the server (engine + dispatch) and the per-request exchange (or
-// per-connection WebSocket) whose bound receive/send the app gets. All hold Python references that can lead back
-// to themselves (an exchange's pending future -> the task -> the coroutine -> receive/send -> the exchange), so
-// all implement GC traversal: a cycle through them is always collectable, even though finish() normally breaks it
-// first.
+// The ASGI interface of the native module: the server (engine + dispatch) and the sessions (AsgiSession: the
+// per-request exchange, the per-connection WebSocket) whose bound receive/send the app gets. All hold Python
+// references that can lead back to themselves (an exchange's pending future -> the task -> the coroutine ->
+// receive/send -> the exchange), so all implement GC traversal: a cycle through them is always collectable, even
+// though finish() normally breaks it first.
 
 #include <pybind11/pybind11.h>
 
 #include "asgi_exchange.hpp"
 #include "asgi_scope.hpp"
 #include "asgi_server.hpp"
+#include "asgi_session.hpp"
 #include "asgi_websocket.hpp"
 
 namespace py = pybind11;
@@ -32,30 +33,32 @@ template <typename T> void enable_gc(PyHeapTypeObject *heap_type) {
     };
 }
 
+/// One session kind as a subclass of AsgiSession. The interface is bound on the kind itself, not inherited from
+/// the base: pybind11 then loads `self` by its exact type, with no base-class lookup on every receive()/send().
+template <typename Session> void register_session_kind(py::module_ &m, const char *name, const char *doc) {
+    py::class_<Session, AsgiSession>(m, name, py::custom_type_setup(enable_gc<Session>), doc)
+        .def("receive", &Session::receive, "ASGI receive(): an awaitable of the next event.")
+        .def("send", &Session::send, py::arg("message"), "ASGI send(message): an awaitable.")
+        .def("app_returned", &Session::app_returned,
+             "The app returned: answer what it left unanswered; returns (logging level, line) to log, or None.")
+        .def("app_failed", &Session::app_failed, py::arg("error"),
+             "The app raised: answer what it left unanswered; returns whether to log the error.")
+        .def_property_readonly("disconnected", &Session::disconnected)
+        .def_property_readonly("finished", &Session::finished);
+}
+
 } // namespace
 
 void register_asgi(py::module_ &m) {
-    py::class_<AsgiExchange>(m, "AsgiExchange", py::custom_type_setup(enable_gc<AsgiExchange>),
-                             "One request of an ASGI app: its bound receive and send are the app's callables.")
-        .def("receive", &AsgiExchange::receive, "ASGI receive(): an awaitable of the next event.")
-        .def("send", &AsgiExchange::send, py::arg("message"), "ASGI send(message): an awaitable.")
-        .def("app_returned", &AsgiExchange::app_returned,
-             "The app returned: answer what it left unanswered; returns (logging level, line) to log, or None.")
-        .def("app_failed", &AsgiExchange::app_failed, py::arg("error"),
-             "The app raised: answer 500 or cut the connection; returns whether to log the error.")
-        .def_property_readonly("disconnected", &AsgiExchange::disconnected)
-        .def_property_readonly("finished", &AsgiExchange::finished);
-
-    py::class_<AsgiWebSocket>(m, "AsgiWebSocket", py::custom_type_setup(enable_gc<AsgiWebSocket>),
-                              "One WebSocket connection of an ASGI app: its bound receive and send are the app's.")
-        .def("receive", &AsgiWebSocket::receive, "ASGI receive(): an awaitable of the next event.")
-        .def("send", &AsgiWebSocket::send, py::arg("message"), "ASGI send(message): an awaitable.")
-        .def("app_returned", &AsgiWebSocket::app_returned,
-             "The app returned: close or refuse (403) what it left open; returns (logging level, line) or None.")
-        .def("app_failed", &AsgiWebSocket::app_failed, py::arg("error"),
-             "The app raised: refuse (403), close with 1011 or cut the connection; returns whether to log it.")
-        .def_property_readonly("disconnected", &AsgiWebSocket::disconnected)
-        .def_property_readonly("finished", &AsgiWebSocket::finished);
+    py::class_<AsgiSession>(m, "AsgiSession",
+                            "What the app's receive and send are bound to: an AsgiExchange or an AsgiWebSocket.");
+    // An HTTP exchange answers what its app left unanswered with 500 or a cut connection.
+    register_session_kind<AsgiExchange>(
+        m, "AsgiExchange", "One request of an ASGI app: its bound receive and send are the app's callables.");
+    // A WebSocket refuses (403) a handshake left unanswered, closes an open session (1000, or 1011 after an error)
+    // or cuts a half-sent denial.
+    register_session_kind<AsgiWebSocket>(
+        m, "AsgiWebSocket", "One WebSocket connection of an ASGI app: its bound receive and send are the app's.");
 
     py::class_<AsgiServer>(m, "AsgiServer", py::custom_type_setup(enable_gc<AsgiServer>),
                            "The engine serving one ASGI app, fed to the asyncio loop through an eventfd.")
@@ -65,7 +68,6 @@ void register_asgi(py::module_ &m) {
                  AsgiCallables callables{std::move(app),    std::move(loop),   std::move(runner),
                                          std::move(state),  std::move(logger), std::move(static_observer)};
                  AsgiOptions options{std::move(root_path), max_concurrency, eager_tasks, single_threaded};
-                 remember_server_certificate(engine_settings);
                  return std::make_unique<AsgiServer>(engine_settings, std::move(callables), std::move(options));
              }),
              py::arg("engine_settings"), py::arg("app"), py::arg("loop"), py::arg("runner"), py::arg("state"),

@@ -13,6 +13,7 @@
 #include "log_note.hpp"
 #include "names.hpp"
 #include "pending_future.hpp"
+#include "py_objects.hpp"
 #include "ready_awaitable.hpp"
 
 namespace py = pybind11;
@@ -20,11 +21,6 @@ namespace py = pybind11;
 namespace bridge {
 
 namespace {
-
-py::object steal_or_throw(PyObject *object) {
-    if (object == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(object);
-}
 
 py::object ready(py::handle value) { return steal_or_throw(make_ready_awaitable(value.ptr())); }
 
@@ -37,32 +33,27 @@ bool flag_of(PyObject *message, const char *key) {
     return set == 1;
 }
 
-py::object disconnect_message() {
-    const Names &n = names();
-    return steal_or_throw(Py_BuildValue("{OO}", n.type, n.http_disconnect));
-}
-
 } // namespace
 
 AsgiExchange::AsgiExchange(py::object owner, AsgiServer *server, engine::ExchangeId id,
                            std::shared_ptr<BodyGate> gate, bool expects_body)
-    : live_(live_objects().exchanges), owner_(std::move(owner)), server_(server), id_(id), gate_(std::move(gate)),
-      body_complete_(!expects_body) {}
+    : AsgiSession(session_kind, live_objects().exchanges, std::move(owner), server, id, std::move(gate)) {
+    input_ended_ = !expects_body;
+}
 
-AsgiExchange::~AsgiExchange() { clear(); }
+py::object AsgiExchange::disconnect_message() const {
+    const Names &n = names();
+    return steal_or_throw(Py_BuildValue("{OO}", n.type, n.http_disconnect));
+}
 
 // --- receive ---------------------------------------------------------------------------------------------
 
 py::object AsgiExchange::receive() {
     if (disconnected_ || finished_ || response_ == Response::complete) return ready(disconnect_message());
-    if (receive_future_ && !future_done(receive_future_)) {
-        throw ProtocolError("receive() called while a previous receive() is still waiting");
-    }
-    drop_future(receive_future_);
-    if (!final_request_delivered_ && (!body_chunks_.empty() || body_complete_)) return ready(request_message());
+    refuse_concurrent_receive();
+    if (!final_request_delivered_ && (!body_chunks_.empty() || input_ended_)) return ready(request_message());
     // Either more body is on its way, or the whole body was delivered and what comes next is the disconnect.
-    receive_future_ = new_future();
-    return receive_future_;
+    return wait_in_receive();
 }
 
 py::object AsgiExchange::request_message() {
@@ -81,48 +72,23 @@ py::object AsgiExchange::request_message() {
         }
     }
     body_chunks_.clear();
-    const bool more = !body_complete_;
+    const bool more = !input_ended_;
     if (!more) final_request_delivered_ = true;
-    consume_body_credit(total);
+    consume_credit(static_cast<std::int64_t>(total));
     return steal_or_throw(Py_BuildValue("{OOOOOO}", n.type, n.http_request, n.body, body.ptr(), n.more_body,
                                         more ? Py_True : Py_False));
-}
-
-void AsgiExchange::consume_body_credit(std::size_t bytes) {
-    if (!gate_ || bytes == 0) return;
-    const auto amount = static_cast<std::int64_t>(bytes);
-    const std::int64_t before = gate_->unconsumed.fetch_sub(amount, std::memory_order_acq_rel);
-    if (before > body_high_water_bytes && before - amount <= body_high_water_bytes && !disconnected_) {
-        server_->resume_body(id_);
-    }
-}
-
-void AsgiExchange::release_body_gate() {
-    if (!gate_) return;
-    gate_->discard.store(true, std::memory_order_release);
-    // A paused body must flow again so the engine can finish reading (and discarding) it.
-    if (!disconnected_ && !body_complete_ && gate_->unconsumed.load() > body_high_water_bytes) {
-        server_->resume_body(id_);
-    }
-    gate_.reset();
 }
 
 void AsgiExchange::on_body(std::string &&data, bool last) {
     if (finished_ || disconnected_ || response_ == Response::complete) return;  // nobody will read it
     if (!data.empty()) body_chunks_.push_back(std::move(data));
-    if (last) body_complete_ = true;
+    if (last) input_ended_ = true;
     if (receive_future_ && !final_request_delivered_) {
         // A future the app cancelled (wait_for timeout) is just dropped: the bytes stay for the next receive().
         if (py::object future = take_waiting_future(receive_future_)) {
             py::object message = request_message();
             steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, message.ptr()));
         }
-    }
-}
-
-void AsgiExchange::resolve_receive(py::handle message) {
-    if (py::object future = take_waiting_future(receive_future_)) {
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, message.ptr()));
     }
 }
 
@@ -151,45 +117,48 @@ py::object AsgiExchange::send(py::handle message) {
         response_ = Response::start_held;
         return py::reinterpret_borrow<py::object>(ready_none());
     }
-    if (is(n.http_response_body)) {
-        if (response_ == Response::awaiting_start) {
-            throw ProtocolError("http.response.body sent before http.response.start");
-        }
-        if (response_ == Response::complete || response_ == Response::awaiting_trailers) {
-            throw ProtocolError("http.response.body sent after the response was complete (more_body was False)");
-        }
-        engine::ResponsePart part;
-        PyObject *body = PyDict_GetItemWithError(message.ptr(), n.body);
-        if (body == nullptr && PyErr_Occurred()) throw py::error_already_set();
-        std::size_t size = 0;
-        if (body != nullptr) part.body = response_body_from(body, size);
-        PyObject *more_body = PyDict_GetItemWithError(message.ptr(), n.more_body);
-        if (more_body == nullptr && PyErr_Occurred()) throw py::error_already_set();
-        int more = more_body == nullptr ? 0 : PyObject_IsTrue(more_body);
-        if (more < 0) throw py::error_already_set();
-        if (held_head_) {
-            part.head = std::move(held_head_);
-            held_head_.reset();
-        }
-        // With trailers announced, the last trailers message ends the response, not the last body.
-        part.end = more == 0 && !trailers_announced_;
-        const SendWindow::Decision window = send_window_.on_post(size, part.end);
-        part.notify_sent = window.notify_sent;
-        post(std::move(part));
-        if (part.end) {
-            response_completed();
-            return py::reinterpret_borrow<py::object>(ready_none());
-        }
-        response_ = more ? Response::streaming : Response::awaiting_trailers;
-        if (!window.must_wait) return py::reinterpret_borrow<py::object>(ready_none());
-        drop_future(send_future_);
-        send_future_ = new_future();
-        return send_future_;
-    }
+    if (is(n.http_response_body)) return send_body(message);
     if (is(n.http_response_pathsend)) return send_path(message);
     if (is(n.http_response_trailers)) return send_trailers(message);
     py::str shown = py::repr(type);
     throw ProtocolError("send(): unexpected ASGI message type " + shown.cast<std::string>());
+}
+
+py::object AsgiExchange::send_body(py::handle message) {
+    const Names &n = names();
+    if (response_ == Response::awaiting_start) {
+        throw ProtocolError("http.response.body sent before http.response.start");
+    }
+    if (response_ == Response::complete || response_ == Response::awaiting_trailers) {
+        throw ProtocolError("http.response.body sent after the response was complete (more_body was False)");
+    }
+    engine::ResponsePart part;
+    PyObject *body = PyDict_GetItemWithError(message.ptr(), n.body);
+    if (body == nullptr && PyErr_Occurred()) throw py::error_already_set();
+    std::size_t size = 0;
+    if (body != nullptr) part.body = response_body_from(body, size, server_->lent_bytes());
+    PyObject *more_body = PyDict_GetItemWithError(message.ptr(), n.more_body);
+    if (more_body == nullptr && PyErr_Occurred()) throw py::error_already_set();
+    int more = more_body == nullptr ? 0 : PyObject_IsTrue(more_body);
+    if (more < 0) throw py::error_already_set();
+    if (held_head_) {
+        part.head = std::move(held_head_);
+        held_head_.reset();
+    }
+    // With trailers announced, the last trailers message ends the response, not the last body.
+    const bool ends = more == 0 && !trailers_announced_;
+    part.end = ends;
+    const SendWindow::Decision window = send_window_.on_post(size, part.end);
+    part.notify_sent = window.notify_sent;
+    post(std::move(part));
+    if (ends) {
+        response_completed();
+        return py::reinterpret_borrow<py::object>(ready_none());
+    }
+    response_ = more ? Response::streaming : Response::awaiting_trailers;
+    if (!window.must_wait) return py::reinterpret_borrow<py::object>(ready_none());
+    forget_senders();  // one waiting send() at a time: an earlier one is not resolved
+    return wait_in_send();
 }
 
 py::object AsgiExchange::send_path(py::handle message) {
@@ -262,7 +231,7 @@ void AsgiExchange::post(engine::ResponsePart &&part) { server_->post(id_, std::m
 
 void AsgiExchange::response_completed() {
     response_ = Response::complete;
-    release_body_gate();
+    release_gate();
     body_chunks_.clear();
     // ASGI: receive() called after the response is sent reports http.disconnect. One already waiting is not
     // woken here: Django's listen_for_disconnect() would then raise RequestAborted into a task its handler
@@ -270,30 +239,21 @@ void AsgiExchange::response_completed() {
     // response (4 MB in the seed's case) waited for the cyclic collector (issue 14). Left waiting, the
     // listener is cancelled by the framework once its response task ends (Django, Quart, Starlette); one the
     // app never cancels is woken when the app returns, or when the connection takes its next request.
-    if (receive_future_ && !future_done(receive_future_)) server_->note_lingering_receive(id_);
+    if (receive_waiting()) server_->note_lingering_receive(id_);
 }
 
-void AsgiExchange::end_lingering_receive() {
-    if (receive_future_) resolve_receive(disconnect_message());
-}
+void AsgiExchange::end_lingering_receive() { wake_receiver(); }
 
 void AsgiExchange::on_sent() {
-    if (!send_window_.on_sent()) return;
-    if (py::object future = take_waiting_future(send_future_)) {
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, Py_None));
-    }
+    if (send_window_.on_sent()) resume_senders();
 }
 
 void AsgiExchange::on_abort() {
     if (disconnected_) return;
     disconnected_ = true;
-    release_body_gate();
+    release_gate();
     body_chunks_.clear();
-    if (receive_future_) resolve_receive(disconnect_message());
-    if (py::object future = take_waiting_future(send_future_)) {
-        py::object error = steal_or_throw(new_client_disconnected());
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_exception, error.ptr()));
-    }
+    wake_waiters_after_disconnect();
 }
 
 // --- the end of the app ----------------------------------------------------------------------------------
@@ -316,8 +276,7 @@ void AsgiExchange::answer_unfinished_response() {
     }
 }
 
-py::object AsgiExchange::app_returned() {
-    if (finished_) return py::none();
+py::object AsgiExchange::answer_return() {
     py::object message = py::none();
     if (!disconnected_) {
         if (response_ == Response::awaiting_start || response_ == Response::start_held) {
@@ -333,64 +292,7 @@ py::object AsgiExchange::app_returned() {
         }
     }
     answer_unfinished_response();
-    finish();
     return message;
-}
-
-bool AsgiExchange::app_failed(py::handle error) {
-    if (finished_) return false;
-    const bool cancelled = PyErr_GivenExceptionMatches(error.ptr(), PyExc_BaseException) &&
-                           !PyErr_GivenExceptionMatches(error.ptr(), PyExc_Exception);
-    const bool after_disconnect =
-        disconnected_ && PyErr_GivenExceptionMatches(error.ptr(), client_disconnected_error());
-    answer_unfinished_response();
-    finish();
-    return !cancelled && !after_disconnect;
-}
-
-void AsgiExchange::set_task(py::object task) {
-    if (!finished_) task_ = std::move(task);
-}
-
-void AsgiExchange::finish() {
-    if (finished_) return;
-    finished_ = true;
-    release_body_gate();
-    body_chunks_.clear();
-    // A receive() still waiting (say, a disconnect listener the app left behind) learns the exchange is over.
-    if (receive_future_) resolve_receive(disconnect_message());
-    if (py::object future = take_waiting_future(send_future_)) {
-        steal_or_throw(PyObject_CallMethodNoArgs(future.ptr(), names().cancel));
-    }
-    task_ = py::object();
-    py::object owner = std::move(owner_);  // keeps the server alive until it has forgotten this exchange
-    if (server_ != nullptr) server_->exchange_finished(id_);
-    server_ = nullptr;
-}
-
-// --- futures and GC --------------------------------------------------------------------------------------
-
-py::object AsgiExchange::new_future() { return hold_future(server_->create_future()); }
-
-int AsgiExchange::traverse(visitproc visit, void *arg) const {
-    Py_VISIT(owner_.ptr());
-    Py_VISIT(receive_future_.ptr());
-    Py_VISIT(send_future_.ptr());
-    Py_VISIT(task_.ptr());
-    return 0;
-}
-
-void AsgiExchange::clear() {
-    // The collector breaks a cycle through us (or the object dies): keep the counters honest on the way out.
-    drop_future(receive_future_);
-    drop_future(send_future_);
-    task_ = py::object();
-    if (!finished_) {
-        finished_ = true;
-        release_body_gate();
-    }
-    owner_ = py::object();
-    server_ = nullptr;
 }
 
 } // namespace bridge

@@ -1,7 +1,6 @@
 #pragma once
 // One HTTP request/response of an ASGI app, on the loop thread: the object behind the app's receive() and
-// send(). It holds Python references (pending futures, the task, its server), so its type implements GC
-// traversal (see asgi.cpp), and it drops every one of them in finish(), which runs on every path.
+// send(). Its Python references and their teardown on every path are AsgiSession's (asgi_session.hpp).
 
 #include <Python.h>
 
@@ -13,78 +12,54 @@
 
 #include <pybind11/pybind11.h>
 
+#include "asgi_session.hpp"
 #include "body_gate.hpp"
 #include "engine/handler.hpp"
 #include "engine/response.hpp"
-#include "live_objects.hpp"
 #include "send_window.hpp"
 
 namespace bridge {
 
 class AsgiServer;
 
-class AsgiExchange {
+class AsgiExchange final : public AsgiSession {
   public:
+    static constexpr Kind session_kind = Kind::http;
+
     AsgiExchange(pybind11::object owner, AsgiServer *server, engine::ExchangeId id, std::shared_ptr<BodyGate> gate,
                  bool expects_body);
-    ~AsgiExchange();
-    AsgiExchange(const AsgiExchange &) = delete;
-    AsgiExchange &operator=(const AsgiExchange &) = delete;
 
     // --- the app's side (ASGI receive/send) ---
     pybind11::object receive();
     pybind11::object send(pybind11::handle message);
 
-    // --- the request runner's side (uring_granian/asgi.py) ---
-    /// The app returned. Answers 500 if it sent no response, cuts the connection if it left one unfinished.
-    /// Returns (logging level, line) to log (log_note.hpp), or None.
-    pybind11::object app_returned();
-    /// The app raised `error`. Same answers as app_returned(); returns whether the error deserves an error log
-    /// (not for cancellation, nor for ClientDisconnected after the client left).
-    bool app_failed(pybind11::handle error);
-
     // --- the server's side (events from the reactor) ---
     void on_body(std::string &&data, bool last);
-    void on_abort();
-    void on_sent();
+    void on_abort() override;
+    void on_sent() override;
     /// The connection moved on (its next request arrived): a receive() still waiting gets http.disconnect.
     void end_lingering_receive();
-    void set_task(pybind11::object task);
-    pybind11::handle task() const noexcept { return task_; }
-    bool disconnected() const noexcept { return disconnected_; }
-    bool finished() const noexcept { return finished_; }
-    engine::ExchangeId id() const noexcept { return id_; }
-    /// Ends the exchange without the app (never started, or the server is closing): drops every reference.
-    void finish();
-
-    // --- garbage collector support ---
-    int traverse(visitproc visit, void *arg) const;
-    void clear();
 
   private:
     /// awaiting_trailers: the body is complete and http.response.start set "trailers": the response ends with the
     /// last http.response.trailers (more_trailers False).
     enum class Response : std::uint8_t { awaiting_start, start_held, streaming, awaiting_trailers, complete };
 
+    /// Answers 500 if the app sent no response, cuts the connection if it left one unfinished.
+    pybind11::object answer_return() override;
+    void answer_failure() override { answer_unfinished_response(); }
+    pybind11::object disconnect_message() const override;
+    void drop_input() noexcept override { body_chunks_.clear(); }
+
     pybind11::object request_message();
     void answer_unfinished_response();
     void response_completed();
-    void resolve_receive(pybind11::handle message);
-    void consume_body_credit(std::size_t bytes);
-    void release_body_gate();
-    pybind11::object new_future();
     void post(engine::ResponsePart &&part);
+    pybind11::object send_body(pybind11::handle message);
     pybind11::object send_path(pybind11::handle message);
     pybind11::object send_trailers(pybind11::handle message);
 
-    LiveCount live_;
-    pybind11::object owner_;    ///< the AsgiServer's Python object, keeping server_ valid
-    AsgiServer *server_;
-    engine::ExchangeId id_;
-    std::shared_ptr<BodyGate> gate_;
-
     std::vector<std::string> body_chunks_;
-    bool body_complete_;             ///< the last body bytes arrived (or the request has none)
     bool final_request_delivered_ = false;  ///< the http.request with more_body=False went to the app
 
     Response response_ = Response::awaiting_start;
@@ -94,13 +69,6 @@ class AsgiExchange {
     /// Send backpressure (send_window.hpp). A waiting send() resumes at half the high-water mark, before the
     /// queue runs dry, so a body sent in many pieces (Django's 64 KiB) keeps flowing: waking a future is cheap.
     SendWindow send_window_{SendWindow::high_water_bytes / 2};
-
-    bool disconnected_ = false;
-    bool finished_ = false;
-
-    pybind11::object receive_future_;
-    pybind11::object send_future_;
-    pybind11::object task_;
 };
 
 } // namespace bridge

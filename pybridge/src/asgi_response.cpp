@@ -6,7 +6,6 @@
 #include <pybind11/pybind11.h>
 
 #include "engine/ascii.hpp"
-#include "lent_bytes.hpp"
 #include "names.hpp"
 
 namespace py = pybind11;
@@ -155,13 +154,13 @@ void add_response_headers(engine::ResponseHead &head, PyObject *headers, std::st
     if (PyErr_Occurred()) throw py::error_already_set();
 }
 
-engine::Body response_body_from(PyObject *body, std::size_t &size) {
+engine::Body response_body_from(PyObject *body, std::size_t &size, LentBytes &lender) {
     if (PyBytes_CheckExact(body) || PyBytes_Check(body)) {
         size = static_cast<std::size_t>(PyBytes_GET_SIZE(body));
         if (size == 0) return std::monostate{};
         // Immutable, so the engine may read it later without a copy; the lend costs a reference and a
         // release event, which below the threshold costs more than copying.
-        if (size >= lend_threshold_bytes) return lend_bytes(body);
+        if (size >= lend_threshold_bytes) return lender.lend_bytes(body);
         return std::string(PyBytes_AS_STRING(body), size);
     }
     Py_buffer buffer;

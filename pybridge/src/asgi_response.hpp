@@ -10,6 +10,7 @@
 
 #include "engine/response.hpp"
 #include "errors.hpp"  // ProtocolError, which these functions throw
+#include "lent_bytes.hpp"
 
 namespace bridge {
 
@@ -34,7 +35,7 @@ void add_response_header(engine::ResponseHead &head, std::string_view name, std:
                          std::string_view where);
 
 /// Converts a body value (bytes, bytearray, memoryview or any C-contiguous buffer) into an engine Body;
-/// `size` receives its length. Throws ProtocolError for anything else.
-engine::Body response_body_from(PyObject *body, std::size_t &size);
+/// `size` receives its length; large bytes are lent through `lender`. Throws ProtocolError for anything else.
+engine::Body response_body_from(PyObject *body, std::size_t &size, LentBytes &lender);
 
 } // namespace bridge

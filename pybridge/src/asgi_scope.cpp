@@ -93,15 +93,11 @@ PyObject *text_or_none(const std::string &text) {
     return PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
 }
 
-/// str: the PEM of the server certificate; null (None in scopes) until remember_server_certificate() found one.
-PyObject *server_certificate_pem = nullptr;
-
-PyObject *tls_extension(const engine::TlsInfo &info) {
+PyObject *tls_extension(const engine::TlsInfo &info, py::handle server_cert) {
     const TlsNames &n = tls_names();
     py::object extension = steal_or_throw(PyDict_New());
     PyObject *dict = extension.ptr();
-    PyObject *server_cert = server_certificate_pem != nullptr ? server_certificate_pem : Py_None;
-    if (PyDict_SetItem(dict, n.server_cert, server_cert) < 0) throw py::error_already_set();
+    if (PyDict_SetItem(dict, n.server_cert, server_cert.ptr()) < 0) throw py::error_already_set();
     py::object chain = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(info.client_cert_chain.size())));
     Py_ssize_t index = 0;
     for (const std::string &pem : info.client_cert_chain) {
@@ -119,13 +115,13 @@ PyObject *tls_extension(const engine::TlsInfo &info) {
 
 /// http scopes offer pathsend and response trailers, websocket scopes the denial response; both get tls on TLS
 /// connections.
-PyObject *extensions_object(const engine::Request &request, bool websocket) {
+PyObject *extensions_object(const engine::Request &request, bool websocket, py::handle server_cert) {
     const Names &n = names();
     py::object extensions = steal_or_throw(websocket ? Py_BuildValue("{O{}}", websocket_names().denial_extension)
                                                      : Py_BuildValue("{O{}O{}}", n.pathsend_extension,
                                                                      n.http_response_trailers));
     if (request.tls && request.tls_info)
-        set_item(extensions.ptr(), tls_names().tls, tls_extension(*request.tls_info));
+        set_item(extensions.ptr(), tls_names().tls, tls_extension(*request.tls_info, server_cert));
     return extensions.release().ptr();
 }
 
@@ -145,9 +141,9 @@ PyObject *subprotocols_list(const engine::Request &request) {
 
 } // namespace
 
-void remember_server_certificate(py::handle engine_settings) {
+py::object server_certificate_pem(py::handle engine_settings) {
     py::object tls = engine_settings.attr("tls");
-    if (tls.is_none()) return;
+    if (tls.is_none()) return py::none();
     const std::string path = py::str(tls.attr("certificate_file"));
     std::string text;
     {
@@ -161,13 +157,9 @@ void remember_server_certificate(py::handle engine_settings) {
     constexpr std::string_view end = "-----END CERTIFICATE-----";
     const std::size_t first = text.find(begin);
     const std::size_t last = first == std::string::npos ? first : text.find(end, first);
-    PyObject *pem = nullptr;
-    if (last != std::string::npos) {
-        const std::string block = text.substr(first, last + end.size() - first) + "\n";
-        pem = PyUnicode_DecodeASCII(block.data(), static_cast<Py_ssize_t>(block.size()), "replace");
-        if (pem == nullptr) throw py::error_already_set();
-    }
-    Py_XSETREF(server_certificate_pem, pem);  // a previous server's certificate is released
+    if (last == std::string::npos) return py::none();
+    const std::string block = text.substr(first, last + end.size() - first) + "\n";
+    return steal_or_throw(PyUnicode_DecodeASCII(block.data(), static_cast<Py_ssize_t>(block.size()), "replace"));
 }
 
 namespace {
@@ -209,7 +201,7 @@ py::object build_scope(const engine::Request &request, const ScopeContext &conte
     set_item(dict, n.server, endpoint_object(request.local, true));
     if (websocket) set_item(dict, ws.subprotocols, subprotocols_list(request));
     if (PyDict_Check(context.state.ptr())) set_item(dict, n.state, PyDict_Copy(context.state.ptr()));
-    set_item(dict, n.extensions, extensions_object(request, websocket));
+    set_item(dict, n.extensions, extensions_object(request, websocket, context.server_cert));
     return scope;
 }
 

@@ -15,13 +15,13 @@ struct ScopeContext {
     std::string_view root_path;   ///< url_path_prefix (no trailing '/'), empty if none
     pybind11::handle root_path_str;  ///< the same as a Python str
     pybind11::handle state;          ///< lifespan state dict, shallow-copied into every scope; may be None
+    pybind11::handle server_cert;    ///< the TLS extension's `server_cert`: server_certificate_pem(), or None
 };
 
-/// Reads the first PEM block of `engine_settings.tls.certificate_file` (nothing when tls is None) for the
-/// `server_cert` of every TLS scope, once at server construction rather than per request. Process-wide:
-/// ScopeContext belongs to asgi_server.cpp, and a process serves one TLS configuration (the last server
-/// constructed with TLS wins). An unreadable file leaves None: the engine then refuses to start anyway.
-void remember_server_certificate(pybind11::handle engine_settings);
+/// The first PEM block of `engine_settings.tls.certificate_file` as a str, for the `server_cert` of the server's
+/// TLS scopes: read once when the server is made, not per request. None when tls is None, and for an unreadable
+/// file (the engine then refuses to start anyway).
+pybind11::object server_certificate_pem(pybind11::handle engine_settings);
 
 /// The scope dict, or a null object when the percent-decoded path is not valid UTF-8 (the bridge answers
 /// 400: ASGI's `path` is text, and lone surrogates would break every framework that encodes it again).

@@ -31,19 +31,13 @@ engine::ResponsePart bad_request_response() {
                                  "Bad Request: the request path is not valid UTF-8 once percent-decoded");
 }
 
-/// Calls `action` with the AsgiExchange or AsgiWebSocket of a table entry: both have the lifecycle calls the
-/// server makes (disconnected, finished, finish, set_task, task, on_abort, on_sent).
-template <typename Entry, typename Action> decltype(auto) with_connection(const Entry &entry, Action &&action) {
-    if (entry.websocket != nullptr) return action(*entry.websocket);
-    return action(*entry.exchange);
-}
-
 } // namespace
 
 AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, AsgiOptions options)
     : live_(live_objects().servers), config_(engine_config_from(engine_settings)), options_(std::move(options)),
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads, options_.single_threaded);
+    lent_bytes_ = std::make_unique<LentBytes>(queue_);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
     std::shared_ptr<StaticAnswerQueue> static_answers;
     if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
@@ -51,6 +45,7 @@ AsgiServer::AsgiServer(py::handle engine_settings, AsgiCallables callables, Asgi
                                                with_static_route(engine_settings, handler_, std::move(static_answers)));
     if (options_.single_threaded) driver_ = std::make_unique<LoopDriver>(*engine_, *queue_);
     root_path_str_ = py::str(options_.root_path);
+    server_cert_pem_ = server_certificate_pem(engine_settings);
     create_future_ = callables_.loop.attr("create_future");
     if (options_.eager_tasks) {
         create_task_ = py::module_::import("asyncio").attr("Task");
@@ -69,16 +64,15 @@ AsgiServer::~AsgiServer() {
         engine_->wait();
     }
     clear();
-    drop_released_bytes();
+    lent_bytes_->drop_released();
 }
 
 void AsgiServer::start(py::handle self) {
     if (!driver_) {
-        start_engine(*engine_, *queue_, started_);
+        start_engine(*engine_, started_);
         return;
     }
     if (started_) throw std::logic_error("the server was already started");
-    queue_->make_default_waker();
     driver_->start(callables_.loop, self.attr("run_ready"));
     started_ = true;
 }
@@ -110,7 +104,7 @@ py::list AsgiServer::stats() const { return engine_stats(*engine_, started_); }
 void AsgiServer::drain(py::handle self) {
     if (closed_ || !callables_.app) return;
     queue_->take(events_);
-    drop_released_bytes();
+    lent_bytes_->drop_released();
     // First every event of the batch, then the apps: a body that arrived with its request is buffered before
     // the app (perhaps started eagerly) first calls receive(), and an abort stops a request from starting.
     std::vector<Waiting> to_start;
@@ -119,25 +113,23 @@ void AsgiServer::drain(py::handle self) {
             switch (event.kind) {
             case DispatchEvent::Kind::request: handle_request(self, event, to_start); break;
             case DispatchEvent::Kind::body:
-                if (AsgiExchange *exchange = find(event.id)) exchange->on_body(std::move(event.data), event.last);
+                if (auto *exchange = find_kind<AsgiExchange>(event.id)) {
+                    exchange->on_body(std::move(event.data), event.last);
+                }
                 break;
             case DispatchEvent::Kind::abort:
-                if (auto found = exchanges_.find(event.id); found != exchanges_.end()) {
-                    with_connection(found->second, [](auto &connection) { connection.on_abort(); });
-                }
+                if (AsgiSession *session = find(event.id)) session->on_abort();
                 break;
             case DispatchEvent::Kind::sent:
-                if (auto found = exchanges_.find(event.id); found != exchanges_.end()) {
-                    with_connection(found->second, [](auto &connection) { connection.on_sent(); });
-                }
+                if (AsgiSession *session = find(event.id)) session->on_sent();
                 break;
             case DispatchEvent::Kind::ws_message:
-                if (AsgiWebSocket *websocket = find_websocket(event.id)) {
+                if (auto *websocket = find_kind<AsgiWebSocket>(event.id)) {
                     websocket->on_message(std::move(event.data), event.text);
                 }
                 break;
             case DispatchEvent::Kind::ws_close:
-                if (AsgiWebSocket *websocket = find_websocket(event.id)) {
+                if (auto *websocket = find_kind<AsgiWebSocket>(event.id)) {
                     websocket->on_close(event.close_code, std::move(event.data));
                 }
                 break;
@@ -167,8 +159,12 @@ void AsgiServer::drain(py::handle self) {
     }
 }
 
+ScopeContext AsgiServer::scope_context() const {
+    return ScopeContext{options_.root_path, root_path_str_, callables_.state, server_cert_pem_};
+}
+
 void AsgiServer::report_static(const DispatchEvent &event) {
-    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    const ScopeContext context = scope_context();
     py::object scope = build_http_scope(*event.request, context);
     if (!scope) return;  // a path that is not UTF-8 once decoded: the app would never have seen it either
     report_static_answer(callables_.static_observer, callables_.logger, scope, event);
@@ -177,7 +173,7 @@ void AsgiServer::report_static(const DispatchEvent &event) {
 void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vector<Waiting> &to_start) {
     const engine::Request &request = *event.request;
     if (!lingering_receives_.empty()) end_lingering_receives(self, event.id);
-    ScopeContext context{options_.root_path, root_path_str_, callables_.state};
+    const ScopeContext context = scope_context();
     // Answered here without an app: the body (if any) has no reader, so the reactor must drop it unpaused.
     auto answer_without_app = [&](engine::ResponsePart &&response) {
         if (event.body_gate) event.body_gate->discard.store(true, std::memory_order_release);
@@ -199,11 +195,8 @@ void AsgiServer::handle_request(py::handle self, DispatchEvent &event, std::vect
     if (request.websocket) {
         register_websocket(self, event);
     } else {
-        auto exchange = std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,
-                                                       std::move(event.body_gate), request.has_body());
-        AsgiExchange *raw = exchange.get();
-        py::object object = py::cast(std::move(exchange));
-        exchanges_[event.id] = Registered{std::move(object), raw};
+        register_session(std::make_unique<AsgiExchange>(py::reinterpret_borrow<py::object>(self), this, event.id,
+                                                        std::move(event.body_gate), request.has_body()));
     }
     live_objects().registered.fetch_add(1);
     to_start.push_back(Waiting{event.id, std::move(scope)});
@@ -214,7 +207,7 @@ void AsgiServer::end_lingering_receives(py::handle self, engine::ExchangeId id) 
     std::erase_if(lingering_receives_, [&](const engine::ExchangeId &lingering) {
         const bool same_slot = lingering.reactor == id.reactor && lingering.slot == id.slot;
         if (same_slot) ended.push_back(lingering);
-        return same_slot || find(lingering) == nullptr;
+        return same_slot || find_kind<AsgiExchange>(lingering) == nullptr;
     });
     if (ended.empty()) return;
     // Not woken at once: a keep-alive client sends its next request as soon as it has read the response,
@@ -231,7 +224,7 @@ void AsgiServer::end_lingering_receives(py::handle self, engine::ExchangeId id) 
 }
 
 void AsgiServer::end_lingering_receive(engine::ExchangeId id) {
-    if (AsgiExchange *exchange = find(id)) exchange->end_lingering_receive();
+    if (auto *exchange = find_kind<AsgiExchange>(id)) exchange->end_lingering_receive();
 }
 
 bool AsgiServer::may_start_more() const noexcept {
@@ -242,13 +235,9 @@ void AsgiServer::start_app(const Waiting &request) {
     auto found = exchanges_.find(request.id);
     if (found == exchanges_.end()) return;
     Registered &entry = found->second;
-    with_connection(entry, [&](auto &connection) { start_app_of(&connection, entry, request); });
-}
-
-template <typename Connection>
-void AsgiServer::start_app_of(Connection *exchange, Registered &entry, const Waiting &request) {
-    if (exchange->disconnected()) {  // the client left before its app could start: never run it
-        exchange->finish();
+    AsgiSession *session = entry.session;
+    if (session->disconnected()) {  // the client left before its app could start: never run it
+        session->finish();
         return;
     }
     entry.app_started = true;
@@ -269,13 +258,13 @@ void AsgiServer::start_app_of(Connection *exchange, Registered &entry, const Wai
             task = py::reinterpret_steal<py::object>(PyObject_Vectorcall(create_task_.ptr(), task_args, 1, nullptr));
         }
         if (!task) throw py::error_already_set();
-        exchange->set_task(std::move(task));  // ignored if the app already finished (eager start)
+        session->set_task(std::move(task));  // ignored if the app already finished (eager start)
     } catch (py::error_already_set &error) {
         error.restore();
         log_current_error(callables_.logger, "could not start the ASGI application task");
-        if (!exchange->finished()) {
-            if (!exchange->disconnected()) engine_->post(request.id, internal_error_response());
-            exchange->finish();
+        if (!session->finished()) {
+            if (!session->disconnected()) engine_->post(request.id, internal_error_response());
+            session->finish();
         }
     }
 }
@@ -292,30 +281,34 @@ void AsgiServer::exchange_finished(engine::ExchangeId id) {
     if (!waiting_.empty()) queue_->wake_loop();
 }
 
-AsgiExchange *AsgiServer::find(engine::ExchangeId id) const {
+AsgiSession *AsgiServer::find(engine::ExchangeId id) const {
     auto found = exchanges_.find(id);
-    return found == exchanges_.end() ? nullptr : found->second.exchange;
+    return found == exchanges_.end() ? nullptr : found->second.session;
 }
 
-AsgiWebSocket *AsgiServer::find_websocket(engine::ExchangeId id) const {
-    auto found = exchanges_.find(id);
-    return found == exchanges_.end() ? nullptr : found->second.websocket;
+template <typename Session> Session *AsgiServer::find_kind(engine::ExchangeId id) const {
+    AsgiSession *session = find(id);
+    if (session == nullptr || session->kind() != Session::session_kind) return nullptr;
+    return static_cast<Session *>(session);
+}
+
+template <typename Session> void AsgiServer::register_session(std::unique_ptr<Session> session) {
+    const engine::ExchangeId id = session->id();
+    AsgiSession *raw = session.get();
+    exchanges_[id] = Registered{py::cast(std::move(session)), raw};
 }
 
 void AsgiServer::register_websocket(py::handle self, DispatchEvent &event) {
     std::vector<std::string> offered;  // kept to check the app's choice of subprotocol
     for (std::string_view name : engine::ws::requested_subprotocols(*event.request)) offered.emplace_back(name);
-    auto websocket = std::make_unique<AsgiWebSocket>(py::reinterpret_borrow<py::object>(self), this, event.id,
-                                                     std::move(event.body_gate), std::move(offered));
-    AsgiWebSocket *raw = websocket.get();
-    exchanges_[event.id] = Registered{py::cast(std::move(websocket)), nullptr, raw};
+    register_session(std::make_unique<AsgiWebSocket>(py::reinterpret_borrow<py::object>(self), this, event.id,
+                                                     std::move(event.body_gate), std::move(offered)));
 }
 
 py::list AsgiServer::running_tasks() const {
     py::list tasks;
     for (const auto &[id, entry] : exchanges_) {
-        py::handle task = with_connection(entry, [](auto &connection) { return connection.task(); });
-        if (task) tasks.append(task);
+        if (py::handle task = entry.session->task()) tasks.append(task);
     }
     return tasks;
 }
@@ -332,18 +325,12 @@ void AsgiServer::close() {
     }
     closed_ = true;
     waiting_.clear();
-    // finish() removes each exchange from the table, so take them out first.
-    std::vector<py::object> remaining;
-    for (auto &[id, entry] : exchanges_) remaining.push_back(entry.object);
-    for (py::object &object : remaining) {
-        if (py::isinstance<AsgiWebSocket>(object)) {
-            object.cast<AsgiWebSocket &>().finish();
-        } else {
-            object.cast<AsgiExchange &>().finish();
-        }
-    }
+    // finish() removes each session from the table, so take them out first (each object keeps its session).
+    std::vector<std::pair<py::object, AsgiSession *>> remaining;
+    for (auto &[id, entry] : exchanges_) remaining.emplace_back(entry.object, entry.session);
+    for (auto &[object, session] : remaining) session->finish();
     exchanges_.clear();
-    drop_released_bytes();
+    lent_bytes_->drop_released();
     clear();
 }
 
@@ -375,6 +362,7 @@ void AsgiServer::clear() {
     create_task_ = py::object();
     eager_kwnames_ = py::object();
     root_path_str_ = py::object();
+    server_cert_pem_ = py::object();
 }
 
 } // namespace bridge

@@ -13,18 +13,19 @@
 
 #include <pybind11/pybind11.h>
 
+#include "asgi_scope.hpp"
 #include "bridge_handler.hpp"
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
 #include "exchange_id_hash.hpp"
+#include "lent_bytes.hpp"
 #include "live_objects.hpp"
 #include "loop_driver.hpp"
 #include "settings.hpp"
 
 namespace bridge {
 
-class AsgiExchange;
-class AsgiWebSocket;
+class AsgiSession;
 
 /// The Python callables and objects the server calls; given once at construction.
 struct AsgiCallables {
@@ -82,6 +83,7 @@ class AsgiServer {
     }
     void resume_websocket(engine::ExchangeId id) { engine_->resume_websocket(id); }
     pybind11::object create_future() const { return create_future_(); }
+    LentBytes &lent_bytes() noexcept { return *lent_bytes_; }
     /// The exchange ended: forget it (dropping the table's reference) and let a waiting request start.
     void exchange_finished(engine::ExchangeId id);
     /// The exchange's response is complete while a receive() of its app still waits: that receive gets
@@ -97,10 +99,9 @@ class AsgiServer {
 
   private:
     struct Registered {
-        pybind11::object object;  ///< the AsgiExchange's (or AsgiWebSocket's) Python object
-        AsgiExchange *exchange = nullptr;    ///< an http scope's,
-        AsgiWebSocket *websocket = nullptr;  ///< or a websocket scope's (the other is null)
-        bool app_started = false;  ///< counts in running_
+        pybind11::object object;          ///< the session's Python object (an AsgiExchange or an AsgiWebSocket)
+        AsgiSession *session = nullptr;   ///< the same object's C++ side
+        bool app_started = false;         ///< counts in running_
     };
     struct Waiting {
         engine::ExchangeId id;
@@ -108,14 +109,16 @@ class AsgiServer {
     };
 
     void handle_request(pybind11::handle self, DispatchEvent &event, std::vector<Waiting> &to_start);
+    ScopeContext scope_context() const;
     /// A static route's answer: its scope goes to callables_.static_observer.
     void report_static(const DispatchEvent &event);
     void start_app(const Waiting &request);
-    /// start_app() for an AsgiExchange or an AsgiWebSocket (the same calls on both).
-    template <typename Connection> void start_app_of(Connection *exchange, Registered &entry, const Waiting &request);
-    AsgiExchange *find(engine::ExchangeId id) const;
-    AsgiWebSocket *find_websocket(engine::ExchangeId id) const;
-    /// Puts a WebSocket handshake's AsgiWebSocket in the table (its scope is built).
+    AsgiSession *find(engine::ExchangeId id) const;
+    /// The session of `id` if it is a `Session` (AsgiExchange or AsgiWebSocket), else nullptr.
+    template <typename Session> Session *find_kind(engine::ExchangeId id) const;
+    /// Puts a new session (its scope is built) in the table.
+    template <typename Session> void register_session(std::unique_ptr<Session> session);
+    /// Puts a WebSocket handshake's AsgiWebSocket in the table.
     void register_websocket(pybind11::handle self, DispatchEvent &event);
     bool may_start_more() const noexcept;
     /// A new request on `id`'s connection slot: the exchanges before it there are over for good, and their
@@ -126,6 +129,8 @@ class AsgiServer {
     engine::ServerConfig config_;
     AsgiOptions options_;
     std::shared_ptr<DispatchQueue> queue_;
+    /// The Python bytes lent to the engine; declared before it, so it outlives the engine's last release.
+    std::unique_ptr<LentBytes> lent_bytes_;
     std::shared_ptr<BridgeHandler> handler_;
     /// Single-threaded only. Declared before the engine, so it outlives the engine's wake callback into it.
     std::unique_ptr<LoopDriver> driver_;
@@ -135,6 +140,7 @@ class AsgiServer {
 
     AsgiCallables callables_;
     pybind11::object root_path_str_;
+    pybind11::object server_cert_pem_;  ///< str, or None (see server_certificate_pem)
     pybind11::object create_future_;  ///< loop.create_future
     pybind11::object create_task_;    ///< loop.create_task, or asyncio.Task for eager starts
     pybind11::object eager_kwnames_;  ///< ("loop", "eager_start") when starting tasks eagerly

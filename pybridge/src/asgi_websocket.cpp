@@ -9,7 +9,6 @@
 #include "engine/ascii.hpp"
 #include "error_responses.hpp"
 #include "errors.hpp"
-#include "lent_bytes.hpp"
 #include "log_note.hpp"
 #include "names.hpp"
 #include "pending_future.hpp"
@@ -95,10 +94,8 @@ engine::ResponsePart forbidden_response() {
 
 AsgiWebSocket::AsgiWebSocket(py::object owner, AsgiServer *server, engine::ExchangeId id,
                              std::shared_ptr<BodyGate> gate, std::vector<std::string> offered_subprotocols)
-    : live_(live_objects().websockets), owner_(std::move(owner)), server_(server), id_(id), gate_(std::move(gate)),
+    : AsgiSession(session_kind, live_objects().websockets, std::move(owner), server, id, std::move(gate)),
       offered_subprotocols_(std::move(offered_subprotocols)) {}
-
-AsgiWebSocket::~AsgiWebSocket() { clear(); }
 
 // --- receive ---------------------------------------------------------------------------------------------
 
@@ -108,15 +105,11 @@ py::object AsgiWebSocket::receive() {
         connect_delivered_ = true;
         return ready(steal_or_throw(Py_BuildValue("{OO}", names().type, w.connect)));
     }
-    if (receive_future_ && !future_done(receive_future_)) {
-        throw ProtocolError("receive() called while a previous receive() is still waiting");
-    }
-    drop_future(receive_future_);
+    refuse_concurrent_receive();
     if (!messages_.empty()) return ready(take_message());
     if (held_disconnect_) end_held_disconnect();  // the app has answered every message before the violation
     if (disconnected_ || finished_ || state_ == State::denied) return ready(disconnect_message());
-    receive_future_ = new_future();
-    return receive_future_;
+    return wait_in_receive();
 }
 
 py::object AsgiWebSocket::take_message() {
@@ -140,23 +133,6 @@ py::object AsgiWebSocket::disconnect_message() const {
         PyUnicode_DecodeUTF8(close_reason_.data(), static_cast<Py_ssize_t>(close_reason_.size()), "replace"));
     return steal_or_throw(Py_BuildValue("{OOOHOO}", names().type, w.disconnect, w.code,
                                         static_cast<unsigned short>(close_code_), w.reason, reason.ptr()));
-}
-
-void AsgiWebSocket::consume_credit(std::int64_t weight) {
-    if (!gate_) return;
-    const std::int64_t before = gate_->unconsumed.fetch_sub(weight, std::memory_order_acq_rel);
-    // Only the downward crossing resumes: the reactor paused on the upward one (see BodyGate).
-    if (before > body_high_water_bytes && before - weight <= body_high_water_bytes && !disconnected_) {
-        server_->resume_websocket(id_);
-    }
-}
-
-void AsgiWebSocket::release_gate() {
-    if (!gate_) return;
-    gate_->discard.store(true, std::memory_order_release);
-    // A paused session must read again, so the engine sees the peer's close (the messages are dropped now).
-    if (!disconnected_ && gate_->unconsumed.load() > body_high_water_bytes) server_->resume_websocket(id_);
-    gate_.reset();
 }
 
 // --- send ------------------------------------------------------------------------------------------------
@@ -231,7 +207,7 @@ py::object AsgiWebSocket::send_message(py::handle message) {
             throw ProtocolError(std::string("websocket.send: 'bytes' must be bytes, not ") +
                                 Py_TYPE(bytes)->tp_name);
         }
-        engine::Body payload = response_body_from(bytes, size);  // lent, not copied, when large and immutable
+        engine::Body payload = response_body_from(bytes, size, server_->lent_bytes());  // lent, not copied, when large and immutable
         return post_frame(engine::WebSocketOutbound::Kind::binary, std::move(payload), size);
     }
     if (!PyUnicode_Check(text)) {
@@ -241,7 +217,7 @@ py::object AsgiWebSocket::send_message(py::handle message) {
     size = utf8.size();
     engine::Body payload;
     if (size >= lend_threshold_bytes) {
-        payload = lend_memory_of(text, utf8.data(), size);  // the str keeps its UTF-8 for as long as it lives
+        payload = server_->lent_bytes().lend_memory_of(text, utf8.data(), size);  // the str keeps its UTF-8 for as long as it lives
     } else {
         payload = std::string(utf8);
     }
@@ -312,7 +288,7 @@ py::object AsgiWebSocket::send_denial(py::handle message, bool start) {
     if (disconnected_) throw_client_disconnected();
     engine::ResponsePart part;
     std::size_t size = 0;
-    if (PyObject *body = optional_item(message, n.body)) part.body = response_body_from(body, size);
+    if (PyObject *body = optional_item(message, n.body)) part.body = response_body_from(body, size, server_->lent_bytes());
     PyObject *more_body = optional_item(message, n.more_body);
     const int more = more_body == nullptr ? 0 : PyObject_IsTrue(more_body);
     if (more < 0) throw py::error_already_set();
@@ -347,8 +323,7 @@ py::object AsgiWebSocket::post_frame(engine::WebSocketOutbound::Kind kind, engin
     server_->post_websocket(id_, std::move(outbound));
     if (!must_wait) return ready_nothing();
     // One future per waiting send(): a shared one would be cancelled for all when one waiter's task is.
-    send_futures_.push_back(new_future());
-    return send_futures_.back();
+    return wait_in_send();
 }
 
 void AsgiWebSocket::post_response(engine::ResponsePart &&part) { server_->post(id_, std::move(part)); }
@@ -375,8 +350,8 @@ void AsgiWebSocket::on_close(std::uint16_t code, std::string &&reason) {
     close_code_ = code;
     close_reason_ = std::move(reason);
     held_disconnect_ = true;
-    if (gate_) gate_->discard.store(true, std::memory_order_release);
-    if (receive_future_ && !future_done(receive_future_)) end_held_disconnect();
+    discard_input();
+    if (receive_waiting()) end_held_disconnect();
 }
 
 void AsgiWebSocket::end_held_disconnect() {
@@ -394,20 +369,9 @@ void AsgiWebSocket::ended(std::uint16_t code, std::string &&reason) {
     disconnected_ = true;
     close_code_ = code;
     close_reason_ = std::move(reason);
-    if (gate_) gate_->discard.store(true, std::memory_order_release);  // the session reads nothing more
+    discard_input();  // the session reads nothing more
     // Messages already queued are still received first: a waiting receive() means there are none.
-    wake_receiver();
-    for (py::object &future : take_send_waiters()) {
-        py::object error = steal_or_throw(new_client_disconnected());
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_exception, error.ptr()));
-    }
-}
-
-void AsgiWebSocket::wake_receiver() {
-    if (py::object future = take_waiting_future(receive_future_)) {
-        py::object message = disconnect_message();
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, message.ptr()));
-    }
+    wake_waiters_after_disconnect();
 }
 
 void AsgiWebSocket::on_sent() {
@@ -418,10 +382,7 @@ void AsgiWebSocket::on_sent() {
 }
 
 void AsgiWebSocket::resolve_send_waiters() {
-    if (posted_bytes_ - sent_bytes_ > send_low_water_bytes) return;
-    for (py::object &future : take_send_waiters()) {
-        steal_or_throw(PyObject_CallMethodOneArg(future.ptr(), names().set_result, Py_None));
-    }
+    if (posted_bytes_ - sent_bytes_ <= send_low_water_bytes) resume_senders();
 }
 
 // --- the end of the app ----------------------------------------------------------------------------------
@@ -456,8 +417,7 @@ void AsgiWebSocket::answer_unfinished(std::uint16_t close_code) {
     }
 }
 
-py::object AsgiWebSocket::app_returned() {
-    if (finished_) return py::none();
+py::object AsgiWebSocket::answer_return() {
     // Refusing a WebSocket is an app's right, so only INFO; a denial response left half-made is a bug in the app.
     py::object note = py::none();
     if (closed_before_accept_) {
@@ -475,73 +435,7 @@ py::object AsgiWebSocket::app_returned() {
         }
     }
     answer_unfinished(1000);  // returning from an open session is a normal closure
-    finish();
     return note;
-}
-
-bool AsgiWebSocket::app_failed(py::handle error) {
-    if (finished_) return false;
-    const bool cancelled = PyErr_GivenExceptionMatches(error.ptr(), PyExc_BaseException) &&
-                           !PyErr_GivenExceptionMatches(error.ptr(), PyExc_Exception);
-    const bool after_disconnect =
-        disconnected_ && PyErr_GivenExceptionMatches(error.ptr(), client_disconnected_error());
-    answer_unfinished(1011);  // RFC 6455: 1011, the server met an unexpected condition
-    finish();
-    return !cancelled && !after_disconnect;
-}
-
-void AsgiWebSocket::set_task(py::object task) {
-    if (!finished_) task_ = std::move(task);
-}
-
-void AsgiWebSocket::finish() {
-    if (finished_) return;
-    finished_ = true;
-    release_gate();
-    messages_.clear();
-    wake_receiver();  // a receive() still waiting (a listener the app left behind) learns the connection is over
-    for (py::object &future : take_send_waiters()) {
-        steal_or_throw(PyObject_CallMethodNoArgs(future.ptr(), names().cancel));
-    }
-    task_ = py::object();
-    py::object owner = std::move(owner_);  // keeps the server alive until it has forgotten this connection
-    if (server_ != nullptr) server_->exchange_finished(id_);
-    server_ = nullptr;
-}
-
-// --- futures and GC --------------------------------------------------------------------------------------
-
-py::object AsgiWebSocket::new_future() { return hold_future(server_->create_future()); }
-
-std::vector<py::object> AsgiWebSocket::take_send_waiters() {
-    std::vector<py::object> waiting;
-    for (py::object &slot : send_futures_) {
-        if (py::object future = take_waiting_future(slot)) waiting.push_back(std::move(future));
-    }
-    send_futures_.clear();
-    return waiting;
-}
-
-int AsgiWebSocket::traverse(visitproc visit, void *arg) const {
-    Py_VISIT(owner_.ptr());
-    Py_VISIT(receive_future_.ptr());
-    for (const py::object &future : send_futures_) Py_VISIT(future.ptr());
-    Py_VISIT(task_.ptr());
-    return 0;
-}
-
-void AsgiWebSocket::clear() {
-    // The collector breaks a cycle through us (or the object dies): keep the counters honest on the way out.
-    drop_future(receive_future_);
-    for (py::object &future : send_futures_) drop_future(future);
-    send_futures_.clear();
-    task_ = py::object();
-    if (!finished_) {
-        finished_ = true;
-        release_gate();
-    }
-    owner_ = py::object();
-    server_ = nullptr;
 }
 
 } // namespace bridge

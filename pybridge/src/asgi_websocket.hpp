@@ -6,8 +6,7 @@
 // websocket_flow.hpp), and posts the app's messages without copying large ones, making
 // send() wait while more than the high-water mark is posted but unsent.
 //
-// Like AsgiExchange it holds Python references (pending futures, the task, its server), so its type implements
-// GC traversal (asgi.cpp), and finish() drops every one of them on every path.
+// Its Python references and their teardown on every path are AsgiSession's (asgi_session.hpp).
 
 #include <Python.h>
 
@@ -21,55 +20,34 @@
 
 #include <pybind11/pybind11.h>
 
+#include "asgi_session.hpp"
 #include "body_gate.hpp"
 #include "engine/handler.hpp"
 #include "engine/response.hpp"
 #include "engine/server.hpp"
-#include "live_objects.hpp"
 
 namespace bridge {
 
 class AsgiServer;
 
-class AsgiWebSocket {
+class AsgiWebSocket final : public AsgiSession {
   public:
+    static constexpr Kind session_kind = Kind::websocket;
+
     AsgiWebSocket(pybind11::object owner, AsgiServer *server, engine::ExchangeId id, std::shared_ptr<BodyGate> gate,
                   std::vector<std::string> offered_subprotocols);
-    ~AsgiWebSocket();
-    AsgiWebSocket(const AsgiWebSocket &) = delete;
-    AsgiWebSocket &operator=(const AsgiWebSocket &) = delete;
 
     // --- the app's side (ASGI receive/send) ---
     pybind11::object receive();
     pybind11::object send(pybind11::handle message);
-
-    // --- the runner's side (uring_granian/asgi.py) ---
-    /// The app returned: a session it left open is closed with 1000; a handshake it never answered gets a 403.
-    /// Returns (logging level, line) to log (log_note.hpp): INFO for a handshake the app refused by returning or
-    /// by websocket.close, ERROR for a denial response it left unfinished; or None.
-    pybind11::object app_returned();
-    /// The app raised: 403 before the handshake was answered, 500 for a denial response whose start is held,
-    /// close 1011 on an open session, a cut connection for a half-sent denial. Returns whether the error deserves
-    /// an error log.
-    bool app_failed(pybind11::handle error);
 
     // --- the server's side (events from the reactor) ---
     void on_message(std::string &&payload, bool text);
     /// The session ended (on_ws_close): `code`/`reason` are what websocket.disconnect reports.
     void on_close(std::uint16_t code, std::string &&reason);
     /// The connection ended before the 101 was written.
-    void on_abort();
-    void on_sent();
-    void set_task(pybind11::object task);
-    pybind11::handle task() const noexcept { return task_; }
-    bool disconnected() const noexcept { return disconnected_; }
-    bool finished() const noexcept { return finished_; }
-    /// Ends the connection's object without the app (never started, or the server is closing).
-    void finish();
-
-    // --- garbage collector support ---
-    int traverse(visitproc visit, void *arg) const;
-    void clear();
+    void on_abort() override;
+    void on_sent() override;
 
   private:
     enum class State : std::uint8_t {
@@ -85,7 +63,15 @@ class AsgiWebSocket {
         bool text;
     };
 
-    pybind11::object disconnect_message() const;
+    /// The app returned: a session it left open is closed with 1000; a handshake it never answered gets a 403.
+    /// The note: INFO for a handshake the app refused by returning or by websocket.close, ERROR for a denial
+    /// response it left unfinished; or None.
+    pybind11::object answer_return() override;
+    /// The app raised: 403 before the handshake was answered, 500 for a denial response whose start is held,
+    /// close 1011 on an open session, a cut connection for a half-sent denial.
+    void answer_failure() override { answer_unfinished(1011); }  // RFC 6455: the server met an unexpected condition
+    pybind11::object disconnect_message() const override;
+    void drop_input() noexcept override { messages_.clear(); }
     pybind11::object take_message();
     pybind11::object accept(pybind11::handle message);
     pybind11::object send_message(pybind11::handle message);
@@ -99,28 +85,13 @@ class AsgiWebSocket {
     void ended(std::uint16_t code, std::string &&reason);
     /// Releases the engine's held close frame (engine::ws_close_awaits_handler) and reports the disconnect.
     void end_held_disconnect();
-    /// A receive() waiting for the next event gets websocket.disconnect.
-    void wake_receiver();
-    void consume_credit(std::int64_t weight);
-    void release_gate();
     void resolve_send_waiters();
 
-    pybind11::object new_future();
-    /// Empties send_futures_; returns those still waiting (not cancelled by their app).
-    std::vector<pybind11::object> take_send_waiters();
-
-    LiveCount live_;
-    pybind11::object owner_;  ///< the AsgiServer's Python object, keeping server_ valid
-    AsgiServer *server_;
-    engine::ExchangeId id_;
-    std::shared_ptr<BodyGate> gate_;
     std::vector<std::string> offered_subprotocols_;
 
     State state_ = State::handshake;
     bool connect_delivered_ = false;
-    bool disconnected_ = false;  ///< the peer is gone (on_abort / on_close), or the session ended
     bool held_disconnect_ = false;  ///< a protocol violation ended the session; the app is still answering
-    bool finished_ = false;
     bool closed_before_accept_ = false;  ///< the app's websocket.close refused the handshake: a 403 went out
     std::uint16_t close_code_ = 1006;  ///< websocket.disconnect's code: 1006 until the engine says otherwise
     std::string close_reason_;
@@ -132,10 +103,6 @@ class AsgiWebSocket {
     std::uint64_t posted_bytes_ = 0;
     std::uint64_t sent_bytes_ = 0;
     std::deque<std::uint64_t> notify_marks_;  ///< posted_bytes_ after each frame posted with notify_sent
-
-    pybind11::object receive_future_;
-    std::vector<pybind11::object> send_futures_;  ///< of the send() calls waiting for the low-water mark
-    pybind11::object task_;
 };
 
 } // namespace bridge

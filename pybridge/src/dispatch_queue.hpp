@@ -1,20 +1,20 @@
 #pragma once
-// The hand-off from reactor threads to the Python loop thread: one inbox per reactor (mutex + vector swap;
-// the loop takes a whole batch at once, so the lock is held for a pointer swap) and one eventfd the loop
-// watches with add_reader. The eventfd is written at most once per loop drain: the first event after a drain
-// writes it, every later one sees the loop already signalled. (Waking at on_batch_end instead would be the
+// The hand-off from reactor threads to the Python loop thread (engine/handoff.hpp): one queue per reactor (the
+// loop takes a whole batch at once, so the lock is held for a pointer swap) behind one doorbell, the eventfd the
+// loop watches with add_reader. The eventfd is written at most once per loop drain: the first event after a
+// drain writes it, every later one sees the loop already signalled. (Waking at on_batch_end instead would be the
 // same count under load, but the engine also calls handlers outside its completion batches, with no
 // on_batch_end before it sleeps: see pybridge/ENGINE_REQUESTS.md #3.)
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "body_gate.hpp"
 #include "engine/handler.hpp"
+#include "engine/handoff.hpp"
 #include "engine/request.hpp"
 
 namespace bridge {
@@ -39,22 +39,16 @@ class DispatchQueue {
   public:
     /// Creates the eventfd; throws std::system_error if the kernel refuses. `single_threaded`: the reactor runs on
     /// the loop's own thread and the loop drains right after each engine run (--runtime-mode st), so pushes need
-    /// neither a lock nor a wake, and only wake_loop() or a drain request from outside an engine run writes the
-    /// eventfd.
+    /// neither a lock nor a wake, and only a wake_loop() from outside an engine run writes the eventfd.
     explicit DispatchQueue(unsigned reactor_count, bool single_threaded = false);
-    ~DispatchQueue();
     DispatchQueue(const DispatchQueue &) = delete;
     DispatchQueue &operator=(const DispatchQueue &) = delete;
 
     /// The descriptor the loop watches (readable when there is something to take).
-    int wake_fd() const noexcept { return wake_fd_; }
+    int wake_fd() const noexcept { return doorbell_.fd(); }
 
     /// Reactor thread: queue an event and make sure the loop is (or already was) woken.
     void push(std::uint32_t reactor, DispatchEvent &&event);
-
-    /// Any thread, no GIL needed: make sure the loop drains soon (it wakes the queue this reactor thread feeds,
-    /// or the most recently started one).
-    static void request_drain() noexcept;
 
     /// Loop thread: moves every queued event into `out` (in per-reactor order) and re-arms the wake.
     void take(std::vector<DispatchEvent> &out);
@@ -62,28 +56,22 @@ class DispatchQueue {
     /// Any thread: wake the loop now (at most one write until the next take()).
     void wake_loop() noexcept { wake(); }
 
-    /// Makes this queue the one woken by request_drain() from non-reactor threads (the newest server wins).
-    void make_default_waker() noexcept;
-
     /// Single-threaded: marks the span of an engine run on the loop thread, after which the loop drains anyway
     /// (drain requests in it need no eventfd write).
     void set_engine_running(bool running) noexcept { engine_running_.store(running, std::memory_order_relaxed); }
     /// Single-threaded: events wait for a drain.
-    bool has_events() const noexcept { return !inboxes_[0].events.empty(); }
+    bool has_events() const noexcept { return !inboxes_[0].events.empty_unlocked(); }
 
   private:
     struct alignas(64) Inbox {
-        std::mutex mutex;
-        std::vector<DispatchEvent> events;
+        engine::HandoffQueue<DispatchEvent> events;
     };
 
     void wake() noexcept;
-    void bind_current_thread(std::uint32_t reactor) noexcept;
 
-    int wake_fd_ = -1;
+    engine::Doorbell doorbell_{true};  ///< nonblocking: take() reads it with read()
     const bool single_threaded_;
     std::atomic<bool> engine_running_{false};  ///< single-threaded only; written by the loop thread
-    std::atomic<bool> signalled_{false};
     std::unique_ptr<Inbox[]> inboxes_;
     unsigned inbox_count_ = 0;
 };

@@ -6,14 +6,12 @@
 
 #include <stdexcept>
 
-#include "dispatch_queue.hpp"
 #include "engine/server.hpp"
 
 namespace bridge {
 
-inline void start_engine(engine::Server &engine, DispatchQueue &queue, bool &started) {
+inline void start_engine(engine::Server &engine, bool &started) {
     if (started) throw std::logic_error("the server was already started");
-    queue.make_default_waker();
     {
         pybind11::gil_scoped_release unlocked;
         engine.start();

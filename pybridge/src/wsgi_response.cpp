@@ -99,8 +99,8 @@ void require_bytes(PyObject *chunk) {
 
 } // namespace
 
-WsgiResponder::WsgiResponder(std::shared_ptr<WsgiChannel> channel)
-    : live_(live_objects().wsgi_objects), channel_(std::move(channel)) {}
+WsgiResponder::WsgiResponder(std::shared_ptr<WsgiChannel> channel, std::shared_ptr<LentBytes> lender)
+    : live_(live_objects().wsgi_objects), channel_(std::move(channel)), lender_(std::move(lender)) {}
 
 void WsgiResponder::start_response(py::handle status, py::handle headers, py::handle exc_info) {
     if (!exc_info.is_none()) {
@@ -137,13 +137,13 @@ bool WsgiResponder::post(engine::Body &&body, std::size_t size, bool end) {
     const bool delivered = channel_->send(std::move(part), size);
     // Bodies lent earlier come back from the reactor as it sends them; drop them as the response goes, not at
     // its end, or a long streamed response would keep every chunk it produced alive.
-    drop_released_bytes();
+    lender_->drop_released();
     return delivered;
 }
 
 bool WsgiResponder::send_chunk(PyObject *chunk, bool end) {
     std::size_t size = 0;
-    engine::Body body = response_body_from(chunk, size);  // bytes: lent without a copy from 16 KiB on
+    engine::Body body = response_body_from(chunk, size, *lender_);  // bytes: lent without a copy from 16 KiB on
     // PEP 3333: the head goes out with the first non-empty chunk, so an empty one changes nothing yet.
     if (size == 0 && !end) return !channel_->aborted();
     return post(std::move(body), size, end);

@@ -13,6 +13,7 @@
 #include <pybind11/pybind11.h>
 
 #include "engine/response.hpp"
+#include "lent_bytes.hpp"
 #include "live_objects.hpp"
 #include "wsgi_channel.hpp"
 
@@ -20,7 +21,8 @@ namespace bridge {
 
 class WsgiResponder {
   public:
-    explicit WsgiResponder(std::shared_ptr<WsgiChannel> channel);
+    /// `lender`: the server's, for the large bytes of the response.
+    WsgiResponder(std::shared_ptr<WsgiChannel> channel, std::shared_ptr<LentBytes> lender);
 
     // --- the app's side ---
     /// start_response(status, headers, exc_info=None): keeps the head until the first body bytes. With exc_info
@@ -48,6 +50,7 @@ class WsgiResponder {
 
     LiveCount live_;
     std::shared_ptr<WsgiChannel> channel_;
+    std::shared_ptr<LentBytes> lender_;
     std::optional<engine::ResponseHead> held_head_;  ///< from start_response, not sent yet
     bool head_given_ = false;                        ///< start_response has been called
     bool head_sent_ = false;

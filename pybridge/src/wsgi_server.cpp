@@ -28,7 +28,7 @@ namespace {
 
 /// Releases what a part holds when it cannot reach the engine any more (the reactors have exited).
 void release_part(engine::ResponsePart &part) noexcept {
-    if (auto *lent = std::get_if<engine::ExternalBuffer>(&part.body); lent && lent->release) lent->release(lent->ctx);
+    if (auto *lent = std::get_if<engine::ExternalBuffer>(&part.body)) engine::give_back(*lent);
     if (auto *file = std::get_if<engine::FileRegion>(&part.body); file && file->fd >= 0) ::close(file->fd);
     part.body = std::monostate{};
 }
@@ -42,6 +42,7 @@ WsgiServer::WsgiServer(py::handle engine_settings, WsgiCallables callables, Wsgi
     : live_(live_objects().servers), config_(engine_config_from(engine_settings)), options_(std::move(options)),
       callables_(std::move(callables)) {
     queue_ = std::make_shared<DispatchQueue>(config_.threads);
+    lent_bytes_ = std::make_shared<LentBytes>(queue_);
     handler_ = std::make_shared<BridgeHandler>(queue_, config_.threads);
     std::shared_ptr<StaticAnswerQueue> static_answers;
     if (!callables_.static_observer.is_none()) static_answers = std::make_shared<StaticAnswerQueue>(queue_);
@@ -63,11 +64,11 @@ WsgiServer::~WsgiServer() {
         py::gil_scoped_release unlocked;
         pump_thread_.join();
     }
-    drop_released_bytes();
+    lent_bytes_->drop_released();
 }
 
 void WsgiServer::start() {
-    start_engine(*engine_, *queue_, started_);
+    start_engine(*engine_, started_);
     engine_running_.store(true);
     pump_thread_ = std::thread([this] { pump(); });
 }
@@ -164,7 +165,7 @@ void WsgiServer::serve_requests() {
             }
             static_answers.swap(static_answers_);
         }
-        drop_released_bytes();
+        lent_bytes_->drop_released();
         if (!static_answers.empty()) report_static(static_answers);
         if (!work.channel) continue;
         try {
@@ -204,7 +205,7 @@ void WsgiServer::run_request(Pending &work) {
         channel->finish();
         return;
     }
-    py::object responder_object = py::cast(std::make_unique<WsgiResponder>(channel));
+    py::object responder_object = py::cast(std::make_unique<WsgiResponder>(channel, lent_bytes_));
     WsgiResponder &responder = responder_object.cast<WsgiResponder &>();
     py::object result;
     py::object environ;
@@ -246,7 +247,7 @@ void WsgiServer::run_request(Pending &work) {
     }
     result = py::object();
     channel->finish();
-    drop_released_bytes();
+    lent_bytes_->drop_released();
 }
 
 void WsgiServer::log_current_error(const char *what, py::handle environ) const {
@@ -311,7 +312,7 @@ void WsgiServer::close() {
         pending.channel->finish();
         forget(pending.channel->id());
     }
-    drop_released_bytes();
+    lent_bytes_->drop_released();
 }
 
 void WsgiServer::drop_references() {

@@ -24,6 +24,7 @@
 #include "dispatch_queue.hpp"
 #include "engine/server.hpp"
 #include "exchange_id_hash.hpp"
+#include "lent_bytes.hpp"
 #include "live_objects.hpp"
 #include "wsgi_channel.hpp"
 
@@ -97,6 +98,8 @@ class WsgiServer {
     pybind11::object root_path_str_;
 
     std::shared_ptr<DispatchQueue> queue_;
+    /// The Python bytes lent to the engine; declared before it, so it outlives the engine's last release.
+    std::shared_ptr<LentBytes> lent_bytes_;
     std::shared_ptr<BridgeHandler> handler_;
     std::unique_ptr<engine::Server> engine_;
     std::thread pump_thread_;

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._native import AsgiExchange, AsgiWebSocket
+    from ._native import AsgiSession
 
 __all__ = ["logger", "run_asgi"]
 
@@ -18,9 +18,9 @@ ASGIApp = Callable[
 ]
 
 
-async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: AsgiExchange | AsgiWebSocket) -> None:
+async def run_asgi(app: ASGIApp, scope: MutableMapping[str, Any], exchange: AsgiSession) -> None:
     """Runs as a plain asyncio Task (loop.create_task, or asyncio.Task(eager_start=True)); `exchange` is the
-    http request's or the WebSocket connection's native object (the same four calls)."""
+    http request's or the WebSocket connection's native object (an AsgiExchange or an AsgiWebSocket)."""
     try:
         await app(scope, exchange.receive, exchange.send)
     except BaseException as error:

@@ -24,7 +24,7 @@ struct Limits {
 
 /// Timeouts, enforced by each reactor's timer wheel (no kernel timeout per connection).
 struct Timeouts {
-    std::chrono::milliseconds header_read{10'000};     ///< first byte .. end of head (slowloris)
+    std::chrono::milliseconds header_read{30'000};     ///< first byte .. end of head (slowloris); as config.py
     std::chrono::milliseconds keep_alive_idle{5'000};  ///< idle between keep-alive requests
     std::chrono::milliseconds graceful_shutdown{30'000};  ///< drain limit on stop()
 };
@@ -47,7 +47,7 @@ struct ListenConfig {
 struct WebSocketConfig {
     bool enabled = true;  ///< false: upgrade requests are ordinary HTTP requests (--no-ws)
     std::uint64_t max_message_bytes = 16 * 1024 * 1024;  ///< larger messages close with 1009
-    std::chrono::milliseconds ping_interval{0};  ///< ping a peer quiet this long; 0: never
+    std::chrono::milliseconds ping_interval{20'000};  ///< ping a peer quiet this long; 0: never; as config.py
     std::chrono::milliseconds ping_timeout{20'000};  ///< close (1011) when a ping goes unanswered this long
     std::chrono::milliseconds close_timeout{5'000};  ///< after our close frame, wait this long for the peer's
     /// permessage-deflate (RFC 7692), which every browser offers: negotiated when the client offers it.

@@ -10,15 +10,30 @@
 
 namespace engine {
 
-/// Body bytes the engine does not own. It reads [data, data+size) until it calls release(ctx):
-/// exactly once, on the reactor thread, after the kernel is done with the bytes (for zero-copy
-/// sends, after the notification completion), or when the exchange is dropped.
+/// Who takes back the bytes of the ExternalBuffers it lent. The engine calls release(ctx) exactly once per
+/// buffer, on the reactor thread, after the kernel is done with the bytes (for zero-copy sends, after the
+/// notification completion), or when the exchange is dropped. A lender is an object of its own (the Python bridge
+/// has one per server), so a release reaches it without a global; it must outlive the engine.
+class BufferLender {
+  public:
+    virtual void release(void *ctx) noexcept = 0;
+
+  protected:
+    ~BufferLender() = default;
+};
+
+/// Body bytes the engine does not own. It reads [data, data+size) until it calls lender->release(ctx).
 struct ExternalBuffer {
     const char *data = nullptr;
     std::size_t size = 0;
-    void (*release)(void *ctx) noexcept = nullptr;
+    BufferLender *lender = nullptr;  ///< nullptr: nothing to give back (bytes that outlive the engine)
     void *ctx = nullptr;
 };
+
+/// Gives `buffer` back to its lender, if it has one.
+inline void give_back(const ExternalBuffer &buffer) noexcept {
+    if (buffer.lender != nullptr) buffer.lender->release(buffer.ctx);
+}
 
 /// A region of an open file, sent zero-copy (sendfile() from the page cache). The engine owns `fd`
 /// from the moment the part is handed over and closes it when done.

@@ -12,9 +12,9 @@ using namespace engine::core;
 
 namespace {
 
-struct ReleaseCounter {
+struct ReleaseCounter final : engine::BufferLender {
     int released = 0;
-    static void release(void *context) noexcept { ++static_cast<ReleaseCounter *>(context)->released; }
+    void release(void *) noexcept override { ++released; }
 };
 
 std::string gathered(const OutputQueue &queue) {
@@ -59,7 +59,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         static const char body[] = "large body bytes";
         OutputQueue queue(pool);
         queue.append_copy("head:");
-        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &ReleaseCounter::release, &counter});
+        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &counter, nullptr});
         iovec vectors[16];
         std::size_t total = 0;
         REQUIRE(queue.gather(vectors, 16, total) == 2);
@@ -77,7 +77,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         queue.append_lent(std::string_view(body, 4));
         queue.append_copy("h2");
         queue.append_lent(std::string_view(body + 4, 6));
-        queue.append_retained(engine::ExternalBuffer{body, 10, &ReleaseCounter::release, &counter});
+        queue.append_retained(engine::ExternalBuffer{body, 10, &counter, nullptr});
         CHECK(queue.queued_bytes() == 14);  // the retained storage adds no bytes
         iovec vectors[16];
         std::size_t total = 0;
@@ -102,7 +102,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         queue.release_held();
 
         ReleaseCounter counter;
-        queue.append_retained(engine::ExternalBuffer{bytes, 1, &ReleaseCounter::release, &counter});
+        queue.append_retained(engine::ExternalBuffer{bytes, 1, &counter, nullptr});
         CHECK(counter.released == 1);
         CHECK(queue.empty());
     }
@@ -110,7 +110,7 @@ TEST_CASE("output queue: staging, external buffers, partial sends") {
         ReleaseCounter counter;
         static const char body[] = "zero copy";
         OutputQueue queue(pool);
-        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &ReleaseCounter::release, &counter});
+        queue.append_external(engine::ExternalBuffer{body, sizeof body - 1, &counter, nullptr});
         queue.consume(sizeof body - 1, true, sent);
         CHECK(queue.empty());
         CHECK(counter.released == 0);

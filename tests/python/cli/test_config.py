@@ -171,6 +171,26 @@ def test_defaults_match_granian_and_the_contract() -> None:
     assert config.http1_header_read_timeout == 30000 and config.graceful_timeout == 30
 
 
+def test_the_engine_defaults_agree_with_the_package_defaults() -> None:
+    # Where uring-serve and the package share an option, one default: the engine's own (engine/include/engine/
+    # config.hpp, stated in uring-serve --help) is the package's.
+    repo = Path(__file__).resolve().parents[3]
+    binary = Path(os.environ.get("URING_SERVE", repo / "build" / "uring-serve"))
+    if not binary.is_absolute():
+        binary = repo / binary
+    if not binary.exists():
+        pytest.skip(f"{binary} does not exist: run scripts/build (or set URING_SERVE)")
+    usage = subprocess.run([str(binary), "--help"], capture_output=True, text=True, check=True, timeout=30).stdout
+
+    def engine_default(option: str) -> float:
+        line = next(line for line in usage.splitlines() if line.strip().startswith(option + " "))
+        return float(line.split("(default ")[1].split(")")[0].split(";")[0])
+
+    defaults = Config()
+    assert engine_default("--header-read-timeout") * 1000 == defaults.http1_header_read_timeout
+    assert engine_default("--ws-ping-interval") == defaults.ws_ping_interval
+
+
 def test_threads_alias_and_granian_spelling_are_the_same_option() -> None:
     assert parse_config(["--threads", "3", "m:app"]).threads == 3
     assert parse_config(["--runtime-threads", "2", "m:app"]).threads == 2

@@ -134,7 +134,7 @@ def test_large_file_arrives_intact(start_server, pki, tmp_path):
 
 @pytest.mark.slow
 def test_a_thousand_concurrent_tls_connections(start_server, pki):
-    # A thousand handshakes at once can take longer than the default 10 s head timeout on a busy
+    # A thousand handshakes at once can take longer than a 10 s head timeout on a busy
     # 2-core machine; this test is about concurrency, so the timeout is not what it measures.
     server = start_server(*pki.server_args(), "--header-read-timeout", "120", threads=2)
     context = client_context(pki)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import ssl
@@ -49,6 +50,49 @@ def test_asgi_scope_over_https_has_the_scheme_and_the_tls_extension(start_server
     assert tls["cipher_suite"] in TLS_1_3_SUITES
     assert tls["client_cert_chain"] == []
     assert tls["client_cert_name"] is None and tls["client_cert_error"] is None
+
+
+def test_each_server_in_a_process_reports_its_own_certificate(tmp_path: Path) -> None:
+    # Two embedded servers with certificates of different CAs, one loop: each scope's server_cert is its own
+    # server's, whichever server was made last.
+    from server_process import free_port
+    from tls_apps import asgi_app
+    from uring_granian import Server
+
+    pkis = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        pkis.append(Pki(tmp_path / name))
+
+    async def main() -> list[dict[str, Any]]:
+        servers = [
+            Server(
+                asgi_app,
+                port=free_port(),
+                lifespan=False,
+                ssl_certificate=str(pki.certificate_file),
+                ssl_keyfile=str(pki.key_file),
+            )
+            for pki in pkis
+        ]
+        serving = [asyncio.create_task(server.serve()) for server in servers]
+        while any(server.bound_port is None for server in servers):
+            assert not any(task.done() for task in serving), serving
+            await asyncio.sleep(0.01)
+        seen = []
+        for server, pki in zip(servers, pkis, strict=True):
+            async with httpx.AsyncClient(verify=pki.client_context(), timeout=10) as client:
+                response = await client.get(f"https://127.0.0.1:{server.bound_port}/")
+                assert response.status_code == 200, response.text
+                seen.append(response.json()["tls"])
+        for server in servers:
+            await server.stop()
+        await asyncio.gather(*serving)
+        return seen
+
+    seen = asyncio.run(main())
+    assert [tls["server_cert"] for tls in seen] == [first_certificate_block(pki.certificate_file) for pki in pkis]
+    assert seen[0]["server_cert"] != seen[1]["server_cert"]
 
 
 def test_asgi_over_h2_by_alpn_and_http1_when_asked(start_server: Start, pki: Pki) -> None:
