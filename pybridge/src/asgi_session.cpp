@@ -1,5 +1,7 @@
 #include "asgi_session.hpp"
 
+#include <utility>
+
 #include "asgi_server.hpp"
 #include "errors.hpp"
 #include "names.hpp"
@@ -73,8 +75,11 @@ void AsgiSession::finish() {
         [](py::object &future) { steal_or_throw(PyObject_CallMethodNoArgs(future.ptr(), names().cancel)); });
     task_ = py::object();
     py::object owner = std::move(owner_);  // keeps the server alive until it has forgotten this session
-    if (server_ != nullptr) server_->exchange_finished(id_);
-    server_ = nullptr;
+    AsgiServer *const server = std::exchange(server_, nullptr);
+    const engine::ExchangeId id = id_;
+    // Last: the server's table may hold the only reference to this session's Python object (a request whose
+    // client left before its app started), so forgetting it can delete `this`. Nothing after it touches a member.
+    if (server != nullptr) server->exchange_finished(id);
 }
 
 int AsgiSession::traverse(visitproc visit, void *arg) const {
